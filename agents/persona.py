@@ -1,0 +1,200 @@
+"""Personas as data: the models behind config/agents.yaml and their loader."""
+
+import difflib
+import re
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo,
+                      field_validator, model_validator)
+from pydantic_core import ErrorDetails, PydanticCustomError
+
+from router.errors import ConfigError
+
+_SEP = re.escape(",:!—–-")  # what may follow a persona's name at the start of a message
+NonEmpty = Annotated[str, Field(min_length=1)]
+_YAML_TIP = "; check indentation, colons and quotes on that line or the one above"
+
+
+def _norm(name: str) -> str:
+    """A name for comparison: case-folded, whitespace collapsed."""
+    return " ".join(name.split()).casefold()
+
+
+def _error(path: str, msg: str) -> PydanticCustomError:
+    """A validation error that carries its own key path (for checks made above the field)."""
+    return PydanticCustomError("config", "{msg}", {"msg": msg, "path": path})
+
+
+class LocalizedText(BaseModel):
+    """A short text in Ukrainian and, optionally, English."""
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    uk: NonEmpty
+    en: str | None = None
+
+    def get(self, lang: str | None = None) -> str:
+        """The text in `lang` (`en`, `en-US`, ...), falling back to Ukrainian."""
+        code = (lang or "uk").replace("_", "-").split("-")[0].lower()
+        return {"uk": self.uk, "en": self.en}.get(code) or self.uk
+
+
+class LanguagePolicy(BaseModel):
+    """Which language a persona answers in."""
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    default: str = Field("uk", pattern=r"^[a-z]{2,3}$")
+    follow_user: bool = True
+
+
+class Persona(BaseModel):
+    """One agent persona: display data, system prompt and model settings."""
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]*$")  # filled from the id under `agents`
+    name: NonEmpty
+    aliases: tuple[NonEmpty, ...] = ()
+    emoji: str = ""
+    title: LocalizedText
+    description: LocalizedText
+    greeting: LocalizedText
+    system_prompt: NonEmpty
+    route: NonEmpty = "chat"
+    temperature: float = Field(0.5, ge=0, le=2)
+    max_tokens: int | None = Field(None, gt=0)
+    history_tokens: int = Field(3000, ge=0)
+    language: LanguagePolicy = LanguagePolicy()
+    local_only: bool = False
+    knowledge: tuple[NonEmpty, ...] = ()
+    tools: tuple[NonEmpty, ...] = ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Everything a user may call this persona by: id, display name and aliases."""
+        return (self.key, self.name, *self.aliases)
+
+
+class AgentsConfig(BaseModel):
+    """All personas plus the one a new chat starts with."""
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    agents: dict[str, Persona] = Field(min_length=1)
+    default_agent: str  # declared after `agents` so its validator can see them
+    _patterns: list[tuple[re.Pattern[str], Persona]] = PrivateAttr(default_factory=list)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_keys(cls, data: Any) -> Any:
+        """Copy each persona's id (its key under `agents`) into its `key` field."""
+        if isinstance(data, dict) and isinstance(agents := data.get("agents"), dict):
+            agents = {k: {"key": k, **v} if isinstance(v, dict) else v for k, v in agents.items()}
+            return {**data, "agents": agents}
+        return data
+
+    @field_validator("agents")
+    @classmethod
+    def _unique_names(cls, agents: dict[str, Persona]) -> dict[str, Persona]:
+        """Each id matches its persona; no name or alias belongs to two personas."""
+        owner: dict[str, str] = {}
+        for key, persona in agents.items():
+            if persona.key != key:
+                raise _error(f"agents.{key}.key", f"must equal the persona id {key!r}; delete this line")
+            for name in persona.names:
+                other = owner.setdefault(_norm(name), key)
+                if other != key:
+                    field = "aliases" if name in persona.aliases else "name"
+                    raise _error(f"agents.{key}.{field}", f"{name!r} is already a name or alias of "
+                                 f"{other!r}; names and aliases must be unique across personas")
+        return agents
+
+    @field_validator("default_agent")
+    @classmethod
+    def _default_exists(cls, value: str, info: ValidationInfo) -> str:
+        """The default persona must be one of `agents`."""
+        agents = info.data.get("agents")
+        if agents is not None and value not in agents:
+            raise _error("default_agent", f"{value!r} is not a persona id; use one of: {', '.join(agents)}")
+        return value
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Index names for lookups; longest first so "Green Food" wins over a shorter "Green"."""
+        pairs = sorted(((n, p) for p in self.agents.values() for n in p.names), key=lambda np: -len(np[0]))
+        for name, persona in pairs:
+            words = r"\s+".join(map(re.escape, name.split()))
+            # The name, then one run of punctuation: "Helion — -5°C?" keeps its minus sign.
+            pattern = re.compile(rf"\s*{words}(?=$|[\s{_SEP}])\s*[{_SEP}]*\s*", re.IGNORECASE)
+            self._patterns.append((pattern, persona))
+
+    @property
+    def default(self) -> Persona:
+        """The persona a new chat starts with."""
+        return self.agents[self.default_agent]
+
+    def get(self, key: str) -> Persona | None:
+        """The persona with this id, name or alias (case-insensitive), or None."""
+        return next((p for p in self.agents.values() if _norm(key) in map(_norm, p.names)), None)
+
+    def match_alias(self, text: str) -> tuple[Persona, str] | None:
+        """If `text` starts with a persona's name ("Helion, ..."), that persona and the rest."""
+        for pattern, persona in self._patterns:
+            if match := pattern.match(text):
+                return persona, text[match.end():].strip()
+        return None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """SafeLoader that rejects a key repeated in one mapping (e.g. a copied persona block)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        """Build the mapping after checking its keys for repeats."""
+        seen: list[Any] = []  # a list: keys may be unhashable, SafeLoader reports those itself
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}; rename or "
+                                                        "delete one of them", key_node.start_mark)
+            seen.append(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _describe(err: ErrorDetails) -> str:
+    """One validation error as `key.path: message`, with a hint when the fix is obvious."""
+    loc, kind, value = tuple(err["loc"]), err["type"], err.get("input")
+    path = (err.get("ctx") or {}).get("path") or ".".join(map(str, loc)) or "(top level)"
+    msg = err["msg"]
+    if kind == "extra_forbidden":
+        model: Any = Persona if loc[0] == "agents" and len(loc) > 2 else AgentsConfig
+        for part in loc[2:-1] if model is Persona else loc[:-1]:  # walk down to the unknown key's parent
+            model = getattr(model, "model_fields", {}).get(part) and model.model_fields[part].annotation
+        allowed = [k for k in getattr(model, "model_fields", {}) if k != "key"]
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        msg += f"; did you mean {close[0]!r}?" if close else f"; allowed keys: {', '.join(allowed)}"
+    elif kind == "missing":
+        msg += f"; add `{loc[-1]}:`"
+    elif kind == "string_pattern_mismatch" and loc[-1] == "key":
+        msg += "; persona ids are lowercase slugs like `helion`: rename this block"
+    elif kind != "config" and (value is None or isinstance(value, (str, int, float, bool))):
+        msg += f" (got {str(value)[:60]!r})" if isinstance(value, str) else f" (got {value!r})"
+    return f"{path}: {msg}"
+
+
+def load_personas(path: Path) -> AgentsConfig:
+    """Read and validate the personas file; every problem becomes a ConfigError naming file and key."""
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: file not found; create it or fix the path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the file: {exc}") from exc
+    try:
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        what = getattr(exc, "problem", None) or getattr(exc, "context", None) or exc
+        tip = "" if isinstance(exc, yaml.constructor.ConstructorError) else _YAML_TIP
+        raise ConfigError(f"{path}: {where}invalid YAML: {what}{tip}") from exc
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected a mapping with `default_agent:` and `agents:` at the top level")
+    try:
+        return AgentsConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError("\n".join(f"{path}: {_describe(e)}" for e in exc.errors())) from exc

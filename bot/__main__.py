@@ -1,0 +1,50 @@
+"""`python -m bot [run|console] [--agent NAME]`: the Telegram bot, or a terminal chat."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bot.settings import load_settings
+from router.errors import ConfigError
+
+
+async def _main(mode: str, agent: str | None) -> None:
+    from bot.services import build_services
+
+    settings = load_settings()
+    if mode == "auto":
+        mode = "run" if settings.bot_token or settings.agent_bot_tokens else "console"
+        if mode == "console":
+            print("No BOT_TOKEN set: chatting in the terminal. Put BOT_TOKEN in .env to run the Telegram bot.",
+                  file=sys.stderr)
+    services = await build_services(settings)
+    try:
+        if mode == "console":
+            from bot.console import run_console
+            await run_console(services, agent)
+        else:
+            from bot.app import run_telegram
+            await run_telegram(services)
+    finally:
+        await services.aclose()
+
+
+def main() -> None:
+    """Parse arguments; configuration errors end with a clear message, not a traceback."""
+    parser = argparse.ArgumentParser(prog="python -m bot", description="DAGI multi-agent bot")
+    parser.add_argument("mode", nargs="?", choices=["auto", "run", "console"], default="auto",
+                        help="run = Telegram bot, console = terminal chat, auto = bot if BOT_TOKEN is set")
+    parser.add_argument("--agent", help="persona for the console chat (daarwizz, helion, greenfood)")
+    args = parser.parse_args()
+    try:
+        asyncio.run(_main(args.mode, args.agent))
+    except ConfigError as exc:
+        print(f"Configuration error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+"""Telegram front end: one Dispatcher polling every configured bot."""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Awaitable, Callable
+
+from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import TelegramUnauthorizedError
+from aiogram.filters import ExceptionTypeFilter
+from aiogram.types import BotCommand, ErrorEvent, TelegramObject
+
+from bot.context import BotProfile, sink_for
+from bot.delivery import DeliveryOptions
+from bot.handlers import agent_pick, chat, commands
+from bot.pacing import ChatPacer
+from bot.services import Services
+from bot.texts import lang_of, t
+from router.errors import ConfigError
+from storage.store import Inbound
+
+log = logging.getLogger(__name__)
+COMMANDS = {
+    "uk": [("agent", "обрати агента"), ("reset", "нова розмова"), ("whoami", "хто я і який агент"), ("help", "довідка")],
+    "en": [("agent", "choose an agent"), ("reset", "new conversation"), ("whoami", "me, this chat, the agent"),
+           ("help", "help")],
+}
+
+
+class ProfileMiddleware(BaseMiddleware):
+    """Injects the BotProfile of the bot that received the update."""
+
+    def __init__(self, profiles: dict[int, BotProfile]) -> None:
+        self.profiles = profiles
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                       event: TelegramObject, data: dict[str, Any]) -> Any:
+        data["profile"] = self.profiles[data["bot"].id]
+        return await handler(event, data)
+
+
+def make_bots(services: Services) -> list[tuple[str, Bot, str | None]]:
+    """(key, Bot, locked persona) for the shared token and each persona's own token."""
+    s = services.settings
+    api = TelegramAPIServer.from_base(s.telegram_api_url)
+    bots = []
+    if s.bot_token:
+        bots.append(("main", Bot(s.bot_token.get_secret_value(), session=AiohttpSession(api=api)), None))
+    for agent, token in s.agent_bot_tokens.items():
+        if services.personas.get(agent) is None:
+            raise ConfigError(f"AGENT_BOT_TOKENS__{agent.upper()}: there is no persona {agent!r} in "
+                              f"{s.agents_file}. Fix: use one of {', '.join(services.personas.agents)}")
+        key = services.personas.get(agent).key  # type: ignore[union-attr]
+        bots.append((key, Bot(token.get_secret_value(), session=AiohttpSession(api=api)), key))
+    if not bots:
+        raise ConfigError("BOT_TOKEN is not set. Fix: put BOT_TOKEN=123456:ABC... in .env, or run `python -m bot console`")
+    return bots
+
+
+async def _profile(key: str, bot: Bot, locked: str | None, services: Services) -> BotProfile:
+    try:
+        me = await bot.get_me()
+    except TelegramUnauthorizedError:
+        name = "BOT_TOKEN" if key == "main" else f"AGENT_BOT_TOKENS__{key.upper()}"
+        raise ConfigError(f"{name}: Telegram rejected this token. Fix: copy it again from @BotFather") from None
+    opts = DeliveryOptions(ChatPacer(services.settings.update_interval), first_delay=services.settings.first_update_delay)
+    return BotProfile(key=key, bot=bot, delivery=opts, locked=locked, username=me.username or "")
+
+
+async def _set_commands(bot: Bot) -> None:
+    for lang, items in COMMANDS.items():
+        try:
+            await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in items],
+                                      language_code=None if lang == "en" else lang)
+        except Exception as exc:  # noqa: BLE001 - a menu is a nicety, never a reason not to start
+            log.warning("could not set the command menu: %s", exc)
+
+
+def build_dispatcher(services: Services, profiles: dict[int, BotProfile]) -> Dispatcher:
+    """Routers per feature, dependencies injected by name, one error handler."""
+    dp = Dispatcher(store=services.store, personas=services.personas, conversations=services.conversations,
+                    settings=services.settings)
+    dp.update.outer_middleware(ProfileMiddleware(profiles))
+    dp.include_routers(agent_pick.router, commands.router, chat.router)
+
+    @dp.errors(ExceptionTypeFilter(Exception))
+    async def on_error(event: ErrorEvent) -> None:
+        log.error("unhandled error: %r", event.exception, exc_info=event.exception)
+        msg = event.update.message or (event.update.callback_query.message if event.update.callback_query else None)
+        user = event.update.message.from_user if event.update.message else None
+        if msg is not None:
+            try:
+                await msg.answer(t(lang_of(user.language_code if user else None), "internal"))
+            except Exception:  # noqa: BLE001 - nothing more can be done for this update
+                log.exception("could not tell the user about the error")
+
+    return dp
+
+
+async def run_telegram(services: Services) -> None:
+    """Poll every bot until stopped; first answer messages a crash left unanswered."""
+    bots = make_bots(services)
+    profiles: dict[int, BotProfile] = {}
+    for key, bot, locked in bots:
+        profile = await _profile(key, bot, locked, services)
+        profiles[bot.id] = profile
+        await _set_commands(bot)
+    by_key = {p.key: p for p in profiles.values()}
+    dp = build_dispatcher(services, profiles)
+
+    def recovered(inbound: Inbound):  # type: ignore[no-untyped-def]
+        return sink_for(by_key[inbound.scope.bot], inbound, reply_to=inbound.tg_message_id)
+
+    recovery = asyncio.create_task(services.conversations.recover(recovered, list(by_key)))
+    try:
+        await dp.start_polling(*(b for _, b, _ in bots), allowed_updates=dp.resolve_used_update_types())
+    finally:
+        recovery.cancel()
+        await asyncio.gather(recovery, return_exceptions=True)

@@ -1,0 +1,91 @@
+"""Terminal chat through exactly the same agent → router → provider path as Telegram."""
+from __future__ import annotations
+
+import asyncio
+import re
+import sys
+from typing import TextIO
+
+from bot.services import Services
+from bot.texts import t
+from storage.store import Inbound, Scope
+
+CONSOLE = Scope("console", 0, 0)
+_CYRILLIC = re.compile(r"[а-яіїєґА-ЯІЇЄҐ]")
+
+
+class ConsoleSink:
+    """Prints tokens as they arrive."""
+
+    def __init__(self, out: TextIO, label: str) -> None:
+        self.out, self.label, self._shown = out, label, 0
+
+    async def update(self, text: str) -> None:
+        if self._shown == 0:
+            self.out.write(f"{self.label}: ")
+        self.out.write(text[self._shown:])
+        self.out.flush()
+        self._shown = len(text)
+
+    async def finish(self, text: str) -> None:
+        await self.update(text)
+        self.out.write("\n")
+        self.out.flush()
+
+    async def notify(self, text: str) -> None:
+        if self._shown:
+            self.out.write("\n")
+        self.out.write(f"! {text}\n")
+        self.out.flush()
+
+    async def close(self) -> None:
+        return None
+
+
+async def run_console(services: Services, agent: str | None = None, *, stdin: TextIO = sys.stdin,
+                      stdout: TextIO = sys.stdout) -> None:
+    """Read lines until EOF or /quit; `/agent NAME`, `/reset` and `/help` work as in Telegram."""
+    store, personas, convs = services.store, services.personas, services.conversations
+    if agent:
+        persona = personas.get(agent)
+        if persona is None:
+            stdout.write(t("en", "unknown_agent", name=agent, agents=", ".join(personas.agents)) + "\n")
+            return
+        await store.set_agent(CONSOLE, persona.key, "private")
+    await convs.recover(lambda inbound: ConsoleSink(stdout, inbound.agent), ["console"])
+    interactive = stdin.isatty()
+    while True:
+        state = await store.chat_state(CONSOLE)
+        persona = personas.get(state.agent or personas.default_agent) or personas.default
+        if interactive:
+            stdout.write("> ")
+            stdout.flush()
+        line = await asyncio.to_thread(stdin.readline)
+        if not line:
+            break
+        text = line.strip()
+        lang = "uk" if _CYRILLIC.search(text) or not text else "en"
+        if text in ("/quit", "/exit"):
+            break
+        if text.startswith("/agent"):
+            name = text.removeprefix("/agent").strip()
+            chosen = personas.get(name) if name else None
+            if chosen is None:
+                stdout.write(t(lang, "unknown_agent", name=name, agents=", ".join(personas.agents)) + "\n")
+            else:
+                await store.set_agent(CONSOLE, chosen.key, "private")
+                stdout.write(t(lang, "switched", agent=chosen.name, title=chosen.title.get(lang)) + "\n")
+            continue
+        if text == "/reset":
+            await store.reset(CONSOLE)
+            stdout.write(t(lang, "reset") + "\n")
+            continue
+        if text == "/help" or not text:
+            stdout.write("/agent NAME, /reset, /quit — " + ", ".join(personas.agents) + "\n")
+            continue
+        if len(text) > services.settings.max_message_chars:
+            stdout.write(t(lang, "too_long", length=len(text), limit=services.settings.max_message_chars) + "\n")
+            continue
+        inbound = Inbound(scope=CONSOLE, user_id=0, text=text, agent=persona.key,
+                          conversation=state.conversation, language=lang)
+        await convs.handle(inbound, ConsoleSink(stdout, persona.name))

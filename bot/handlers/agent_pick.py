@@ -1,0 +1,74 @@
+"""/agent: switch persona per chat (and per forum topic) by name or with an inline keyboard."""
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command, CommandObject
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from agents.persona import AgentsConfig, Persona
+from bot.context import BotProfile, active_persona, language, scope_of
+from bot.texts import lang_of, t
+from storage.store import Store
+
+router = Router(name="agent_pick")
+
+
+class PickAgent(CallbackData, prefix="agent"):
+    """Callback data of a picker button."""
+
+    key: str
+
+
+def picker(personas: AgentsConfig, current: str, lang: str) -> InlineKeyboardMarkup:
+    """One button per persona; the active one is marked."""
+    kb = InlineKeyboardBuilder()
+    for p in personas.agents.values():
+        mark = "✅ " if p.key == current else ""
+        kb.button(text=f"{mark}{p.emoji} {p.name}".strip(), callback_data=PickAgent(key=p.key))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def _switched(persona: Persona, lang: str) -> str:
+    return t(lang, "switched", agent=f"{persona.emoji} {persona.name}".strip(), title=persona.title.get(lang))
+
+
+@router.message(Command("agent"))
+async def agent_command(message: Message, command: CommandObject, store: Store, personas: AgentsConfig,
+                        profile: BotProfile) -> None:
+    """`/agent` shows the picker; `/agent helion` switches at once."""
+    lang = language(message)
+    scope = scope_of(message, profile)
+    current, _ = await active_persona(store, personas, profile, scope)
+    if profile.locked:
+        await message.answer(t(lang, "locked", agent=current.name))
+        return
+    if not command.args:
+        await message.answer(t(lang, "pick", agent=current.name), reply_markup=picker(personas, current.key, lang))
+        return
+    persona = personas.get(command.args.strip())
+    if persona is None:
+        await message.answer(t(lang, "unknown_agent", name=command.args.strip(),
+                               agents=", ".join(p.key for p in personas.agents.values())))
+        return
+    await store.set_agent(scope, persona.key, message.chat.type)
+    await message.answer(f"{_switched(persona, lang)}\n\n{persona.greeting.get(lang)}")
+
+
+@router.callback_query(PickAgent.filter())
+async def agent_button(query: CallbackQuery, callback_data: PickAgent, store: Store, personas: AgentsConfig,
+                       profile: BotProfile) -> None:
+    """A picker button: switch the chat/topic where the picker was shown."""
+    lang = lang_of(query.from_user.language_code)
+    persona = personas.get(callback_data.key)
+    message = query.message
+    if persona is None or profile.locked or not isinstance(message, Message):
+        await query.answer(t(lang, "unknown_agent", name=callback_data.key,
+                             agents=", ".join(personas.agents)), show_alert=True)
+        return
+    await store.set_agent(scope_of(message, profile), persona.key, message.chat.type)
+    await query.answer(persona.name)
+    await message.edit_text(f"{_switched(persona, lang)}\n\n{persona.greeting.get(lang)}",
+                            reply_markup=picker(personas, persona.key, lang))

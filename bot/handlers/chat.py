@@ -1,0 +1,59 @@
+"""Text messages → the active persona's streamed answer; everything else gets a clear word."""
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import Message
+
+from agents.persona import AgentsConfig
+from bot.addressing import addressed
+from bot.context import BotProfile, active_persona, language, mentions, remember_user, scope_of, sink_for
+from bot.conversation import Conversations
+from bot.settings import Settings
+from bot.texts import t
+from storage.store import Inbound, Store
+
+router = Router(name="chat")
+# Other bots (and anonymous admins / channels posting as GroupAnonymousBot) are ignored on purpose:
+# two bots answering each other would loop.
+router.message.filter(F.from_user, ~F.from_user.is_bot)
+
+
+def _for_us(message: Message, profile: BotProfile, personas: AgentsConfig, text: str):  # type: ignore[no-untyped-def]
+    reply = message.reply_to_message
+    return addressed(
+        text, private=message.chat.type == "private", mentions=mentions(message), bot_username=profile.username,
+        bot_id=profile.bot.id, reply_to_user_id=reply.from_user.id if reply and reply.from_user else None,
+        personas=personas, locked=profile.locked)
+
+
+@router.message(F.text)
+async def on_text(message: Message, store: Store, personas: AgentsConfig, profile: BotProfile,
+                  conversations: Conversations, settings: Settings) -> None:
+    """Answer a text addressed to the bot, streaming the reply."""
+    target = _for_us(message, profile, personas, message.text or "")
+    if target is None:
+        return  # group chatter that is not for us
+    lang = language(message)
+    if not target.text:
+        await message.reply(t(lang, "empty"))
+        return
+    if len(target.text) > settings.max_message_chars:
+        await message.reply(t(lang, "too_long", length=len(target.text), limit=settings.max_message_chars))
+        return
+    await remember_user(store, profile, message)
+    scope = scope_of(message, profile)
+    persona, conversation = await active_persona(store, personas, profile, scope)
+    inbound = Inbound(scope=scope, user_id=message.from_user.id, text=target.text,  # type: ignore[union-attr]
+                      agent=(target.persona or persona).key, conversation=conversation,
+                      tg_message_id=message.message_id, language=lang, chat_type=message.chat.type)
+    sink = sink_for(profile, inbound, reply_to=None if message.chat.type == "private" else message.message_id)
+    await sink.start()
+    await conversations.handle(inbound, sink)
+
+
+@router.message()
+async def unsupported(message: Message, personas: AgentsConfig, profile: BotProfile) -> None:
+    """Stickers, voice, files…: explained in private or when addressed; ignored in group chatter."""
+    if message.chat.type != "private" and _for_us(message, profile, personas, message.caption or "") is None:
+        return
+    await message.reply(t(language(message), "unsupported"))

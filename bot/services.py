@@ -1,0 +1,61 @@
+"""The composition root's shared part: settings → store, personas, router, agent, conversations."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from dotenv import dotenv_values
+
+from agents.agent import Agent
+from agents.persona import AgentsConfig, load_personas
+from bot.conversation import Conversations
+from bot.logs import setup_logging
+from bot.settings import Settings
+from router.config import build_router, load_router_config
+from router.core import ModelRouter
+from storage.db import open_store
+from storage.store import Store
+
+
+@dataclass
+class Services:
+    """Everything a front end (Telegram or console) needs."""
+
+    settings: Settings
+    store: Store
+    personas: AgentsConfig
+    router: ModelRouter
+    conversations: Conversations
+
+    async def aclose(self) -> None:
+        """Close model clients and the database."""
+        await self.router.aclose()
+        await self.store.close()
+
+
+def environment(settings: Settings) -> dict[str, str]:
+    """Values the router config may interpolate: `.env`, then the process env, then settings."""
+    env = {k: v for k, v in dotenv_values(".env").items() if v is not None}
+    env.update(os.environ)
+    env["OLLAMA_URL"] = settings.ollama_url
+    return env
+
+
+def secrets(settings: Settings, env: dict[str, str]) -> list[str]:
+    """Every secret value the logs must never show."""
+    values = [t.get_secret_value() for t in settings.agent_bot_tokens.values()]
+    if settings.bot_token:
+        values.append(settings.bot_token.get_secret_value())
+    values += [v for k, v in env.items() if k.endswith(("_API_KEY", "_TOKEN", "_SECRET"))]
+    return values
+
+
+async def build_services(settings: Settings) -> Services:
+    """Load config files, open the database (migrating it) and wire the agent path."""
+    env = environment(settings)
+    setup_logging(settings.log_level, secrets(settings, env))
+    personas = load_personas(settings.agents_file)
+    router = build_router(load_router_config(settings.router_file, env), env, data_dir=settings.data_dir)
+    store = await open_store(settings.database_url)
+    conversations = Conversations(store, Agent(router), personas)
+    return Services(settings, store, personas, router, conversations)

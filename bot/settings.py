@@ -1,0 +1,89 @@
+"""Typed settings read once from the environment and `.env` at the composition root."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+
+from router.errors import ConfigError
+
+_TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
+_FIXES = {
+    "bot_token": "get a token from @BotFather and set BOT_TOKEN=123456:ABC... in .env (or unset it to chat in the console)",
+    "agent_bot_tokens": "set AGENT_BOT_TOKENS__<AGENT>=123456:ABC... (one BotFather token per persona bot)",
+    "telegram_api_url": "use a full URL such as https://api.telegram.org or http://localhost:8081 for a local Bot API server",
+    "ollama_url": "use a full URL such as http://localhost:11434",
+    "database_url": "use a SQLAlchemy async URL such as sqlite+aiosqlite:///data/dagi.db or postgresql+asyncpg://user:pass@host/db",
+}
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot; env names are the upper-cased field names."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", env_nested_delimiter="__",
+                                      extra="ignore")
+
+    bot_token: SecretStr | None = None
+    agent_bot_tokens: dict[str, SecretStr] = Field(default_factory=dict)
+    telegram_api_url: str = "https://api.telegram.org"
+    database_url: str = Field("sqlite+aiosqlite:///data/dagi.db", repr=False)  # may hold a password
+    data_dir: Path = Path("data")
+    ollama_url: str = "http://localhost:11434"
+    agents_file: Path = Path("config/agents.yaml")
+    router_file: Path = Path("config/router.yaml")
+    log_level: str = "INFO"
+    max_message_chars: int = Field(8000, ge=100)
+    update_interval: float = Field(1.0, ge=0.2, le=10.0)
+    first_update_delay: float = Field(0.05, ge=0.0, le=1.0)
+
+    @field_validator("bot_token", mode="before")
+    @classmethod
+    def _empty_token(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("bot_token")
+    @classmethod
+    def _token_shape(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not _TOKEN.match(v.get_secret_value().strip()):
+            raise ValueError("does not look like a Telegram bot token")
+        return v
+
+    @field_validator("agent_bot_tokens")
+    @classmethod
+    def _tokens_shape(cls, v: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        for agent, token in v.items():
+            if not _TOKEN.match(token.get_secret_value().strip()):
+                raise ValueError(f"the token for {agent!r} does not look like a Telegram bot token")
+        return {k.lower(): t for k, t in v.items()}
+
+    @field_validator("telegram_api_url", "ollama_url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", v):
+            raise ValueError("must be an http(s) URL")
+        return v.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _db(cls, v: str) -> str:
+        try:
+            make_url(v)
+        except Exception as exc:  # noqa: BLE001 - any parse failure is the same user mistake
+            raise ValueError("is not a database URL") from exc
+        return v
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings; a wrong value raises ConfigError naming the variable and the fix."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = str(err["loc"][0]) if err["loc"] else "?"
+            # Never echo the input: it may be a secret.
+            lines.append(f"{field.upper()}: {err['msg']}. Fix: {_FIXES.get(field, 'see .env.example')}")
+        raise ConfigError("Invalid settings:\n  " + "\n  ".join(lines)) from None

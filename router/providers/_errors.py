@@ -1,0 +1,88 @@
+"""Shared pieces of translating SDK and transport failures into the router's errors."""
+from __future__ import annotations
+
+import email.utils
+import json
+import logging
+import time
+from collections.abc import Iterable, Mapping
+
+import httpx
+
+from router.errors import (
+    ModelNotFound,
+    ProviderError,
+    ProviderTimeout,
+    ProviderUnavailable,
+    RateLimited,
+)
+
+log = logging.getLogger(__name__)
+
+_MAX_MESSAGE = 300
+
+
+def scrub(text: str, secrets: Iterable[str] = ()) -> str:
+    """Shorten a server/SDK message and blank out any secret it echoes back."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    text = " ".join(text.split())
+    return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 1] + "…"
+
+
+def retry_after(headers: Mapping[str, str] | None) -> float | None:
+    """Seconds from `Retry-After` (seconds or HTTP date) or `retry-after-ms`; None if absent."""
+    if not headers:
+        return None
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    parsed = email.utils.parsedate_tz(value)
+    if parsed is None:
+        return None
+    return max(0.0, email.utils.mktime_tz(parsed) - time.time())
+
+
+def from_status(status: int, message: str, *, headers: Mapping[str, str] | None = None) -> ProviderError:
+    """Map an HTTP status to the error class the router reacts to."""
+    text = f"HTTP {status}: {message}" if message else f"HTTP {status}"
+    if status == 429:
+        return RateLimited(text, retry_after=retry_after(headers))
+    if status == 404:
+        return ModelNotFound(text)
+    if status >= 500:
+        return ProviderUnavailable(text)
+    # Other 4xx (bad key, bad request) mean this target can't serve us; the router moves on.
+    return ProviderError(text)
+
+
+def translate_common(exc: BaseException, secrets: Iterable[str] = ()) -> ProviderError:
+    """Translate failures that are not specific to one SDK; unknown ones become ProviderUnavailable."""
+    if isinstance(exc, ProviderError):
+        return exc
+    detail = scrub(str(exc), secrets)
+    name = type(exc).__name__
+    if isinstance(exc, (TimeoutError, httpx.TimeoutException)):
+        return ProviderTimeout(f"timeout ({name})")
+    if isinstance(exc, httpx.HTTPStatusError):
+        return from_status(exc.response.status_code, detail, headers=exc.response.headers)
+    if isinstance(exc, (httpx.ConnectError, ConnectionError)):
+        return ProviderUnavailable(f"cannot connect ({name}): {detail}")
+    if isinstance(exc, (httpx.TransportError, OSError)):
+        return ProviderUnavailable(f"connection failed ({name}): {detail}")
+    if isinstance(exc, (json.JSONDecodeError, httpx.StreamError)):
+        return ProviderUnavailable(f"malformed stream ({name}): {detail}")
+    # Unknown failures still must not escape as foreign classes; keep the traceback in the log.
+    log.warning("unexpected %s from provider", name, exc_info=exc)
+    return ProviderUnavailable(f"unexpected {name}: {detail}")

@@ -1,0 +1,120 @@
+"""Ollama provider on the official `ollama` client (NDJSON /api/chat)."""
+from __future__ import annotations
+
+import logging
+from contextlib import aclosing
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import ollama
+
+from router.errors import ProviderError, ProviderUnavailable
+from router.providers._errors import from_status, scrub, translate_common
+from router.providers._stream import Final, Piece, run_stream
+from router.timeouts import Timeouts
+from router.types import ChatRequest, Delta
+
+log = logging.getLogger(__name__)
+
+_NO_THINKING = "does not support thinking"
+
+
+async def _raise_rate_limit(response: httpx.Response) -> None:
+    """httpx hook: the ollama SDK drops response headers, so read Retry-After here."""
+    if response.status_code == 429:
+        await response.aread()
+        raise from_status(429, scrub(response.text), headers=response.headers)
+
+
+def _translate(exc: BaseException) -> ProviderError:
+    if isinstance(exc, ollama.ResponseError):
+        if exc.status_code == -1:
+            # An {"error": ...} line inside a 200 NDJSON stream.
+            return ProviderUnavailable(f"error in stream: {scrub(str(exc.error))}")
+        return from_status(exc.status_code, scrub(str(exc.error)))
+    if isinstance(exc, ollama.RequestError):
+        return ProviderError(f"bad request: {scrub(str(exc.error))}")
+    return translate_common(exc)
+
+
+class OllamaProvider:
+    """Streams chat from an Ollama server with thinking switched off."""
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        *,
+        local: bool = True,
+        keep_alive: str = "30m",
+        num_ctx: int = 8192,
+        timeouts: Timeouts = Timeouts(),
+    ) -> None:
+        self.name = name
+        self.local = local
+        self.base_url = base_url
+        self.keep_alive = keep_alive
+        self.num_ctx = num_ctx
+        self.timeouts = timeouts
+        self._client = ollama.AsyncClient(
+            host=base_url,
+            timeout=timeouts.httpx(),
+            event_hooks={"response": [_raise_rate_limit]},
+        )
+        # Models whose server rejected the `think` parameter; don't send it to them again.
+        self._no_think: set[str] = set()
+
+    def stream(self, model: str, request: ChatRequest) -> AsyncIterator[Delta]:
+        """Stream one answer from `model`."""
+        return run_stream(
+            self._raw(model, request),
+            request=request,
+            provider=self.name,
+            model=model,
+            timeouts=self.timeouts,
+            translate=_translate,
+        )
+
+    async def _raw(self, model: str, request: ChatRequest) -> AsyncIterator[Piece]:
+        started = False
+        try:
+            async with aclosing(self._chat(model, request, send_think=model not in self._no_think)) as parts:
+                async for piece in parts:
+                    started = True
+                    yield piece
+        except ollama.ResponseError as exc:
+            if started or model in self._no_think or _NO_THINKING not in str(exc.error):
+                raise
+            # Older servers/models reject `think` outright; remember that and ask again without it.
+            log.info("%s: %s does not take `think`; retrying without it", self.name, model)
+            self._no_think.add(model)
+            async with aclosing(self._chat(model, request, send_think=False)) as parts:
+                async for piece in parts:
+                    yield piece
+
+    async def _chat(self, model: str, request: ChatRequest, *, send_think: bool) -> AsyncIterator[Piece]:
+        options: dict[str, Any] = {"num_ctx": self.num_ctx, "temperature": request.temperature}
+        if request.max_tokens is not None:
+            options["num_predict"] = request.max_tokens
+        stream = await self._client.chat(
+            model=model,
+            messages=[{"role": m.role, "content": m.content} for m in request.messages],
+            stream=True,
+            # think=False switches qwen3's reasoning off; None leaves the parameter out entirely.
+            think=False if send_think else None,
+            keep_alive=self.keep_alive,
+            options=options,
+        )
+        async with aclosing(stream):
+            async for part in stream:
+                content = part.message.content if part.message else None
+                if content:
+                    yield content
+                if part.done:
+                    yield Final(tokens_in=part.prompt_eval_count, tokens_out=part.eval_count)
+                    return
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        await self._client.close()

@@ -1,0 +1,96 @@
+"""Provider for any OpenAI-compatible /chat/completions server (OpenAI, Groq, Gemini, vLLM, llama.cpp)."""
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import openai
+
+from router.errors import ProviderError, ProviderTimeout, ProviderUnavailable
+from router.providers._errors import from_status, scrub, translate_common
+from router.providers._stream import Final, Piece, run_stream
+from router.timeouts import Timeouts
+from router.types import ChatRequest, Delta
+
+
+class OpenAICompatProvider:
+    """Streams chat completions over SSE with the official `openai` client."""
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        api_key: str,
+        *,
+        local: bool = False,
+        timeouts: Timeouts = Timeouts(),
+    ) -> None:
+        self.name = name
+        self.local = local
+        self.base_url = base_url
+        self.timeouts = timeouts
+        self._secrets = (api_key,)
+        # No SDK retries: a failing target should hand over to the next one at once.
+        self._client = openai.AsyncOpenAI(
+            base_url=base_url, api_key=api_key, max_retries=0, timeout=timeouts.httpx()
+        )
+        # Resolved now: the SDK imports this lazily (~0.5 s), which would eat into the first-token timeout.
+        self._completions = self._client.chat.completions
+
+    def __repr__(self) -> str:
+        return f"OpenAICompatProvider(name={self.name!r}, base_url={self.base_url!r})"
+
+    def stream(self, model: str, request: ChatRequest) -> AsyncIterator[Delta]:
+        """Stream one answer from `model`."""
+        return run_stream(
+            self._raw(model, request),
+            request=request,
+            provider=self.name,
+            model=model,
+            timeouts=self.timeouts,
+            translate=self._translate,
+        )
+
+    async def _raw(self, model: str, request: ChatRequest) -> AsyncIterator[Piece]:
+        extra: dict[str, Any] = {}
+        if request.max_tokens is not None:
+            extra["max_tokens"] = request.max_tokens
+        stream = await self._completions.create(
+            model=model,
+            messages=[{"role": m.role, "content": m.content} for m in request.messages],  # type: ignore[misc]
+            temperature=request.temperature,
+            stream=True,
+            stream_options={"include_usage": True},
+            **extra,
+        )
+        finished = False
+        tokens_in = tokens_out = None
+        async with stream:  # closes the HTTP response even when we stop early
+            async for chunk in stream:
+                if chunk.usage is not None:
+                    tokens_in, tokens_out = chunk.usage.prompt_tokens, chunk.usage.completion_tokens
+                for choice in chunk.choices:
+                    if choice.delta is not None and choice.delta.content:
+                        yield choice.delta.content
+                    if choice.finish_reason:
+                        finished = True
+        if not finished:
+            raise ProviderUnavailable("stream ended without finish_reason")
+        yield Final(tokens_in=tokens_in, tokens_out=tokens_out)
+
+    def _translate(self, exc: BaseException) -> ProviderError:
+        if isinstance(exc, openai.APITimeoutError):
+            return ProviderTimeout("timeout talking to the server")
+        if isinstance(exc, openai.APIConnectionError):
+            cause = exc.__cause__ or exc
+            return ProviderUnavailable(f"cannot connect ({type(cause).__name__})")
+        if isinstance(exc, openai.APIStatusError):
+            return from_status(exc.status_code, scrub(exc.message, self._secrets), headers=exc.response.headers)
+        if isinstance(exc, openai.OpenAIError):
+            # e.g. an {"error": ...} event inside a 200 SSE stream.
+            return ProviderUnavailable(f"error in stream: {scrub(str(exc), self._secrets)}")
+        return translate_common(exc, self._secrets)
+
+    async def aclose(self) -> None:
+        """Close the HTTP connection pool."""
+        await self._client.close()

@@ -1,0 +1,74 @@
+"""Small frozen dataclasses at the router's seams."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessage:
+    """One turn of a conversation as the model sees it."""
+
+    role: Role
+    content: str
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRequest:
+    """Everything a provider needs to produce one streamed answer."""
+
+    messages: tuple[ChatMessage, ...]
+    temperature: float = 0.7
+    max_tokens: int | None = None
+    task: str = "chat"
+    agent: str = ""
+    local_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts and timings of one model call."""
+
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_ms: float = 0.0
+    first_token_ms: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """A piece of streamed text; the last one of a call carries usage."""
+
+    text: str = ""
+    usage: Usage | None = None
+    provider: str = ""
+    model: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One `provider:model` entry of a route, split at the first colon."""
+
+    provider: str
+    model: str
+
+    @classmethod
+    def parse(cls, spec: str) -> "Target":
+        provider, sep, model = spec.partition(":")
+        if not sep or not provider or not model:
+            raise ValueError(f"target {spec!r} must look like 'provider:model'")
+        return cls(provider, model)
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.model}"
+
+
+@dataclass(frozen=True, slots=True)
+class Attempt:
+    """What happened when one target was tried."""
+
+    target: Target
+    error: str
+    kinds: tuple[str, ...] = field(default=())

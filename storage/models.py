@@ -1,0 +1,79 @@
+"""SQLAlchemy 2 models: users, chats (active agent per chat/topic) and messages."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import BigInteger, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now, stored as UTC."""
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    """Declarative base shared by every table."""
+
+
+class User(Base):
+    """A Telegram user (or the console user) seen by the bot."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    username: Mapped[str | None] = mapped_column(String(64))
+    first_name: Mapped[str | None] = mapped_column(String(128))
+    language: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Chat(Base):
+    """Per bot, chat and forum topic: the active agent and the current conversation."""
+
+    __tablename__ = "chats"
+    __table_args__ = (UniqueConstraint("bot", "chat_id", "thread_id", name="uq_chats_scope"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bot: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    thread_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    chat_type: Mapped[str] = mapped_column(String(16), default="private")
+    agent: Mapped[str | None] = mapped_column(String(64))
+    conversation: Mapped[int] = mapped_column(Integer, default=1)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Message(Base):
+    """One user message or one answer; a user message is `pending` until answered or failed."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        UniqueConstraint("bot", "chat_id", "tg_message_id", name="uq_messages_inbound"),
+        Index("ix_messages_history", "bot", "chat_id", "thread_id", "conversation", "id"),
+        Index("ix_messages_status", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bot: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    thread_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    conversation: Mapped[int] = mapped_column(Integer, default=1)
+    user_id: Mapped[int | None] = mapped_column(BigInteger)
+    # Telegram message id of an inbound message; NULL for answers. Unique per chat so a
+    # re-delivered update is recognised and never answered twice.
+    tg_message_id: Mapped[int | None] = mapped_column(BigInteger)
+    role: Mapped[str] = mapped_column(String(16))
+    agent: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text, default="")
+    language: Mapped[str | None] = mapped_column(String(8))
+    chat_type: Mapped[str] = mapped_column(String(16), default="private")
+    status: Mapped[str] = mapped_column(String(16), default="done")
+    reply_to: Mapped[int | None] = mapped_column(Integer)
+    provider: Mapped[str | None] = mapped_column(String(64))
+    model: Mapped[str | None] = mapped_column(String(128))
+    tokens_in: Mapped[int | None] = mapped_column(Integer)
+    tokens_out: Mapped[int | None] = mapped_column(Integer)
+    latency_ms: Mapped[float | None] = mapped_column(Float)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
