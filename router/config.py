@@ -42,7 +42,7 @@ class OllamaSpec(_Model):
     kind: Literal["ollama"]
     base_url: str
     local: bool = True
-    keep_alive: str = "30m"
+    keep_alive: str | float = "30m"
     num_ctx: int = Field(8192, gt=0)
     timeouts: TimeoutsSpec = TimeoutsSpec()
 
@@ -136,7 +136,8 @@ def load_router_config(path: Path, env: Mapping[str, str]) -> RouterConfig:
             if target.provider not in config.providers:
                 known = ", ".join(sorted(config.providers)) or "none"
                 raise ConfigError(
-                    f"{path}: routes.{task}[{i}]: {target} names unknown provider {target.provider!r} (defined: {known})"
+                    f"{path}: routes.{task}[{i}]: {target} names unknown provider {target.provider!r}"
+                    f" (defined: {known})"
                 )
     return config
 
@@ -165,7 +166,8 @@ def _build_provider(name: str, spec: Any, env: Mapping[str, str], data_dir: Path
 
         path = default_model_path(data_dir) if spec.model_path == "auto" else Path(spec.model_path)
         return EmbeddedProvider(
-            name, path, n_ctx=spec.n_ctx, n_threads=spec.n_threads, local=spec.local, timeouts=spec.timeouts.build()
+            name, path, n_ctx=spec.n_ctx, n_threads=spec.n_threads, local=spec.local,
+            timeouts=spec.timeouts.build(),
         )
     if not spec.base_url:
         log.warning("provider %s left out: its base_url is empty (set the variable it refers to)", name)

@@ -24,7 +24,7 @@ class ModelRouter:
         for task, targets in self.routes.items():
             for target in targets:
                 if target.provider not in self.providers:
-                    raise ConfigError(f"route {task!r}: target {target} names unknown provider {target.provider!r}")
+                    raise ConfigError(f"route {task!r}: {target} names unknown provider {target.provider!r}")
 
     def targets(self, task: str) -> tuple[Target, ...]:
         """The ordered targets of `task`; tasks without a route of their own use the chat route."""
@@ -32,14 +32,17 @@ class ModelRouter:
             return self.routes[task]
         return self.routes.get(DEFAULT_TASK, ())
 
-    async def stream(self, request: ChatRequest, *, targets: Sequence[Target] | None = None) -> AsyncIterator[Delta]:
+    async def stream(
+        self, request: ChatRequest, *, targets: Sequence[Target] | None = None
+    ) -> AsyncIterator[Delta]:
         """Yield the first target's answer that starts; raise AllTargetsFailed or StreamCut."""
         chosen = tuple(targets) if targets is not None else self.targets(request.task)
         errors: list[ProviderError] = []
         for target in chosen:
             provider = self.providers.get(target.provider)
             if provider is None:
-                errors.append(ProviderUnavailable("no such provider", provider=target.provider, model=target.model))
+                missing = ProviderUnavailable("no such provider", provider=target.provider, model=target.model)
+                errors.append(missing)
                 continue
             if request.local_only and not provider.local:
                 log.debug("skipping %s: request is local-only", target)
@@ -61,7 +64,7 @@ class ModelRouter:
                         f"{target}: {exc}", partial="".join(shown), provider=target.provider, model=target.model
                     ) from exc
                 exc.provider, exc.model = exc.provider or target.provider, exc.model or target.model
-                log.warning("%s failed before its first token (%s): %s; trying the next target", target, exc.kind, exc)
+                log.warning("%s failed before its first token (%s): %s; trying the next", target, exc.kind, exc)
                 errors.append(exc)
         summary = "; ".join(f"{e.provider}:{e.model}: {e.kind}: {e}" for e in errors) or "no usable target"
         if request.local_only:
@@ -81,4 +84,6 @@ def _labelled(delta: Delta, target: Target) -> Delta:
     """Make sure a delta names where it came from."""
     if delta.provider and delta.model:
         return delta
-    return dataclasses.replace(delta, provider=delta.provider or target.provider, model=delta.model or target.model)
+    return dataclasses.replace(
+        delta, provider=delta.provider or target.provider, model=delta.model or target.model
+    )

@@ -20,7 +20,7 @@ class Timeouts:
     first_token: float = 60.0
     total: float = 300.0
 
-    def httpx(self) -> httpx.Timeout:
+    def for_httpx(self) -> httpx.Timeout:
         """HTTP-level timeouts; first-token and total are enforced by `guard` above them."""
         return httpx.Timeout(self.total, connect=self.connect)
 

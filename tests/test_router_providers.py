@@ -1,7 +1,6 @@
 """Providers against the fake LLM server, ModelRouter fallback, and one run of the real embedded model."""
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -238,7 +237,8 @@ async def test_total_timeout_mid_stream_is_stream_cut(protocol: str) -> None:
 @pytest.mark.parametrize(
     "protocol, lines, content_type",
     [
-        ("ollama", ['{"model":"m","message":{"role":"assistant","content":""},"done":false}\n'], "application/x-ndjson"),
+        ("ollama", ['{"model":"m","message":{"role":"assistant","content":""},"done":false}\n'],
+         "application/x-ndjson"),
         ("openai", ['data: {"id":"x","object":"chat.completion.chunk","created":0,"model":"m",'
                     '"choices":[{"index":0,"delta":{"content":""},"finish_reason":null}]}\n\n',
                     "data: [DONE]\n\n"], "text/event-stream"),

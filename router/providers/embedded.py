@@ -100,6 +100,7 @@ class EmbeddedProvider:
             )
         except (ValueError, RuntimeError) as exc:
             raise ProviderUnavailable(f"cannot load {self.model_path.name}: {exc}") from None
+        log.info("embedded model %s loaded (n_ctx=%d, threads=%d)", self.model_path.name, self.n_ctx, self.n_threads)
         fmt = _chat_format(llm.metadata)
         if fmt is not None:
             llm.chat_format = fmt
@@ -119,7 +120,11 @@ class EmbeddedProvider:
         stop = threading.Event()
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
         params = {"temperature": request.temperature, "max_tokens": request.max_tokens}
-        worker = loop.run_in_executor(None, self._generate, llm, messages, params, stop, _sender(loop, queue))
+        try:
+            worker = loop.run_in_executor(None, self._generate, llm, messages, params, stop, _sender(loop, queue))
+        except BaseException:
+            self._lock.release()
+            raise
         worker.add_done_callback(lambda _: self._lock.release())
         try:
             while (item := await queue.get()) is not _END:
@@ -167,7 +172,6 @@ class EmbeddedProvider:
             send(_END)
         except BaseException as exc:
             send(exc)
-
 
     async def aclose(self) -> None:
         """Free the model once no generation is running."""

@@ -47,7 +47,7 @@ class OllamaProvider:
         base_url: str,
         *,
         local: bool = True,
-        keep_alive: str = "30m",
+        keep_alive: str | float = "30m",
         num_ctx: int = 8192,
         timeouts: Timeouts = Timeouts(),
     ) -> None:
@@ -59,7 +59,7 @@ class OllamaProvider:
         self.timeouts = timeouts
         self._client = ollama.AsyncClient(
             host=base_url,
-            timeout=timeouts.httpx(),
+            timeout=timeouts.for_httpx(),
             event_hooks={"response": [_raise_rate_limit]},
         )
         # Models whose server rejected the `think` parameter; don't send it to them again.

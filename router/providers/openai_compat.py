@@ -32,7 +32,7 @@ class OpenAICompatProvider:
         self._secrets = (api_key,)
         # No SDK retries: a failing target should hand over to the next one at once.
         self._client = openai.AsyncOpenAI(
-            base_url=base_url, api_key=api_key, max_retries=0, timeout=timeouts.httpx()
+            base_url=base_url, api_key=api_key, max_retries=0, timeout=timeouts.for_httpx()
         )
         # Resolved now: the SDK imports this lazily (~0.5 s), which would eat into the first-token timeout.
         self._completions = self._client.chat.completions

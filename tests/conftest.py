@@ -1,0 +1,40 @@
+"""Test-wide guard: nothing may reach beyond this machine."""
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import pytest
+
+_connect = socket.socket.connect
+_connect_ex = socket.socket.connect_ex
+
+
+def _check(address: object) -> None:
+    if isinstance(address, (str, bytes)):  # unix socket
+        return
+    host = address[0] if isinstance(address, tuple) else None  # type: ignore[index]
+    try:
+        if ipaddress.ip_address(host).is_loopback:  # type: ignore[arg-type]
+            return
+    except ValueError:
+        if host == "localhost":
+            return
+    raise OSError(f"test tried to reach {address!r}: tests must stay on 127.0.0.1")
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    _check(address)
+    return _connect(self, address)
+
+
+def _guarded_connect_ex(self: socket.socket, address: object) -> int:
+    _check(address)
+    return _connect_ex(self, address)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def no_internet() -> None:
+    """Fail any connection to a non-loopback address."""
+    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
