@@ -10,6 +10,8 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.filters import ExceptionTypeFilter
+from aiogram import methods
+from aiogram.methods.base import Response
 from aiogram.types import BotCommand, ErrorEvent, TelegramObject
 
 from bot.context import BotProfile, sink_for
@@ -83,7 +85,14 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile]) -> Dis
     dp = Dispatcher(store=services.store, personas=services.personas, conversations=services.conversations,
                     settings=services.settings)
     dp.update.outer_middleware(ProfileMiddleware(profiles))
-    dp.include_routers(agent_pick.router, commands.router, chat.router)
+    feature_routers = (agent_pick.router, commands.router, chat.router)
+    for router in feature_routers:
+        # The routers are module-level: detach them from a previous Dispatcher of this process (a restart,
+        # or the next test), or aiogram refuses with "Router is already attached".
+        if (old := router.parent_router) is not None:
+            old.sub_routers.remove(router)
+            router._parent_router = None  # noqa: SLF001 - aiogram has no public detach
+    dp.include_routers(*feature_routers)
 
     @dp.errors(ExceptionTypeFilter(Exception))
     async def on_error(event: ErrorEvent) -> None:
@@ -99,8 +108,27 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile]) -> Dis
     return dp
 
 
+_USED_METHODS = (methods.GetUpdates, methods.GetMe, methods.SendMessage, methods.EditMessageText,
+                 methods.SendMessageDraft, methods.SendChatAction, methods.AnswerCallbackQuery,
+                 methods.SetMyCommands, methods.DeleteWebhook, methods.DeleteMessage, methods.GetFile,
+                 methods.SendDocument, methods.EditMessageReplyMarkup)
+_RESPONSE_MODELS: list[type] = []
+
+
+def _share_generic_cache() -> None:
+    """Build aiogram's `Response[T]` models once, in the root context, and keep them alive.
+
+    pydantic 2.12 caches parametrised generics weakly, in a ContextVar that starts empty, and
+    aiogram parses every Bot API answer as `Response[T]`. Without this each update task rebuilt
+    the model (~20 ms CPU per API call, found with bench/overhead.py and a CPU profiler).
+    """
+    if not _RESPONSE_MODELS:
+        _RESPONSE_MODELS.extend(Response[m.__returning__] for m in _USED_METHODS)  # type: ignore[name-defined]
+
+
 async def run_telegram(services: Services) -> None:
     """Poll every bot until stopped; first answer messages a crash left unanswered."""
+    _share_generic_cache()
     bots = make_bots(services)
     profiles: dict[int, BotProfile] = {}
     for key, bot, locked in bots:

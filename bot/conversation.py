@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from agents.agent import Agent, AgentInput, Turn
@@ -41,28 +42,60 @@ class Conversations:
         self.agent = agent
         self.personas = personas
         self.history_limit = history_limit
-        self._locks: dict[object, asyncio.Lock] = {}
+        self._tails: dict[object, asyncio.Future[None]] = {}  # per chat: the last answer in the queue
 
-    async def handle(self, inbound: Inbound, sink: ReplySink) -> bool:
-        """Store the message, then answer it; False when it was a duplicate delivery."""
-        inbound_id = await self.store.record_inbound(inbound)
-        if inbound_id is None:
+    def ticket(self, scope: object) -> "Ticket":
+        """Take a place in the chat's queue; call before the first await so order = arrival order."""
+        prev = self._tails.get(scope)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._tails[scope] = mine
+        return Ticket(scope, prev, mine)
+
+    async def handle(self, inbound: Inbound, sink: ReplySink, ticket: "Ticket | None" = None) -> bool:
+        """Store the message at once, then answer it in turn; False when it was a duplicate delivery."""
+        ticket = ticket or self.ticket(inbound.scope)
+        try:
+            # Stored before waiting for earlier answers: a crash now still leaves it to recover.
+            inbound_id = await self.store.record_inbound(inbound)
+            if inbound_id is None:
+                log.info("duplicate message %s in chat %s ignored", inbound.tg_message_id, inbound.scope.chat_id)
+                return False
+            await self._turn(ticket)
+            await self._answer(inbound_id, inbound, sink)
+            return True
+        finally:
+            self._done(ticket)
             await sink.close()
-            log.info("duplicate message %s in chat %s ignored", inbound.tg_message_id, inbound.scope.chat_id)
-            return False
-        await self.answer(inbound_id, inbound, sink)
-        return True
 
     async def answer(self, inbound_id: int, inbound: Inbound, sink: ReplySink) -> None:
-        """Answer a stored message (fresh or recovered after a restart) and record the outcome."""
-        lock = self._locks.setdefault(inbound.scope, asyncio.Lock())
+        """Answer an already stored message (recovered after a restart) in its chat's turn."""
+        ticket = self.ticket(inbound.scope)
         try:
-            async with lock:
-                await self._answer(inbound_id, inbound, sink)
+            await self._turn(ticket)
+            await self._answer(inbound_id, inbound, sink)
         finally:
+            self._done(ticket)
             await sink.close()
-            if not lock.locked() and self._locks.get(inbound.scope) is lock:
-                del self._locks[inbound.scope]
+
+    @staticmethod
+    async def _turn(ticket: "Ticket") -> None:
+        if ticket.prev is not None:
+            await asyncio.shield(ticket.prev)
+
+    def release(self, ticket: "Ticket") -> None:
+        """Give up a place in the queue without answering."""
+        self._done(ticket)
+
+    def _done(self, ticket: "Ticket") -> None:
+        if ticket.mine.done():
+            return
+        if ticket.prev is not None and not ticket.prev.done():
+            # Left the queue early: whoever waits on us must still wait for those before us.
+            ticket.prev.add_done_callback(lambda _: self._done(Ticket(ticket.scope, None, ticket.mine)))
+            return
+        ticket.mine.set_result(None)
+        if self._tails.get(ticket.scope) is ticket.mine:
+            del self._tails[ticket.scope]
 
     async def _answer(self, inbound_id: int, inbound: Inbound, sink: ReplySink) -> None:
         persona = self.personas.get(inbound.agent) or self.personas.get(self.personas.default_agent)
@@ -70,8 +103,7 @@ class Conversations:
         started = time.perf_counter()
         text, provider, model, usage = "", "", "", None
         try:
-            turns = await self.store.history(inbound.scope, inbound.conversation, before=inbound_id,
-                                             limit=self.history_limit)
+            turns = await self.store.history(inbound.scope, inbound.conversation, limit=self.history_limit)
             data = AgentInput(text=inbound.text, history=[Turn(x.role, x.text) for x in turns], language=lang)
             async for delta in self.agent.stream(persona, data):
                 if delta.text:
@@ -82,7 +114,7 @@ class Conversations:
             if not text.strip():
                 raise StreamCut("the model returned an empty answer", partial="")
             await sink.finish(text)
-            await self.store.record_answer(inbound_id, inbound.scope, inbound.conversation, Answer(
+            await self.store.record_answer(inbound, inbound_id, Answer(
                 text=text, agent=persona.key, provider=provider, model=model,
                 tokens_in=usage.tokens_in if usage else 0, tokens_out=usage.tokens_out if usage else 0,
                 latency_ms=(time.perf_counter() - started) * 1000))
@@ -91,7 +123,7 @@ class Conversations:
             log.warning("stream cut in chat %s: %s", inbound.scope.chat_id, exc)
             if partial.strip():
                 await sink.finish(f"{partial}\n\n{t(lang, 'cut')}")
-                await self.store.record_answer(inbound_id, inbound.scope, inbound.conversation, Answer(
+                await self.store.record_answer(inbound, inbound_id, Answer(
                     text=partial, agent=persona.key, provider=exc.provider, model=exc.model, error=str(exc),
                     latency_ms=(time.perf_counter() - started) * 1000))
             else:
@@ -122,6 +154,15 @@ class Conversations:
             log.info("recovering %d unanswered message(s)", len(pending))
         await asyncio.gather(*(self.answer(p.id, p.inbound, sinks(p.inbound)) for p in pending))
         return len(pending)
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A place in a chat's answer queue: wait for `prev`, then resolve `mine`."""
+
+    scope: object
+    prev: "asyncio.Future[None] | None"
+    mine: "asyncio.Future[None]"
 
 
 class SinkFactory(Protocol):

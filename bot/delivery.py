@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramNotFound, TelegramRetryAfter
 from aiogram.types import ReplyParameters
-from aiogram.utils.chat_action import ChatActionSender
 
 from bot.pacing import ChatPacer, with_retries
 from bot.render import _FENCE, SOURCE_LIMIT, Rendered, _cut, render, utf16_len
@@ -47,15 +46,24 @@ class TelegramSink:
         self._draft_id = random.randint(1, 2**31 - 1)
         self._timer: asyncio.TimerHandle | None = None
         self._flush: asyncio.Task[None] | None = None
-        self._typing = ChatActionSender(bot=bot, chat_id=chat_id, message_thread_id=self.thread_id,
-                                        initial_sleep=opts.typing_delay)
-        self._typing_on = False
+        self._typing: asyncio.TimerHandle | asyncio.Task[None] | None = None
         self._scheduled = False  # a first preview was scheduled
 
     async def start(self) -> None:
-        """Show "typing…" (after a short delay) until the first text is visible."""
-        await self._typing.__aenter__()
-        self._typing_on = True
+        """Show "typing…" until the first text is visible; fast answers never need it."""
+        self._typing = asyncio.get_running_loop().call_later(self.opts.typing_delay, self._start_typing)
+
+    def _start_typing(self) -> None:
+        self._typing = asyncio.create_task(self._keep_typing())
+
+    async def _keep_typing(self) -> None:
+        # Telegram shows the action for ~5 s; a plain timer loop costs less than a helper task per reply.
+        while True:
+            try:
+                await self.bot.send_chat_action(self.chat_id, "typing", message_thread_id=self.thread_id)
+            except Exception as exc:  # noqa: BLE001 - "typing" is a courtesy, never worth an error
+                log.debug("typing action failed in chat %s: %s", self.chat_id, exc)
+            await asyncio.sleep(4.5)
 
     async def update(self, text: str) -> None:
         """Record the answer so far; schedule a preview if none is pending."""
@@ -164,9 +172,9 @@ class TelegramSink:
         await self._stop_typing()
 
     async def _stop_typing(self) -> None:
-        if self._typing_on:
-            self._typing_on = False
-            await self._typing.__aexit__(None, None, None)
+        if self._typing is not None:
+            self._typing.cancel()
+            self._typing = None
 
     async def _final(self, pieces: list[Rendered]) -> None:
         for piece in pieces:

@@ -65,6 +65,8 @@ class EmbeddedSpec(_Model):
     local: bool = True
     n_ctx: int = Field(2048, gt=0)
     n_threads: int = Field(2, gt=0)
+    max_tokens: int = Field(512, gt=0)
+    repeat_penalty: float = Field(1.2, ge=1.0, le=2.0)
     timeouts: TimeoutsSpec = TimeoutsSpec()
 
 
@@ -164,10 +166,15 @@ def _build_provider(name: str, spec: Any, env: Mapping[str, str], data_dir: Path
         from router.embedded_model import default_model_path
         from router.providers.embedded import EmbeddedProvider
 
-        path = default_model_path(data_dir) if spec.model_path == "auto" else Path(spec.model_path)
+        try:
+            path = default_model_path(data_dir) if spec.model_path == "auto" else Path(spec.model_path)
+        except ConfigError as exc:
+            # The embedded model is a last resort: without it the bot still runs on the other targets.
+            log.warning("provider %s left out: %s", name, exc)
+            return None
         return EmbeddedProvider(
             name, path, n_ctx=spec.n_ctx, n_threads=spec.n_threads, local=spec.local,
-            timeouts=spec.timeouts.build(),
+            timeouts=spec.timeouts.build(), max_tokens=spec.max_tokens, repeat_penalty=spec.repeat_penalty,
         )
     if not spec.base_url:
         log.warning("provider %s left out: its base_url is empty (set the variable it refers to)", name)

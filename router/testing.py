@@ -10,7 +10,7 @@ import re
 import socket
 import struct
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, AsyncIterator, Callable
 
@@ -71,6 +71,7 @@ class RecordedRequest:
     method: str
     json: dict | None
     headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)  # when it arrived (for latency benchmarks)
 
 
 @dataclass

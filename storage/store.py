@@ -1,114 +1,75 @@
-"""The bot's persistence API: chat state, inbound messages, answers and recovery."""
+"""The bot's persistence API: chat state, inbound messages, answers and recovery.
+
+Chat state and recent history are cached in memory (write-through): one process polls a bot
+token, so the cache is authoritative for its chats, and a restart reloads it from the database.
+Statements are built once and executed with parameters so SQLAlchemy reuses their compiled form.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import OrderedDict, deque
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage.models import Chat, Message, User, utcnow
+from storage.records import Answer, ChatState, Inbound, Pending, Scope, Turn
 
+__all__ = ["Answer", "ChatState", "Inbound", "Pending", "Scope", "Store", "Turn"]
 
-@dataclass(frozen=True, slots=True)
-class Scope:
-    """Where a conversation lives: one bot, one chat, one forum topic (0 = none)."""
-
-    bot: str
-    chat_id: int
-    thread_id: int = 0
-
-
-@dataclass(frozen=True, slots=True)
-class ChatState:
-    """The chat's active agent (None = default) and current conversation number."""
-
-    agent: str | None
-    conversation: int
-
-
-@dataclass(frozen=True, slots=True)
-class Inbound:
-    """A user message as received, before any model is called."""
-
-    scope: Scope
-    user_id: int
-    text: str
-    agent: str
-    conversation: int
-    tg_message_id: int | None = None
-    language: str = "uk"
-    chat_type: str = "private"
-
-
-@dataclass(frozen=True, slots=True)
-class Pending:
-    """A stored user message that was never answered (e.g. the process was killed)."""
-
-    id: int
-    inbound: Inbound
-
-
-@dataclass(frozen=True, slots=True)
-class Turn:
-    """One history entry, oldest first."""
-
-    role: str
-    text: str
-    agent: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Answer:
-    """A delivered answer and how it was produced."""
-
-    text: str
-    agent: str
-    provider: str = ""
-    model: str = ""
-    tokens_in: int = 0
-    tokens_out: int = 0
-    latency_ms: float = 0.0
-    error: str | None = None
+_IN_SCOPE = (Message.bot == bindparam("b"), Message.chat_id == bindparam("c"), Message.thread_id == bindparam("t"))
+_CHAT_SCOPE = (Chat.bot == bindparam("b"), Chat.chat_id == bindparam("c"), Chat.thread_id == bindparam("t"))
+_GET_CHAT = select(Chat.agent, Chat.conversation).where(*_CHAT_SCOPE)
+_HISTORY = (select(Message.role, Message.text, Message.agent)
+            .where(*_IN_SCOPE, Message.conversation == bindparam("conv"), Message.status == "done")
+            .order_by(Message.id.desc()).limit(bindparam("lim")))
+_ADD_ANSWER = insert(Message)
+_MARK = update(Message).where(Message.id == bindparam("iid")).values(status=bindparam("st"), error=bindparam("err"))
 
 
 class Store:
-    """Async persistence through SQLAlchemy Core (cheap on the per-message path)."""
+    """Async persistence through SQLAlchemy Core, cheap on the per-message path."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, cache_chats: int = 20_000) -> None:
         self.engine = engine
-        dialect = engine.dialect.name
-        self._insert = pg_insert if dialect == "postgresql" else sqlite_insert if dialect == "sqlite" else None
+        dialect = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(engine.dialect.name)
+        self._upsert = dialect
+        self._add_inbound = (dialect(Message).on_conflict_do_nothing().returning(Message.id)
+                             if dialect else insert(Message).returning(Message.id))
+        self._cache_size = cache_chats
+        self._chats: OrderedDict[Scope, ChatState] = OrderedDict()
+        self._turns: OrderedDict[tuple[Scope, int], deque[Turn]] = OrderedDict()
 
     async def chat_state(self, scope: Scope) -> ChatState:
         """Active agent and conversation of a chat/topic; defaults when never seen."""
-        q = select(Chat.agent, Chat.conversation).where(*self._where(scope))
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(q)).first()
-        return ChatState(row.agent, row.conversation) if row else ChatState(None, 1)
+        if (state := self._chats.get(scope)) is None:
+            async with self.engine.connect() as conn:
+                row = (await conn.execute(_GET_CHAT, self._keys(scope))).first()
+            state = ChatState(row.agent, row.conversation) if row else ChatState(None, 1)
+            self._remember(self._chats, scope, state)
+        return state
 
     async def set_agent(self, scope: Scope, agent: str, chat_type: str = "private") -> None:
         """Make `agent` the chat's active persona."""
-        await self._upsert_chat(scope, chat_type, agent=agent)
+        state = await self.chat_state(scope)
+        await self._save_chat(scope, chat_type, ChatState(agent, state.conversation))
 
     async def reset(self, scope: Scope, chat_type: str = "private") -> int:
         """Start a new conversation; returns its number."""
         state = await self.chat_state(scope)
-        await self._upsert_chat(scope, chat_type, agent=state.agent, conversation=state.conversation + 1)
+        await self._save_chat(scope, chat_type, ChatState(state.agent, state.conversation + 1))
         return state.conversation + 1
 
     async def save_user(self, user_id: int, username: str | None, first_name: str | None, language: str | None) -> None:
         """Insert or refresh a user's profile."""
-        values = dict(id=user_id, username=username, first_name=first_name, language=language, created_at=utcnow())
+        values = dict(username=username, first_name=first_name, language=language)
         async with self.engine.begin() as conn:
-            if self._insert is None:
-                if (await conn.execute(select(User.id).where(User.id == user_id))).first() is None:
-                    await conn.execute(insert(User).values(**values))
-                return
-            stmt = self._insert(User).values(**values)
-            await conn.execute(stmt.on_conflict_do_update(
-                index_elements=[User.id], set_=dict(username=username, first_name=first_name, language=language)))
+            if self._upsert is not None:
+                stmt = self._upsert(User).values(id=user_id, created_at=utcnow(), **values)
+                await conn.execute(stmt.on_conflict_do_update(index_elements=[User.id], set_=values))
+            elif (await conn.execute(update(User).where(User.id == user_id).values(**values))).rowcount == 0:
+                await conn.execute(insert(User).values(id=user_id, created_at=utcnow(), **values))
 
     async def record_inbound(self, msg: Inbound) -> int | None:
         """Store a user message as pending; None when this Telegram message was already stored."""
@@ -116,44 +77,42 @@ class Store:
             bot=msg.scope.bot, chat_id=msg.scope.chat_id, thread_id=msg.scope.thread_id,
             conversation=msg.conversation, user_id=msg.user_id, tg_message_id=msg.tg_message_id,
             role="user", agent=msg.agent, text=msg.text, language=msg.language,
-            chat_type=msg.chat_type, status="pending", created_at=utcnow(),
-        )
+            chat_type=msg.chat_type, status="pending", created_at=utcnow())
         async with self.engine.begin() as conn:
-            if self._insert is not None:
-                stmt = self._insert(Message).values(**values).on_conflict_do_nothing().returning(Message.id)
-                return (await conn.execute(stmt)).scalar()
-            if msg.tg_message_id is not None and (await conn.execute(select(Message.id).where(
-                    Message.bot == msg.scope.bot, Message.chat_id == msg.scope.chat_id,
-                    Message.tg_message_id == msg.tg_message_id))).first():
+            if self._upsert is None and msg.tg_message_id is not None and (await conn.execute(
+                    select(Message.id).where(*_IN_SCOPE, Message.tg_message_id == msg.tg_message_id),
+                    self._keys(msg.scope))).first():
                 return None
-            return (await conn.execute(insert(Message).values(**values).returning(Message.id))).scalar()
+            return (await conn.execute(self._add_inbound, values)).scalar()
 
-    async def history(self, scope: Scope, conversation: int, *, before: int, limit: int = 40) -> list[Turn]:
-        """Answered turns of the conversation before message `before`, oldest first."""
-        q = (select(Message.role, Message.text, Message.agent)
-             .where(*self._where(scope, Message), Message.conversation == conversation,
-                    Message.id < before, Message.status == "done")
-             .order_by(Message.id.desc()).limit(limit))
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(q)).all()
-        return [Turn(r.role, r.text, r.agent) for r in reversed(rows)]
+    async def history(self, scope: Scope, conversation: int, *, limit: int = 40) -> list[Turn]:
+        """Answered turns of the conversation, oldest first (at most `limit`)."""
+        key = (scope, conversation)
+        if (turns := self._turns.get(key)) is None:
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(_HISTORY, {**self._keys(scope), "conv": conversation, "lim": limit})).all()
+            turns = deque((Turn(r.role, r.text, r.agent) for r in reversed(rows)), maxlen=limit)
+            self._remember(self._turns, key, turns)
+        return list(turns)
 
-    async def record_answer(self, inbound_id: int, scope: Scope, conversation: int, answer: Answer) -> None:
+    async def record_answer(self, inbound: Inbound, inbound_id: int, answer: Answer) -> None:
         """Store the answer and mark the user message done, in one transaction."""
+        scope = inbound.scope
         async with self.engine.begin() as conn:
-            await conn.execute(insert(Message).values(
-                bot=scope.bot, chat_id=scope.chat_id, thread_id=scope.thread_id,
-                conversation=conversation, role="assistant", agent=answer.agent, text=answer.text,
-                status="done", reply_to=inbound_id, provider=answer.provider or None,
-                model=answer.model or None, tokens_in=answer.tokens_in, tokens_out=answer.tokens_out,
-                latency_ms=answer.latency_ms, error=answer.error, created_at=utcnow()))
-            await conn.execute(update(Message).where(Message.id == inbound_id).values(status="done"))
+            await conn.execute(_ADD_ANSWER, dict(
+                bot=scope.bot, chat_id=scope.chat_id, thread_id=scope.thread_id, conversation=inbound.conversation,
+                user_id=None, tg_message_id=None, role="assistant", agent=answer.agent, text=answer.text,
+                language=inbound.language, chat_type=inbound.chat_type, status="done", reply_to=inbound_id,
+                provider=answer.provider or None, model=answer.model or None, tokens_in=answer.tokens_in,
+                tokens_out=answer.tokens_out, latency_ms=answer.latency_ms, error=answer.error, created_at=utcnow()))
+            await conn.execute(_MARK, dict(iid=inbound_id, st="done", err=None))
+        if (turns := self._turns.get((scope, inbound.conversation))) is not None:
+            turns.extend((Turn("user", inbound.text, inbound.agent), Turn("assistant", answer.text, answer.agent)))
 
     async def record_failure(self, inbound_id: int, error: str) -> None:
         """Mark a user message failed: the user was told, it is not retried."""
         async with self.engine.begin() as conn:
-            await conn.execute(update(Message).where(Message.id == inbound_id)
-                               .values(status="failed", error=error[:2000]))
+            await conn.execute(_MARK, dict(iid=inbound_id, st="failed", err=error[:2000]))
 
     async def pending(self, bots: list[str] | None = None) -> list[Pending]:
         """User messages still pending, oldest first (to answer after a crash)."""
@@ -172,13 +131,20 @@ class Store:
         await self.engine.dispose()
 
     @staticmethod
-    def _where(scope: Scope, table: type = Chat) -> tuple:  # type: ignore[type-arg]
-        return (table.bot == scope.bot, table.chat_id == scope.chat_id, table.thread_id == scope.thread_id)
+    def _keys(scope: Scope) -> dict[str, object]:
+        return {"b": scope.bot, "c": scope.chat_id, "t": scope.thread_id}
 
-    async def _upsert_chat(self, scope: Scope, chat_type: str, **values: object) -> None:
+    def _remember(self, cache: OrderedDict, key: object, value: object) -> None:  # type: ignore[type-arg]
+        cache[key] = value
+        cache.move_to_end(key)
+        while len(cache) > self._cache_size:
+            cache.popitem(last=False)
+
+    async def _save_chat(self, scope: Scope, chat_type: str, state: ChatState) -> None:
+        values = dict(agent=state.agent, conversation=state.conversation, updated_at=utcnow())
         async with self.engine.begin() as conn:
-            done = await conn.execute(update(Chat).where(*self._where(scope)).values(updated_at=utcnow(), **values))
+            done = await conn.execute(update(Chat).where(*_CHAT_SCOPE).values(**values), self._keys(scope))
             if done.rowcount == 0:
-                await conn.execute(insert(Chat).values(
-                    bot=scope.bot, chat_id=scope.chat_id, thread_id=scope.thread_id,
-                    chat_type=chat_type, updated_at=utcnow(), **{"conversation": 1, **values}))
+                await conn.execute(insert(Chat).values(bot=scope.bot, chat_id=scope.chat_id, thread_id=scope.thread_id,
+                                                       chat_type=chat_type, **values))
+        self._remember(self._chats, scope, state)

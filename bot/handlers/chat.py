@@ -33,22 +33,24 @@ async def on_text(message: Message, store: Store, personas: AgentsConfig, profil
     target = _for_us(message, profile, personas, message.text or "")
     if target is None:
         return  # group chatter that is not for us
-    lang = language(message)
-    if not target.text:
-        await message.reply(t(lang, "empty"))
-        return
-    if len(target.text) > settings.max_message_chars:
-        await message.reply(t(lang, "too_long", length=len(target.text), limit=settings.max_message_chars))
-        return
-    await remember_user(store, profile, message)
     scope = scope_of(message, profile)
-    persona, conversation = await active_persona(store, personas, profile, scope)
-    inbound = Inbound(scope=scope, user_id=message.from_user.id, text=target.text,  # type: ignore[union-attr]
-                      agent=(target.persona or persona).key, conversation=conversation,
-                      tg_message_id=message.message_id, language=lang, chat_type=message.chat.type)
-    sink = sink_for(profile, inbound, reply_to=None if message.chat.type == "private" else message.message_id)
-    await sink.start()
-    await conversations.handle(inbound, sink)
+    ticket = conversations.ticket(scope)  # before any await: answers keep the order messages arrived in
+    try:
+        lang = language(message)
+        if not target.text or len(target.text) > settings.max_message_chars:
+            await message.reply(t(lang, "empty") if not target.text else
+                                t(lang, "too_long", length=len(target.text), limit=settings.max_message_chars))
+            return
+        await remember_user(store, profile, message)
+        persona, conversation = await active_persona(store, personas, profile, scope)
+        inbound = Inbound(scope=scope, user_id=message.from_user.id, text=target.text,  # type: ignore[union-attr]
+                          agent=(target.persona or persona).key, conversation=conversation,
+                          tg_message_id=message.message_id, language=lang, chat_type=message.chat.type)
+        sink = sink_for(profile, inbound, reply_to=None if message.chat.type == "private" else message.message_id)
+        await sink.start()
+        await conversations.handle(inbound, sink, ticket)
+    finally:
+        conversations.release(ticket)  # no-op when handle() already finished its turn
 
 
 @router.message()

@@ -54,8 +54,13 @@ class EmbeddedProvider:
         n_threads: int = 2,
         local: bool = True,
         timeouts: Timeouts = Timeouts(),
+        max_tokens: int = 512,
+        repeat_penalty: float = 1.2,
     ) -> None:
         self.name = name
+        # A small CPU model left unbounded can ramble until the context is full (minutes on 2 cores).
+        self.max_tokens = max_tokens
+        self.repeat_penalty = repeat_penalty
         self.local = local
         self.model_path = Path(model_path)
         self.n_ctx = n_ctx
@@ -119,7 +124,8 @@ class EmbeddedProvider:
         queue: asyncio.Queue[Any] = asyncio.Queue()
         stop = threading.Event()
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
-        params = {"temperature": request.temperature, "max_tokens": request.max_tokens}
+        params = {"temperature": request.temperature, "repeat_penalty": self.repeat_penalty,
+                  "max_tokens": min(request.max_tokens or self.max_tokens, self.max_tokens)}
         try:
             worker = loop.run_in_executor(None, self._generate, llm, messages, params, stop, _sender(loop, queue))
         except BaseException:

@@ -1,0 +1,18 @@
+FROM python:3.11-slim
+WORKDIR /app
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+COPY pyproject.toml constraints.txt README.md ./
+COPY bot bot
+COPY agents agents
+COPY router router
+COPY rag rag
+COPY vision vision
+COPY storage storage
+# EXTRAS=embedded adds the in-process fallback model (compiles llama.cpp: needs build tools, takes minutes).
+ARG EXTRAS=""
+RUN if [ -n "$EXTRAS" ]; then apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
+      && rm -rf /var/lib/apt/lists/*; fi \
+    && pip install --no-cache-dir -c constraints.txt -e ".${EXTRAS:+[$EXTRAS]}"
+COPY config config
+VOLUME ["/app/data"]
+CMD ["python", "-m", "bot", "run"]

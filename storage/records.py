@@ -1,0 +1,66 @@
+"""Small frozen records passed between the bot and the store."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where a conversation lives: one bot, one chat, one forum topic (0 = none)."""
+
+    bot: str
+    chat_id: int
+    thread_id: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ChatState:
+    """The chat's active agent (None = default) and current conversation number."""
+
+    agent: str | None
+    conversation: int
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A user message as received, before any model is called."""
+
+    scope: Scope
+    user_id: int
+    text: str
+    agent: str
+    conversation: int
+    tg_message_id: int | None = None
+    language: str = "uk"
+    chat_type: str = "private"
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """A stored user message that was never answered (e.g. the process was killed)."""
+
+    id: int
+    inbound: Inbound
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One history entry, oldest first."""
+
+    role: str
+    text: str
+    agent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A delivered answer and how it was produced."""
+
+    text: str
+    agent: str
+    provider: str = ""
+    model: str = ""
+    tokens_in: int = 0
+    tokens_out: int = 0
+    latency_ms: float = 0.0
+    error: str | None = None

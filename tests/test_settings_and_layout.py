@@ -1,0 +1,82 @@
+"""Settings fail clearly; imports flow bot → agents → {router, rag, vision}; only bot/ imports aiogram."""
+from __future__ import annotations
+
+import ast
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.settings import load_settings
+from router.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parent.parent
+ALLOWED = {  # package → packages it may import
+    "bot": {"agents", "router", "rag", "vision", "storage"},
+    "agents": {"router", "rag", "vision"},
+    "rag": {"router"},
+    "vision": {"router"},
+    "router": set(),
+    "storage": set(),
+}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names |= {a.name.split(".")[0] for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+@pytest.mark.parametrize("package", sorted(ALLOWED))
+def test_imports_flow_one_way(package: str) -> None:
+    ours = set(ALLOWED)
+    for path in (ROOT / package).rglob("*.py"):
+        imported = _imports(path)
+        wrong = (imported & ours) - ALLOWED[package] - {package}
+        assert not wrong, f"{path.relative_to(ROOT)} imports {wrong}"
+        if package != "bot":
+            assert "aiogram" not in imported, f"{path.relative_to(ROOT)} imports aiogram"
+
+
+def test_wrong_settings_name_the_variable_and_the_fix() -> None:
+    with pytest.raises(ConfigError) as err:
+        load_settings(_env_file=None, bot_token="not-a-token", ollama_url="localhost:11434")
+    text = str(err.value)
+    assert "BOT_TOKEN" in text and "@BotFather" in text
+    assert "OLLAMA_URL" in text and "http://localhost:11434" in text
+    assert "not-a-token" not in text  # a secret is never echoed
+
+
+def test_secrets_are_hidden_in_settings_repr() -> None:
+    token = "123456:SECRET-abcdefghijklmnop"
+    settings = load_settings(_env_file=None, bot_token=token,
+                             database_url="postgresql+asyncpg://u:hunter2pass@db/dagi")
+    assert token not in repr(settings) and "hunter2pass" not in repr(settings)
+
+
+def test_bad_setting_at_start_is_a_clear_message_not_a_traceback(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
+    env.update(BOT_TOKEN="oops", PYTHONPATH=str(ROOT))
+    out = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2
+    assert "BOT_TOKEN" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_broken_agents_file_at_start_names_file_and_key(tmp_path: Path) -> None:
+    bad = tmp_path / "agents.yaml"
+    bad.write_text((ROOT / "config" / "agents.yaml").read_text().replace("temperature: 0.3", "temperature: 9"))
+    env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
+    env.update(AGENTS_FILE=str(bad), PYTHONPATH=str(ROOT), ROUTER_FILE=str(ROOT / "config" / "router.yaml"),
+               DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path}/x.db")
+    out = subprocess.run([sys.executable, "-m", "bot", "console"], cwd=tmp_path, env=env, input="",
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2, out.stderr
+    assert "agents.yaml" in out.stderr and "temperature" in out.stderr and "Traceback" not in out.stderr
