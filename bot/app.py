@@ -85,14 +85,7 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile]) -> Dis
     dp = Dispatcher(store=services.store, personas=services.personas, conversations=services.conversations,
                     settings=services.settings)
     dp.update.outer_middleware(ProfileMiddleware(profiles))
-    feature_routers = (agent_pick.router, commands.router, chat.router)
-    for router in feature_routers:
-        # The routers are module-level: detach them from a previous Dispatcher of this process (a restart,
-        # or the next test), or aiogram refuses with "Router is already attached".
-        if (old := router.parent_router) is not None:
-            old.sub_routers.remove(router)
-            router._parent_router = None  # noqa: SLF001 - aiogram has no public detach
-    dp.include_routers(*feature_routers)
+    dp.include_routers(agent_pick.router(), commands.router(), chat.router())
 
     @dp.errors(ExceptionTypeFilter(Exception))
     async def on_error(event: ErrorEvent) -> None:

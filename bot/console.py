@@ -20,6 +20,9 @@ class ConsoleSink:
     def __init__(self, out: TextIO, label: str) -> None:
         self.out, self.label, self._shown = out, label, 0
 
+    async def start(self) -> None:
+        return None
+
     async def update(self, text: str) -> None:
         if self._shown == 0:
             self.out.write(f"{self.label}: ")

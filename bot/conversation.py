@@ -21,6 +21,9 @@ log = logging.getLogger(__name__)
 class ReplySink(Protocol):
     """Where an answer goes: a Telegram chat or the terminal."""
 
+    async def start(self) -> None:
+        """The answer is being worked on now (show "typing…")."""
+
     async def update(self, text: str) -> None:
         """The answer so far; the sink decides when to show it."""
 
@@ -98,6 +101,7 @@ class Conversations:
             del self._tails[ticket.scope]
 
     async def _answer(self, inbound_id: int, inbound: Inbound, sink: ReplySink) -> None:
+        await sink.start()  # only at its turn: one "typing…" per chat, not one per queued message
         persona = self.personas.get(inbound.agent) or self.personas.get(self.personas.default_agent)
         lang = inbound.language
         started = time.perf_counter()

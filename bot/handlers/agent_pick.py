@@ -1,7 +1,7 @@
 """/agent: switch persona per chat (and per forum topic) by name or with an inline keyboard."""
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -11,9 +11,6 @@ from agents.persona import AgentsConfig, Persona
 from bot.context import BotProfile, active_persona, language, scope_of
 from bot.texts import lang_of, t
 from storage.store import Store
-
-router = Router(name="agent_pick")
-
 
 class PickAgent(CallbackData, prefix="agent"):
     """Callback data of a picker button."""
@@ -35,7 +32,6 @@ def _switched(persona: Persona, lang: str) -> str:
     return t(lang, "switched", agent=f"{persona.emoji} {persona.name}".strip(), title=persona.title.get(lang))
 
 
-@router.message(Command("agent"))
 async def agent_command(message: Message, command: CommandObject, store: Store, personas: AgentsConfig,
                         profile: BotProfile) -> None:
     """`/agent` shows the picker; `/agent helion` switches at once."""
@@ -57,7 +53,6 @@ async def agent_command(message: Message, command: CommandObject, store: Store, 
     await message.answer(f"{_switched(persona, lang)}\n\n{persona.greeting.get(lang)}")
 
 
-@router.callback_query(PickAgent.filter())
 async def agent_button(query: CallbackQuery, callback_data: PickAgent, store: Store, personas: AgentsConfig,
                        profile: BotProfile) -> None:
     """A picker button: switch the chat/topic where the picker was shown."""
@@ -72,3 +67,11 @@ async def agent_button(query: CallbackQuery, callback_data: PickAgent, store: St
     await query.answer(persona.name)
     await message.edit_text(f"{_switched(persona, lang)}\n\n{persona.greeting.get(lang)}",
                             reply_markup=picker(personas, persona.key, lang))
+
+
+def router() -> Router:
+    """A fresh router (one per Dispatcher) for /agent and the picker buttons."""
+    r = Router(name="agent_pick")
+    r.message(F.text.startswith("/"), Command("agent"))(agent_command)
+    r.callback_query(PickAgent.filter())(agent_button)
+    return r

@@ -12,12 +12,6 @@ from bot.settings import Settings
 from bot.texts import t
 from storage.store import Inbound, Store
 
-router = Router(name="chat")
-# Other bots (and anonymous admins / channels posting as GroupAnonymousBot) are ignored on purpose:
-# two bots answering each other would loop.
-router.message.filter(F.from_user, ~F.from_user.is_bot)
-
-
 def _for_us(message: Message, profile: BotProfile, personas: AgentsConfig, text: str):  # type: ignore[no-untyped-def]
     reply = message.reply_to_message
     return addressed(
@@ -26,7 +20,6 @@ def _for_us(message: Message, profile: BotProfile, personas: AgentsConfig, text:
         personas=personas, locked=profile.locked)
 
 
-@router.message(F.text)
 async def on_text(message: Message, store: Store, personas: AgentsConfig, profile: BotProfile,
                   conversations: Conversations, settings: Settings) -> None:
     """Answer a text addressed to the bot, streaming the reply."""
@@ -47,15 +40,24 @@ async def on_text(message: Message, store: Store, personas: AgentsConfig, profil
                           agent=(target.persona or persona).key, conversation=conversation,
                           tg_message_id=message.message_id, language=lang, chat_type=message.chat.type)
         sink = sink_for(profile, inbound, reply_to=None if message.chat.type == "private" else message.message_id)
-        await sink.start()
         await conversations.handle(inbound, sink, ticket)
     finally:
         conversations.release(ticket)  # no-op when handle() already finished its turn
 
 
-@router.message()
 async def unsupported(message: Message, personas: AgentsConfig, profile: BotProfile) -> None:
     """Stickers, voice, files…: explained in private or when addressed; ignored in group chatter."""
     if message.chat.type != "private" and _for_us(message, profile, personas, message.caption or "") is None:
         return
     await message.reply(t(language(message), "unsupported"))
+
+
+def router() -> Router:
+    """A fresh router (one per Dispatcher) for conversation messages."""
+    r = Router(name="chat")
+    # Other bots (and anonymous admins / channels posting as GroupAnonymousBot) are ignored on purpose:
+    # two bots answering each other would loop.
+    r.message.filter(F.from_user, ~F.from_user.is_bot)
+    r.message(F.text)(on_text)
+    r.message()(unsupported)
+    return r

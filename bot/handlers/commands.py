@@ -11,10 +11,6 @@ from bot.handlers.agent_pick import picker
 from bot.texts import t
 from storage.store import Store
 
-router = Router(name="commands")
-
-
-@router.message(CommandStart())
 async def start(message: Message, store: Store, personas: AgentsConfig, profile: BotProfile) -> None:
     """Greet, then offer the persona picker."""
     await remember_user(store, profile, message)
@@ -26,7 +22,6 @@ async def start(message: Message, store: Store, personas: AgentsConfig, profile:
                          reply_markup=None if profile.locked else picker(personas, persona.key, lang))
 
 
-@router.message(Command("help"))
 async def help_(message: Message, personas: AgentsConfig, profile: BotProfile) -> None:
     """List commands and agents."""
     lang = language(message)
@@ -34,14 +29,12 @@ async def help_(message: Message, personas: AgentsConfig, profile: BotProfile) -
     await message.answer(t(lang, "help", agents=agents, bot=profile.username))
 
 
-@router.message(Command("reset"))
 async def reset(message: Message, store: Store, profile: BotProfile) -> None:
     """Start a new conversation in this chat/topic."""
     await store.reset(scope_of(message, profile), message.chat.type)
     await message.answer(t(language(message), "reset"))
 
 
-@router.message(Command("whoami"))
 async def whoami(message: Message, store: Store, personas: AgentsConfig, profile: BotProfile) -> None:
     """Show the user's id, the chat and the active agent."""
     lang = language(message)
@@ -54,7 +47,6 @@ async def whoami(message: Message, store: Store, personas: AgentsConfig, profile
                            chat_type=message.chat.type, thread=thread, agent=f"{persona.emoji} {persona.name}"))
 
 
-@router.message(F.text.startswith("/"))
 async def unknown(message: Message, profile: BotProfile) -> None:
     """Unknown commands get a pointer to /help; in groups only when the command names this bot."""
     command = (message.text or "").split()[0]
@@ -64,3 +56,15 @@ async def unknown(message: Message, profile: BotProfile) -> None:
     if message.chat.type != "private" and not target:
         return  # in groups a bare unknown command may be meant for another bot
     await message.answer(t(language(message), "unknown_command", command=name))
+
+
+def router() -> Router:
+    """A fresh router (one per Dispatcher); only texts that start with "/" enter it."""
+    r = Router(name="commands")
+    r.message.filter(F.text.startswith("/"))
+    r.message(CommandStart())(start)
+    r.message(Command("help"))(help_)
+    r.message(Command("reset"))(reset)
+    r.message(Command("whoami"))(whoami)
+    r.message()(unknown)
+    return r

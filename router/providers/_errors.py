@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Iterable, Mapping
 
+import aiohttp
 import httpx
 
 from router.errors import (
@@ -67,10 +68,32 @@ def from_status(status: int, message: str, *, headers: Mapping[str, str] | None 
     return ProviderError(text)
 
 
+def from_transport(exc: BaseException) -> ProviderError | None:
+    """Classify by the aiohttp error under httpx/SDK wrappers, if there is one.
+
+    httpx-aiohttp maps every aiohttp connection error (a refused connection too) to
+    httpx.ConnectTimeout, so the wrapper's class alone would call a dead server "slow".
+    """
+    seen: BaseException | None = exc
+    for _ in range(5):
+        if seen is None:
+            return None
+        if isinstance(seen, aiohttp.ClientConnectorError):
+            return ProviderUnavailable(f"cannot connect ({type(seen).__name__})")
+        if isinstance(seen, (aiohttp.ServerTimeoutError, aiohttp.SocketTimeoutError)):
+            return ProviderTimeout(f"timeout ({type(seen).__name__})")
+        if isinstance(seen, aiohttp.ClientError):
+            return ProviderUnavailable(f"connection failed ({type(seen).__name__})")
+        seen = seen.__cause__ or seen.__context__
+    return None
+
+
 def translate_common(exc: BaseException, secrets: Iterable[str] = ()) -> ProviderError:
     """Translate failures that are not specific to one SDK; unknown ones become ProviderUnavailable."""
     if isinstance(exc, ProviderError):
         return exc
+    if (by_transport := from_transport(exc)) is not None:
+        return by_transport
     detail = scrub(str(exc), secrets)
     name = type(exc).__name__
     if isinstance(exc, (TimeoutError, httpx.TimeoutException)):

@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 import ollama
+from httpx_aiohttp import AiohttpTransport
 
 from router.errors import ProviderError, ProviderUnavailable
 from router.providers._errors import from_status, scrub, translate_common
@@ -61,6 +62,8 @@ class OllamaProvider:
             host=base_url,
             timeout=timeouts.for_httpx(),
             event_hooks={"response": [_raise_rate_limit]},
+            # aiohttp under httpx: the same API at under half of httpx's own CPU per request.
+            transport=AiohttpTransport(),
         )
         # Models whose server rejected the `think` parameter; don't send it to them again.
         self._no_think: set[str] = set()
