@@ -80,3 +80,19 @@ def test_broken_agents_file_at_start_names_file_and_key(tmp_path: Path) -> None:
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 2, out.stderr
     assert "agents.yaml" in out.stderr and "temperature" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_lazily_built_aiogram_types_all_resolve() -> None:
+    """bot.lazy_types skips aiogram's eager rebuild; every Bot API type must still build on demand."""
+    code = (
+        "import bot, aiogram.types as t\n"
+        "from pydantic import BaseModel\n"
+        "models = [getattr(t, n) for n in t.__all__ if isinstance(getattr(t, n), type)"
+        " and issubclass(getattr(t, n), BaseModel)]\n"
+        "assert len(models) > 300, len(models)\n"
+        "for m in models:\n"
+        "    assert m.model_rebuild(force=True) is not False, m\n"
+        "print('ok', len(models))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.startswith("ok"), out.stderr[-2000:]
