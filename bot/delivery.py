@@ -11,7 +11,7 @@ from aiogram.exceptions import TelegramBadRequest, TelegramNotFound, TelegramRet
 from aiogram.types import ReplyParameters
 
 from bot.pacing import ChatPacer, with_retries
-from bot.render import _FENCE, SOURCE_LIMIT, Rendered, _cut, render, utf16_len
+from bot.render import FENCE, SOURCE_LIMIT, Rendered, cut_point, render, utf16_len
 
 log = logging.getLogger(__name__)
 
@@ -131,9 +131,9 @@ class TelegramSink:
     async def _commit_overflow(self, text: str) -> None:
         """Deliver finished messages for everything beyond one message's worth of source."""
         while utf16_len(src := self._prefix + text[self._committed:]) > SOURCE_LIMIT:
-            at = _cut(src, SOURCE_LIMIT)
+            at = cut_point(src, SOURCE_LIMIT)
             head = src[:at]
-            reopen = len(_FENCE.findall(head)) % 2 == 1
+            reopen = len(FENCE.findall(head)) % 2 == 1
             if reopen:
                 head = head.rstrip("\n") + "\n```"
             await self._final(render(head))

@@ -11,7 +11,7 @@ TELEGRAM_LIMIT = 4096
 # Markdown source is cut below the limit because rendering can add a little (list bullets, heading marks).
 SOURCE_LIMIT = 3800
 _BOUNDARIES = (re.compile(r"\n\s*\n"), re.compile(r"\n"), re.compile(r"(?<=[.!?…])\s+"), re.compile(r"\s+"))
-_FENCE = re.compile(r"^```", re.M)
+FENCE = re.compile(r"^```", re.M)
 
 
 def utf16_len(text: str) -> int:
@@ -27,7 +27,7 @@ class Rendered:
     entities: list[MessageEntity] | None
 
 
-def _cut(source: str, limit: int) -> int:
+def cut_point(source: str, limit: int) -> int:
     """Index of the best place to cut `source` so the head stays within `limit` units."""
     window = source[:limit]
     while utf16_len(window) > limit:  # astral characters count twice
@@ -44,9 +44,9 @@ def split_markdown(source: str, limit: int = SOURCE_LIMIT) -> list[str]:
     parts: list[str] = []
     rest = source
     while utf16_len(rest) > limit:
-        at = _cut(rest, limit)
+        at = cut_point(rest, limit)
         head, rest = rest[:at], rest[at:]
-        if len(_FENCE.findall(head)) % 2:  # cut inside a code block: close it here, reopen after
+        if len(FENCE.findall(head)) % 2:  # cut inside a code block: close it here, reopen after
             head, rest = head.rstrip("\n") + "\n```", "```\n" + rest
         parts.append(head)
     parts.append(rest)

@@ -28,7 +28,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "unavailable": "Вибачте, модель зараз недоступна. Спробуйте ще раз за хвилину.",
         "cut": "⚠️ Відповідь обірвалася: модель перестала відповідати. Спробуйте запитати ще раз.",
         "internal": "Щось пішло не так з нашого боку. Спробуйте ще раз; якщо повториться — повідомте адміністратора.",
-        "answering": "→ {agent}",
     },
     "en": {
         "start": "Hello, {name}! I'm DAGI — the agents of DAARION.city answer here. You are talking to {agent}.\n"
@@ -54,7 +53,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "unavailable": "Sorry, the model is unavailable right now. Please try again in a minute.",
         "cut": "⚠️ The answer was cut off: the model stopped responding. Please ask again.",
         "internal": "Something went wrong on our side. Please try again; if it repeats, tell the administrator.",
-        "answering": "→ {agent}",
     },
 }
 
