@@ -9,6 +9,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from storage.store import Store
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -58,10 +60,8 @@ async def migrate(engine: AsyncEngine) -> None:
         await conn.run_sync(_upgrade)
 
 
-async def open_store(url: str) -> "Store":
+async def open_store(url: str) -> Store:
     """Create the engine, apply migrations and return the Store."""
-    from storage.store import Store
-
     engine = create_engine(url)
     await migrate(engine)
     return Store(engine)

@@ -6,6 +6,9 @@ import socket
 
 import pytest
 
+from bot.testing import FakeTelegram
+from router.testing import FakeLLM
+
 _connect = socket.socket.connect
 _connect_ex = socket.socket.connect_ex
 
@@ -38,3 +41,17 @@ def no_internet() -> None:
     """Fail any connection to a non-loopback address."""
     socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
     socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+
+
+@pytest.fixture
+async def tg():
+    """A fake Telegram Bot API server on 127.0.0.1."""
+    async with FakeTelegram() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def llm():
+    """A fake Ollama/OpenAI server on 127.0.0.1."""
+    async with FakeLLM() as fake:
+        yield fake

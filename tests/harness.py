@@ -72,3 +72,15 @@ async def running_bot(tmp: Path, *, tg: FakeTelegram, llm: FakeLLM, ollama_url: 
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
         await services.aclose()
+
+
+def system_of(request) -> str:  # type: ignore[no-untyped-def]
+    """The system prompt of a recorded model request."""
+    messages = request.json["messages"]
+    assert messages[0]["role"] == "system"
+    return messages[0]["content"]
+
+
+def prompt_of(bot, key: str) -> str:  # type: ignore[no-untyped-def]
+    """A persona's configured system prompt."""
+    return bot.services.personas.get(key).system_prompt.strip()

@@ -7,23 +7,10 @@ import time
 import pytest
 
 from bot.testing import FakeTelegram
-from router.testing import FakeLLM
 from tests.harness import TOKEN, running_bot
 
 GROUP = -100123
 INTERNAL_ERROR = "Щось пішло не так"
-
-
-@pytest.fixture
-async def tg():
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def llm():
-    async with FakeLLM() as fake:
-        yield fake
 
 
 def user(user_id: int = 1001, *, is_bot: bool = False) -> dict:

@@ -1,23 +1,8 @@
 """End to end through real aiogram over HTTP: fake Bot API ↔ bot ↔ fake LLM."""
 from __future__ import annotations
 
-import pytest
 
-from bot.testing import FakeTelegram
-from router.testing import FakeLLM
 from tests.harness import running_bot
-
-
-@pytest.fixture
-async def tg():
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def llm():
-    async with FakeLLM() as fake:
-        yield fake
 
 
 async def test_private_message_gets_streamed_answer(tmp_path, tg, llm, monkeypatch):

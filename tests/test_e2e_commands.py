@@ -1,33 +1,8 @@
 """Commands end to end: /start and the persona picker, /agent, /help, /whoami, /reset, unknown commands, persona bots."""
 from __future__ import annotations
 
-import pytest
 
-from bot.testing import FakeTelegram
-from router.testing import FakeLLM
-from tests.harness import HELION_TOKEN, TOKEN, running_bot
-
-
-@pytest.fixture
-async def tg():
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def llm():
-    async with FakeLLM() as fake:
-        yield fake
-
-
-def system_of(request) -> str:  # type: ignore[no-untyped-def]
-    messages = request.json["messages"]
-    assert messages[0]["role"] == "system"
-    return messages[0]["content"]
-
-
-def prompt_of(bot, key: str) -> str:  # type: ignore[no-untyped-def]
-    return bot.services.personas.get(key).system_prompt.strip()
+from tests.harness import prompt_of, system_of, HELION_TOKEN, TOKEN, running_bot
 
 
 def buttons(message: dict) -> list[dict]:

@@ -10,24 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from bot.render import utf16_len
-from bot.testing import FakeTelegram
 from router.testing import FakeLLM
 from storage.models import Message
 from tests.harness import TOKEN, running_bot
 
 OLLAMA_PATH, OPENAI_PATH = "/api/chat", "/v1/chat/completions"
-
-
-@pytest.fixture
-async def tg():
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def llm():
-    async with FakeLLM() as fake:
-        yield fake
 
 
 async def eventually(check, timeout: float = 5.0):  # type: ignore[no-untyped-def]

@@ -1,37 +1,13 @@
 """Groups end to end: when the bot speaks up, which persona answers, how answers are paced, and context scopes."""
 from __future__ import annotations
 
-import pytest
 
 from bot.testing import FakeTelegram
-from router.testing import FakeLLM
-from tests.harness import running_bot
+from tests.harness import prompt_of, system_of, running_bot
 
 GROUP = -100123
 UPDATE_INTERVAL = 0.3  # what tests/harness.py configures
 VISIBLE = ("sendMessage", "editMessageText", "sendMessageDraft")
-
-
-@pytest.fixture
-async def tg():
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def llm():
-    async with FakeLLM() as fake:
-        yield fake
-
-
-def system_of(request) -> str:  # type: ignore[no-untyped-def]
-    messages = request.json["messages"]
-    assert messages[0]["role"] == "system"
-    return messages[0]["content"]
-
-
-def prompt_of(bot, key: str) -> str:  # type: ignore[no-untyped-def]
-    return bot.services.personas.get(key).system_prompt.strip()
 
 
 def visible_updates(tg: FakeTelegram, chat_id: int) -> list:

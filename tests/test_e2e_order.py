@@ -1,23 +1,8 @@
 """Several messages in one chat are stored at once and answered in the order they arrived."""
 from __future__ import annotations
 
-import pytest
 
-from bot.testing import FakeTelegram
-from router.testing import FakeLLM
 from tests.harness import running_bot
-
-
-@pytest.fixture
-async def tg():
-    async with FakeTelegram() as fake:
-        yield fake
-
-
-@pytest.fixture
-async def llm():
-    async with FakeLLM() as fake:
-        yield fake
 
 
 async def test_burst_in_one_chat_is_answered_in_order_with_each_history(tmp_path, tg, llm, monkeypatch):
