@@ -54,7 +54,8 @@ async def start_bot(tmp: Path, tg: FakeTelegram, llm: FakeLLM) -> subprocess.Pop
     return proc
 
 
-async def burst(tg: FakeTelegram, llm: FakeLLM, proc: psutil.Process, users: int, per_user: int, label: str) -> None:
+async def burst(tg: FakeTelegram, llm: FakeLLM, proc: psutil.Process, users: int, per_user: int, label: str,
+                base: int) -> None:
     """`users` × `per_user` messages at once; latency, throughput, API calls, CPU, RSS."""
     rss_peak = proc.memory_info().rss
     calls_before = len(tg.calls)
@@ -64,7 +65,7 @@ async def burst(tg: FakeTelegram, llm: FakeLLM, proc: psutil.Process, users: int
     for k in range(per_user):
         for u in range(users):
             text = f"{label} {u}-{k}"
-            tg.send_text(TOKEN, chat_id=10_000 + u, user_id=10_000 + u, text=text)
+            tg.send_text(TOKEN, chat_id=base + u, user_id=base + u, text=text)
             pushed[text] = time.monotonic()
     total = users * per_user
     def finished() -> int:
@@ -137,11 +138,11 @@ async def main() -> None:
             try:
                 print(f"idle RSS (no embedded model): {ps.memory_info().rss / 2**20:.0f} MB")
                 print("warm-up: 50 messages")
-                await burst(tg, llm, ps, users=50, per_user=1, label="warm")
+                await burst(tg, llm, ps, users=50, per_user=1, label="warm", base=10_000)
                 if os.environ.get("BENCH_RUNNER"):
                     proc.send_signal(signal.SIGUSR1)  # the profiling runner resets its stats here
                 print("burst: 200 messages from 50 users at once, 0 ms per token")
-                await burst(tg, llm, ps, users=50, per_user=4, label="msg")
+                await burst(tg, llm, ps, users=50, per_user=4, label="msg", base=30_000)
                 print("streaming: 20 ms per token")
                 await first_visible(tg, llm)
             finally:

@@ -13,7 +13,7 @@ from bot.logs import setup_logging
 from bot.settings import Settings
 from router.config import build_router, load_router_config
 from router.core import ModelRouter
-from storage.db import open_store
+from storage.store import open_store
 from storage.store import Store
 
 

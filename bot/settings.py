@@ -16,7 +16,7 @@ _FIXES = {
     "agent_bot_tokens": "set AGENT_BOT_TOKENS__<AGENT>=123456:ABC... (one BotFather token per persona bot)",
     "telegram_api_url": "use a full URL such as https://api.telegram.org or http://localhost:8081 for a local Bot API server",
     "ollama_url": "use a full URL such as http://localhost:11434",
-    "database_url": "use a SQLAlchemy async URL such as sqlite+aiosqlite:///data/dagi.db or postgresql+asyncpg://user:pass@host/db",
+    "database_url": "use a SQLAlchemy URL such as sqlite:///data/dagi.db or postgresql+psycopg://user:pass@host/db",
 }
 
 
@@ -29,7 +29,7 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     agent_bot_tokens: dict[str, SecretStr] = Field(default_factory=dict)
     telegram_api_url: str = "https://api.telegram.org"
-    database_url: str = Field("sqlite+aiosqlite:///data/dagi.db", repr=False)  # may hold a password
+    database_url: str = Field("sqlite:///data/dagi.db", repr=False)  # may hold a password
     data_dir: Path = Path("data")
     ollama_url: str = "http://localhost:11434"
     agents_file: Path = Path("config/agents.yaml")

@@ -2,21 +2,22 @@
 
 Chat state and recent history are cached in memory (write-through): one process polls a bot
 token, so the cache is authoritative for its chats, and a restart reloads it from the database.
-Statements are built once and executed with parameters so SQLAlchemy reuses their compiled form.
+Statements are built once and executed with parameters so SQLAlchemy reuses their compiled form;
+each operation is one transaction on the database thread (storage.db.Database).
 """
 from __future__ import annotations
 
 from collections import OrderedDict, deque
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage.db import Database, migrate, open_engine
 from storage.models import Chat, Message, User, utcnow
 from storage.records import Answer, ChatState, Inbound, Pending, Scope, Turn
 
-__all__ = ["Answer", "ChatState", "Inbound", "Pending", "Scope", "Store", "Turn"]
+__all__ = ["Answer", "ChatState", "Inbound", "Pending", "Scope", "Store", "Turn", "open_store"]
 
 _IN_SCOPE = (Message.bot == bindparam("b"), Message.chat_id == bindparam("c"), Message.thread_id == bindparam("t"))
 _CHAT_SCOPE = (Chat.bot == bindparam("b"), Chat.chat_id == bindparam("c"), Chat.thread_id == bindparam("t"))
@@ -24,19 +25,28 @@ _GET_CHAT = select(Chat.agent, Chat.conversation).where(*_CHAT_SCOPE)
 _HISTORY = (select(Message.role, Message.text, Message.agent)
             .where(*_IN_SCOPE, Message.conversation == bindparam("conv"), Message.status == "done")
             .order_by(Message.id.desc()).limit(bindparam("lim")))
-_ADD_ANSWER = insert(Message)
+_SEEN = select(Message.id).where(*_IN_SCOPE, Message.tg_message_id == bindparam("tg"))
+_ADD = insert(Message)
 _MARK = update(Message).where(Message.id == bindparam("iid")).values(status=bindparam("st"), error=bindparam("err"))
+_SET_CHAT = update(Chat).where(*_CHAT_SCOPE).values(agent=bindparam("agent"), conversation=bindparam("conv"),
+                                                     updated_at=bindparam("at"))
+
+
+async def open_store(url: str) -> "Store":
+    """Open the database, apply migrations on the DB thread, and return the Store."""
+    db = Database(open_engine(url))
+    await db.call(migrate, db.engine)
+    return Store(db)
 
 
 class Store:
     """Async persistence through SQLAlchemy Core, cheap on the per-message path."""
 
-    def __init__(self, engine: AsyncEngine, *, cache_chats: int = 20_000) -> None:
-        self.engine = engine
-        dialect = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(engine.dialect.name)
-        self._upsert = dialect
-        self._add_inbound = (dialect(Message).on_conflict_do_nothing().returning(Message.id)
-                             if dialect else insert(Message).returning(Message.id))
+    def __init__(self, db: Database, *, cache_chats: int = 20_000) -> None:
+        self.db = db
+        self._upsert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(db.engine.dialect.name)
+        self._add_inbound = (self._upsert(Message).on_conflict_do_nothing().returning(Message.id)
+                             if self._upsert else None)
         self._cache_size = cache_chats
         self._chats: OrderedDict[Scope, ChatState] = OrderedDict()
         self._turns: OrderedDict[tuple[Scope, int], deque[Turn]] = OrderedDict()
@@ -44,8 +54,7 @@ class Store:
     async def chat_state(self, scope: Scope) -> ChatState:
         """Active agent and conversation of a chat/topic; defaults when never seen."""
         if (state := self._chats.get(scope)) is None:
-            async with self.engine.connect() as conn:
-                row = (await conn.execute(_GET_CHAT, self._keys(scope))).first()
+            row = await self.db.run(lambda conn: conn.execute(_GET_CHAT, _keys(scope)).first())
             state = ChatState(row.agent, row.conversation) if row else ChatState(None, 1)
             self._remember(self._chats, scope, state)
         return state
@@ -64,12 +73,14 @@ class Store:
     async def save_user(self, user_id: int, username: str | None, first_name: str | None, language: str | None) -> None:
         """Insert or refresh a user's profile."""
         values = dict(username=username, first_name=first_name, language=language)
-        async with self.engine.begin() as conn:
+
+        def work(conn: Connection) -> None:
             if self._upsert is not None:
                 stmt = self._upsert(User).values(id=user_id, created_at=utcnow(), **values)
-                await conn.execute(stmt.on_conflict_do_update(index_elements=[User.id], set_=values))
-            elif (await conn.execute(update(User).where(User.id == user_id).values(**values))).rowcount == 0:
-                await conn.execute(insert(User).values(id=user_id, created_at=utcnow(), **values))
+                conn.execute(stmt.on_conflict_do_update(index_elements=[User.id], set_=values))
+            elif conn.execute(update(User).where(User.id == user_id).values(**values)).rowcount == 0:
+                conn.execute(insert(User).values(id=user_id, created_at=utcnow(), **values))
+        await self.db.run(work)
 
     async def record_inbound(self, msg: Inbound) -> int | None:
         """Store a user message as pending; None when this Telegram message was already stored."""
@@ -78,19 +89,21 @@ class Store:
             conversation=msg.conversation, user_id=msg.user_id, tg_message_id=msg.tg_message_id,
             role="user", agent=msg.agent, text=msg.text, language=msg.language,
             chat_type=msg.chat_type, status="pending", created_at=utcnow())
-        async with self.engine.begin() as conn:
-            if self._upsert is None and msg.tg_message_id is not None and (await conn.execute(
-                    select(Message.id).where(*_IN_SCOPE, Message.tg_message_id == msg.tg_message_id),
-                    self._keys(msg.scope))).first():
+
+        def work(conn: Connection) -> int | None:
+            if self._add_inbound is not None:
+                return conn.execute(self._add_inbound, values).scalar()
+            if msg.tg_message_id is not None and conn.execute(_SEEN, {**_keys(msg.scope), "tg": msg.tg_message_id}).first():
                 return None
-            return (await conn.execute(self._add_inbound, values)).scalar()
+            return conn.execute(_ADD.returning(Message.id), values).scalar()
+        return await self.db.run(work)
 
     async def history(self, scope: Scope, conversation: int, *, limit: int = 40) -> list[Turn]:
         """Answered turns of the conversation, oldest first (at most `limit`)."""
         key = (scope, conversation)
         if (turns := self._turns.get(key)) is None:
-            async with self.engine.connect() as conn:
-                rows = (await conn.execute(_HISTORY, {**self._keys(scope), "conv": conversation, "lim": limit})).all()
+            params = {**_keys(scope), "conv": conversation, "lim": limit}
+            rows = await self.db.run(lambda conn: conn.execute(_HISTORY, params).all())
             turns = deque((Turn(r.role, r.text, r.agent) for r in reversed(rows)), maxlen=limit)
             self._remember(self._turns, key, turns)
         return list(turns)
@@ -98,41 +111,38 @@ class Store:
     async def record_answer(self, inbound: Inbound, inbound_id: int, answer: Answer) -> None:
         """Store the answer and mark the user message done, in one transaction."""
         scope = inbound.scope
-        async with self.engine.begin() as conn:
-            await conn.execute(_ADD_ANSWER, dict(
-                bot=scope.bot, chat_id=scope.chat_id, thread_id=scope.thread_id, conversation=inbound.conversation,
-                user_id=None, tg_message_id=None, role="assistant", agent=answer.agent, text=answer.text,
-                language=inbound.language, chat_type=inbound.chat_type, status="done", reply_to=inbound_id,
-                provider=answer.provider or None, model=answer.model or None, tokens_in=answer.tokens_in,
-                tokens_out=answer.tokens_out, latency_ms=answer.latency_ms, error=answer.error, created_at=utcnow()))
-            await conn.execute(_MARK, dict(iid=inbound_id, st="done", err=None))
+        row = dict(
+            bot=scope.bot, chat_id=scope.chat_id, thread_id=scope.thread_id, conversation=inbound.conversation,
+            user_id=None, tg_message_id=None, role="assistant", agent=answer.agent, text=answer.text,
+            language=inbound.language, chat_type=inbound.chat_type, status="done", reply_to=inbound_id,
+            provider=answer.provider or None, model=answer.model or None, tokens_in=answer.tokens_in,
+            tokens_out=answer.tokens_out, latency_ms=answer.latency_ms, error=answer.error, created_at=utcnow())
+
+        def work(conn: Connection) -> None:
+            conn.execute(_ADD, row)
+            conn.execute(_MARK, dict(iid=inbound_id, st="done", err=None))
+        await self.db.run(work)
         if (turns := self._turns.get((scope, inbound.conversation))) is not None:
             turns.extend((Turn("user", inbound.text, inbound.agent), Turn("assistant", answer.text, answer.agent)))
 
     async def record_failure(self, inbound_id: int, error: str) -> None:
         """Mark a user message failed: the user was told, it is not retried."""
-        async with self.engine.begin() as conn:
-            await conn.execute(_MARK, dict(iid=inbound_id, st="failed", err=error[:2000]))
+        await self.db.run(lambda conn: conn.execute(_MARK, dict(iid=inbound_id, st="failed", err=error[:2000])))
 
     async def pending(self, bots: list[str] | None = None) -> list[Pending]:
         """User messages still pending, oldest first (to answer after a crash)."""
         q = select(Message).where(Message.status == "pending", Message.role == "user").order_by(Message.id)
         if bots is not None:
             q = q.where(Message.bot.in_(bots))
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(q)).all()
+        rows = await self.db.run(lambda conn: conn.execute(q).all())
         return [Pending(r.id, Inbound(
             scope=Scope(r.bot, r.chat_id, r.thread_id), user_id=r.user_id or 0, text=r.text,
             agent=r.agent or "", conversation=r.conversation, tg_message_id=r.tg_message_id,
             language=r.language or "uk", chat_type=r.chat_type)) for r in rows]
 
     async def close(self) -> None:
-        """Dispose of the engine's connections."""
-        await self.engine.dispose()
-
-    @staticmethod
-    def _keys(scope: Scope) -> dict[str, object]:
-        return {"b": scope.bot, "c": scope.chat_id, "t": scope.thread_id}
+        """Finish queued writes and release connections."""
+        await self.db.close()
 
     def _remember(self, cache: OrderedDict, key: object, value: object) -> None:  # type: ignore[type-arg]
         cache[key] = value
@@ -141,10 +151,16 @@ class Store:
             cache.popitem(last=False)
 
     async def _save_chat(self, scope: Scope, chat_type: str, state: ChatState) -> None:
-        values = dict(agent=state.agent, conversation=state.conversation, updated_at=utcnow())
-        async with self.engine.begin() as conn:
-            done = await conn.execute(update(Chat).where(*_CHAT_SCOPE).values(**values), self._keys(scope))
-            if done.rowcount == 0:
-                await conn.execute(insert(Chat).values(bot=scope.bot, chat_id=scope.chat_id, thread_id=scope.thread_id,
-                                                       chat_type=chat_type, **values))
+        params = {**_keys(scope), "agent": state.agent, "conv": state.conversation, "at": utcnow()}
+
+        def work(conn: Connection) -> None:
+            if conn.execute(_SET_CHAT, params).rowcount == 0:
+                conn.execute(insert(Chat).values(bot=scope.bot, chat_id=scope.chat_id, thread_id=scope.thread_id,
+                                                 chat_type=chat_type, agent=state.agent,
+                                                 conversation=state.conversation, updated_at=params["at"]))
+        await self.db.run(work)
         self._remember(self._chats, scope, state)
+
+
+def _keys(scope: Scope) -> dict[str, object]:
+    return {"b": scope.bot, "c": scope.chat_id, "t": scope.thread_id}

@@ -53,7 +53,7 @@ routes:
     (tmp_path / "router.yaml").write_text(router)
     async with FakeLLM() as llm:
         llm.reply("Перша відповідь.", "Друга відповідь.", "Третя.")
-        settings = load_settings(_env_file=None, database_url=f"sqlite+aiosqlite:///{tmp_path}/c.db",
+        settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/c.db",
                                  router_file=tmp_path / "router.yaml", ollama_url=llm.url, data_dir=tmp_path)
         services = await build_services(settings)
         out = io.StringIO()

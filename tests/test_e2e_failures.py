@@ -28,8 +28,8 @@ async def eventually(check, timeout: float = 5.0):  # type: ignore[no-untyped-de
 
 
 async def user_rows(bot) -> list:  # type: ignore[no-untyped-def]
-    async with bot.services.store.engine.connect() as conn:
-        return (await conn.execute(select(Message).where(Message.role == "user").order_by(Message.id))).all()
+    query = select(Message).where(Message.role == "user").order_by(Message.id)
+    return await bot.services.store.db.run(lambda conn: conn.execute(query).all())
 
 
 async def test_refused_primary_falls_back_to_the_openai_backup(tmp_path, tg, llm, monkeypatch):

@@ -1,11 +1,9 @@
 """Alembic environment: uses a connection handed in by storage.db, or sqlalchemy.url."""
 from __future__ import annotations
 
-import asyncio
-
 from alembic import context
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from storage.db import open_engine
 from storage.models import Base
 
 config = context.config
@@ -18,13 +16,6 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         context.run_migrations()
 
 
-async def _run_async(url: str) -> None:
-    engine = create_async_engine(url)
-    async with engine.begin() as conn:
-        await conn.run_sync(_run)
-    await engine.dispose()
-
-
 if context.is_offline_mode():
     context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
                       literal_binds=True)
@@ -32,5 +23,6 @@ if context.is_offline_mode():
         context.run_migrations()
 elif (conn := config.attributes.get("connection")) is not None:
     _run(conn)
-else:
-    asyncio.run(_run_async(config.get_main_option("sqlalchemy.url")))
+else:  # `alembic` on the command line: DATABASE_URL may name an async driver
+    with open_engine(config.get_main_option("sqlalchemy.url")).begin() as connection:
+        _run(connection)
