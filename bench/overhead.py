@@ -103,6 +103,32 @@ async def burst(tg: FakeTelegram, llm: FakeLLM, proc: psutil.Process, users: int
     del asked
 
 
+async def sequential(tg: FakeTelegram, llm: FakeLLM, proc: psutil.Process, base: int, n: int = 50) -> None:
+    """One message at a time in chats the bot already knows: its own latency and CPU, nothing queued."""
+    cpu0 = sum(proc.cpu_times()[:2])
+    calls_before = len(tg.calls)
+    added = []
+    for i in range(n):
+        chat = base + i  # a different known chat each time: its last answer was > 1 s ago, no pacing wait
+        seen = len(tg.sent_texts(chat))
+        t0 = time.monotonic()
+        tg.send_text(TOKEN, chat_id=chat, user_id=chat, text=f"seq {i}")
+        while len(tg.sent_texts(chat)) <= seen:
+            await asyncio.sleep(0.0005)
+        final = next(c.at for c in reversed(tg.calls) if c.method.lower() == "sendmessage"
+                     and c.params.get("chat_id") in (chat, str(chat)))
+        asked = next(r for r in reversed(llm.chat_requests()) if r.json["messages"][-1]["content"] == f"seq {i}")
+        # The fake model answers 3 tokens at 0 ms: its own time is inside `asked → final` and is
+        # not subtracted, so this is an upper bound of what the bot adds.
+        added.append((final - t0) * 1000)
+        del asked
+    cpu = sum(proc.cpu_times()[:2]) - cpu0
+    api = [c for c in tg.calls[calls_before:] if c.method.lower() != "getupdates"]
+    print(f"  {n} messages one at a time: bot-added latency p50 {pct(added, 50):.1f} ms, "
+          f"p95 {pct(added, 95):.1f} ms, p99 {pct(added, 99):.1f} ms; CPU per reply {cpu / n * 1000:.2f} ms; "
+          f"Bot API calls per reply {len(api) / n:.2f}")
+
+
 async def first_visible(tg: FakeTelegram, llm: FakeLLM, n: int = 20, tokens: int = 60) -> None:
     """20 ms per token: model's first token → first text the user sees, and updates per second."""
     llm.token_delay = 0.02
@@ -143,6 +169,8 @@ async def main() -> None:
                     proc.send_signal(signal.SIGUSR1)  # the profiling runner resets its stats here
                 print("burst: 200 messages from 50 users at once, 0 ms per token")
                 await burst(tg, llm, ps, users=50, per_user=4, label="msg", base=30_000)
+                print("one at a time: 50 known chats, 0 ms per token")
+                await sequential(tg, llm, ps, base=10_000)
                 print("streaming: 20 ms per token")
                 await first_visible(tg, llm)
             finally:

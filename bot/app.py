@@ -5,12 +5,11 @@ import asyncio
 import logging
 from typing import Any, Awaitable, Callable
 
-from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram import BaseMiddleware, Bot, Dispatcher, methods
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramUnauthorizedError
 from aiogram.filters import ExceptionTypeFilter
-from aiogram import methods
 from aiogram.methods.base import Response
 from aiogram.types import BotCommand, ErrorEvent, TelegramObject
 

@@ -4,8 +4,17 @@ from __future__ import annotations
 import time
 from typing import Awaitable, Callable, TypeVar
 
-from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+from aiogram.exceptions import (
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception_type,
+    stop_after_attempt,
+)
 
 T = TypeVar("T")
 

@@ -13,8 +13,7 @@ from bot.logs import setup_logging
 from bot.settings import Settings
 from router.config import build_router, load_router_config
 from router.core import ModelRouter
-from storage.store import open_store
-from storage.store import Store
+from storage.store import Store, open_store
 
 
 @dataclass

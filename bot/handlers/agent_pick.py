@@ -1,7 +1,7 @@
 """/agent: switch persona per chat (and per forum topic) by name or with an inline keyboard."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -9,8 +9,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from agents.persona import AgentsConfig, Persona
 from bot.context import BotProfile, active_persona, language, scope_of
+from bot.filters import is_command
 from bot.texts import lang_of, t
 from storage.store import Store
+
 
 class PickAgent(CallbackData, prefix="agent"):
     """Callback data of a picker button."""
@@ -72,6 +74,6 @@ async def agent_button(query: CallbackQuery, callback_data: PickAgent, store: St
 def router() -> Router:
     """A fresh router (one per Dispatcher) for /agent and the picker buttons."""
     r = Router(name="agent_pick")
-    r.message(F.text.startswith("/"), Command("agent"))(agent_command)
+    r.message(is_command, Command("agent"))(agent_command)
     r.callback_query(PickAgent.filter())(agent_button)
     return r

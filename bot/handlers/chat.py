@@ -1,16 +1,26 @@
 """Text messages → the active persona's streamed answer; everything else gets a clear word."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.types import Message
 
 from agents.persona import AgentsConfig
 from bot.addressing import addressed
-from bot.context import BotProfile, active_persona, language, mentions, remember_user, scope_of, sink_for
+from bot.context import (
+    BotProfile,
+    active_persona,
+    language,
+    mentions,
+    remember_user,
+    scope_of,
+    sink_for,
+)
 from bot.conversation import Conversations
+from bot.filters import from_human, has_text
 from bot.settings import Settings
 from bot.texts import t
 from storage.store import Inbound, Store
+
 
 def _for_us(message: Message, profile: BotProfile, personas: AgentsConfig, text: str):  # type: ignore[no-untyped-def]
     reply = message.reply_to_message
@@ -57,7 +67,7 @@ def router() -> Router:
     r = Router(name="chat")
     # Other bots (and anonymous admins / channels posting as GroupAnonymousBot) are ignored on purpose:
     # two bots answering each other would loop.
-    r.message.filter(F.from_user, ~F.from_user.is_bot)
-    r.message(F.text)(on_text)
+    r.message.filter(from_human)
+    r.message(has_text)(on_text)
     r.message()(unsupported)
     return r

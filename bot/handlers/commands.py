@@ -1,15 +1,17 @@
 """/start, /help, /reset, /whoami and the answer to unknown commands."""
 from __future__ import annotations
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandStart
 from aiogram.types import Message
 
 from agents.persona import AgentsConfig
 from bot.context import BotProfile, active_persona, language, remember_user, scope_of
+from bot.filters import is_command
 from bot.handlers.agent_pick import picker
 from bot.texts import t
 from storage.store import Store
+
 
 async def start(message: Message, store: Store, personas: AgentsConfig, profile: BotProfile) -> None:
     """Greet, then offer the persona picker."""
@@ -61,7 +63,7 @@ async def unknown(message: Message, profile: BotProfile) -> None:
 def router() -> Router:
     """A fresh router (one per Dispatcher); only texts that start with "/" enter it."""
     r = Router(name="commands")
-    r.message.filter(F.text.startswith("/"))
+    r.message.filter(is_command)
     r.message(CommandStart())(start)
     r.message(Command("help"))(help_)
     r.message(Command("reset"))(reset)
