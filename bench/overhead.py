@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -47,8 +46,7 @@ async def start_bot(tmp: Path, tg: FakeTelegram, llm: FakeLLM) -> subprocess.Pop
                AGENTS_FILE=str(ROOT / "config" / "agents.yaml"), PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
     # BENCH_PROFILE=/tmp/bot.prof writes a cProfile of the bot process (read it with pstats).
     profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
-    runner = [os.environ["BENCH_RUNNER"]] if os.environ.get("BENCH_RUNNER") else [*profile, "-m", "bot", "run"]
-    proc = subprocess.Popen([sys.executable, *runner], cwd=tmp, env=env)
+    proc = subprocess.Popen([sys.executable, *profile, "-m", "bot", "run"], cwd=tmp, env=env)
     await tg.wait_for(lambda: any(c.method.lower() == "getupdates" for c in tg.calls), timeout=60)
     await asyncio.sleep(1.0)
     return proc
@@ -165,8 +163,6 @@ async def main() -> None:
                 print(f"idle RSS (no embedded model): {ps.memory_info().rss / 2**20:.0f} MB")
                 print("warm-up: 50 messages")
                 await burst(tg, llm, ps, users=50, per_user=1, label="warm", base=10_000)
-                if os.environ.get("BENCH_RUNNER"):
-                    proc.send_signal(signal.SIGUSR1)  # the profiling runner resets its stats here
                 print("burst: 200 messages from 50 users at once, 0 ms per token")
                 await burst(tg, llm, ps, users=50, per_user=4, label="msg", base=30_000)
                 print("one at a time: 50 known chats, 0 ms per token")
