@@ -154,10 +154,12 @@ class TelegramSink:
         await self._final([Rendered(text, None)])
 
     async def close(self) -> None:
-        """Cancel timers and the typing indicator."""
+        """Cancel timers, an unfinished preview and the typing indicator."""
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._flush is not None and not self._flush.done():
+            self._flush.cancel()  # the answer ended without finish()/notify(): no stale preview after it
         await self._stop_typing()
 
     async def _settle(self) -> None:
@@ -206,7 +208,13 @@ class TelegramSink:
             except TelegramBadRequest as exc:
                 if "not modified" not in exc.message.lower():
                     raise
-        await self._with_fallback(call, retry, piece)
+        try:
+            await self._with_fallback(call, retry, piece)
+        except TelegramBadRequest as exc:
+            if "not found" not in exc.message.lower():
+                raise
+            # Someone deleted the message we were editing: the answer still has to arrive.
+            await self._send(piece, retry=retry)
 
     async def _with_fallback(self, call, retry: bool, piece: Rendered):  # type: ignore[no-untyped-def]
         """Send with entities; if Telegram rejects them, send the same text plain."""

@@ -1,0 +1,149 @@
+"""The Ollama side of FakeLLM: /api/chat as NDJSON, plus tags, show, embed and version."""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from datetime import datetime, timezone
+from typing import Any
+
+from aiohttp import web
+
+from router.testing.server import _Failure, _FakeServer
+from router.testing.text import _text_of, fake_embedding, tokenize
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class _OllamaWire(_FakeServer):
+    """Handlers for the Ollama HTTP API (routes are added in FakeLLM.start)."""
+
+    def _ollama_error(self, failure: _Failure, model: str) -> web.Response | None:
+        if failure.mode == "500":
+            return web.json_response({"error": "internal server error"}, status=500)
+        if failure.mode == "429":
+            return web.json_response(
+                {"error": "rate limit exceeded"}, status=429, headers={"Retry-After": str(failure.retry_after)}
+            )
+        if failure.mode == "not_found":
+            return web.json_response({"error": f"model '{model}' not found"}, status=404)
+        return None
+
+    async def _ollama_chat(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        model = str(body.get("model", ""))
+        messages = list(body.get("messages") or [])
+        stream = body.get("stream", True) is not False
+        failure = self._failures.pop(0) if self._failures else None
+        ndjson = "application/x-ndjson" if stream else "application/json"
+        if (hung := await self._fail_prelude(request, failure, ndjson)) is not None:
+            return hung
+        if failure is not None and (err := self._ollama_error(failure, model)) is not None:
+            return err
+        text = self._next_text(messages, consume=failure is None)
+        tokens = tokenize(text)
+        n_in = sum(len(_text_of(m.get("content")).split()) for m in messages)
+        started = time.perf_counter_ns()
+
+        def chunk(content: str, **extra: Any) -> dict:
+            return {
+                "model": model,
+                "created_at": _now_iso(),
+                "message": {"role": "assistant", "content": content},
+                "done": False,
+                **extra,
+            }
+
+        def final(content: str = "") -> dict:
+            total = max(time.perf_counter_ns() - started, 1)
+            return chunk(
+                content,
+                done=True,
+                done_reason="stop",
+                total_duration=total,
+                load_duration=0,
+                prompt_eval_count=n_in,
+                prompt_eval_duration=total // 10,
+                eval_count=len(tokens),
+                eval_duration=total - total // 10,
+            )
+
+        if failure is not None and failure.mode == "error_line":
+            if not stream:
+                return web.json_response({"error": "model crashed"}, status=500)
+            lines = [json.dumps(chunk(tokens[0] if tokens else "")), json.dumps({"error": "model crashed"})]
+            return await self._stream(request, ndjson, [(ln + "\n").encode() for ln in lines])
+        if failure is not None and failure.mode == "cut":
+            lines = [json.dumps(chunk(t)) for t in tokens[: failure.after_tokens]]
+            return await self._stream(request, ndjson, [(ln + "\n").encode() for ln in lines], cut=True)
+        if not stream:
+            return await self._json_after_delay(request, final(text), len(tokens))
+        lines = [json.dumps(chunk(t)) for t in tokens]
+        encoded = [(ln + "\n").encode() for ln in lines]
+        encoded.append((json.dumps(final()) + "\n").encode())
+        return await self._stream(request, ndjson, encoded)
+
+    def _model_info(self, name: str) -> dict:
+        info = self.models[name]
+        family = name.split(":")[0].rstrip("0123456789.") or name
+        details = {
+            "parent_model": "",
+            "format": "gguf",
+            "family": family,
+            "families": [family],
+            "parameter_size": "8.0B",
+            "quantization_level": "Q4_K_M",
+            **info.get("details", {}),
+        }
+        model_info = {
+            "general.architecture": family,
+            "general.parameter_count": 8_000_000_000,
+            f"{family}.context_length": info.get("context_length", 32768),
+            **info.get("model_info", {}),
+        }
+        return {"capabilities": list(info.get("capabilities", ["completion"])), "details": details, "model_info": model_info}
+
+    async def _ollama_tags(self, request: web.Request) -> web.Response:
+        models = []
+        for name in self.models:
+            digest = hashlib.sha256(name.encode()).hexdigest()
+            models.append({
+                "name": name,
+                "model": name,
+                "modified_at": "2025-01-01T00:00:00Z",
+                "size": 1_000_000,
+                "digest": digest,
+                "details": self._model_info(name)["details"],
+            })
+        return web.json_response({"models": models})
+
+    async def _ollama_show(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        name = str(body.get("model") or body.get("name") or "")
+        if name not in self.models:
+            return web.json_response({"error": f"model '{name}' not found"}, status=404)
+        info = self._model_info(name)
+        return web.json_response({
+            "modelfile": "",
+            "parameters": "",
+            "template": "{{ .Prompt }}",
+            "modified_at": "2025-01-01T00:00:00Z",
+            **info,
+        })
+
+    async def _ollama_embed(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        inputs = body.get("input", "")
+        texts = [inputs] if isinstance(inputs, str) else list(inputs)
+        return web.json_response({
+            "model": body.get("model", ""),
+            "embeddings": [fake_embedding(t) for t in texts],
+            "total_duration": 1000,
+            "load_duration": 0,
+            "prompt_eval_count": sum(len(t.split()) for t in texts),
+        })
+
+    async def _ollama_version(self, request: web.Request) -> web.Response:
+        return web.json_response({"version": "0.12.0"})

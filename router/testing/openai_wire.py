@@ -1,0 +1,119 @@
+"""The OpenAI side of FakeLLM: /v1/chat/completions as SSE, plus models and embeddings."""
+from __future__ import annotations
+
+import base64
+import json
+import struct
+import time
+from typing import Any
+
+from aiohttp import web
+
+from router.testing.server import _Failure, _FakeServer
+from router.testing.text import _text_of, fake_embedding, tokenize
+
+
+class _OpenAIWire(_FakeServer):
+    """Handlers for the OpenAI HTTP API under /v1 (routes are added in FakeLLM.start)."""
+
+    @staticmethod
+    def _openai_error_body(message: str, type_: str, code: str | None) -> dict:
+        return {"error": {"message": message, "type": type_, "param": None, "code": code}}
+
+    def _openai_error(self, failure: _Failure, model: str) -> web.Response | None:
+        if failure.mode == "500":
+            return web.json_response(self._openai_error_body("internal server error", "server_error", None), status=500)
+        if failure.mode == "429":
+            body = self._openai_error_body("Rate limit reached", "requests", "rate_limit_exceeded")
+            return web.json_response(body, status=429, headers={"Retry-After": str(failure.retry_after)})
+        if failure.mode == "not_found":
+            body = self._openai_error_body(
+                f"The model `{model}` does not exist", "invalid_request_error", "model_not_found"
+            )
+            return web.json_response(body, status=404)
+        return None
+
+    async def _openai_chat(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        model = str(body.get("model", ""))
+        messages = list(body.get("messages") or [])
+        stream = bool(body.get("stream", False))
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        failure = self._failures.pop(0) if self._failures else None
+        sse = "text/event-stream" if stream else "application/json"
+        if (hung := await self._fail_prelude(request, failure, sse)) is not None:
+            return hung
+        if failure is not None and (err := self._openai_error(failure, model)) is not None:
+            return err
+        text = self._next_text(messages, consume=failure is None)
+        tokens = tokenize(text)
+        n_in = sum(len(_text_of(m.get("content")).split()) for m in messages)
+        usage = {"prompt_tokens": n_in, "completion_tokens": len(tokens), "total_tokens": n_in + len(tokens)}
+        created = int(time.time())
+
+        def chunk(choices: list[dict], **extra: Any) -> bytes:
+            data = {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion.chunk",
+                "created": created,
+                "model": model,
+                "choices": choices,
+                **extra,
+            }
+            return f"data: {json.dumps(data)}\n\n".encode()
+
+        def token(tok: str) -> bytes:
+            return chunk([{"index": 0, "delta": {"role": "assistant", "content": tok}, "finish_reason": None}])
+
+        if failure is not None and failure.mode == "error_line":
+            if not stream:
+                body_ = self._openai_error_body("model crashed", "server_error", None)
+                return web.json_response(body_, status=500)
+            err = self._openai_error_body("model crashed", "server_error", None)
+            lines = [token(tokens[0] if tokens else ""), f"data: {json.dumps(err)}\n\n".encode()]
+            return await self._stream(request, sse, lines)
+        if failure is not None and failure.mode == "cut":
+            return await self._stream(request, sse, [token(t) for t in tokens[: failure.after_tokens]], cut=True)
+        if not stream:
+            return await self._json_after_delay(request, {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion",
+                "created": created,
+                "model": model,
+                "choices": [{
+                    "index": 0,
+                    "message": {"role": "assistant", "content": text, "refusal": None},
+                    "logprobs": None,
+                    "finish_reason": "stop",
+                }],
+                "usage": usage,
+            }, len(tokens))
+        lines = [token(t) for t in tokens]
+        lines.append(chunk([{"index": 0, "delta": {}, "finish_reason": "stop"}]))
+        if include_usage:
+            lines.append(chunk([], usage=usage))
+        lines.append(b"data: [DONE]\n\n")
+        return await self._stream(request, sse, lines)
+
+    async def _openai_models(self, request: web.Request) -> web.Response:
+        data = [{"id": name, "object": "model", "created": 0, "owned_by": "fake"} for name in self.models]
+        return web.json_response({"object": "list", "data": data})
+
+    async def _openai_embeddings(self, request: web.Request) -> web.Response:
+        body = await request.json()
+        inputs = body.get("input", "")
+        texts = [inputs] if isinstance(inputs, str) else [str(t) for t in inputs]
+        as_base64 = body.get("encoding_format") == "base64"
+        data = []
+        for i, t in enumerate(texts):
+            vec: Any = fake_embedding(t)
+            if as_base64:
+                vec = base64.b64encode(struct.pack(f"<{len(vec)}f", *vec)).decode()
+            data.append({"object": "embedding", "index": i, "embedding": vec})
+        n = sum(len(t.split()) for t in texts)
+        return web.json_response({
+            "object": "list",
+            "data": data,
+            "model": body.get("model", ""),
+            "usage": {"prompt_tokens": n, "total_tokens": n},
+        })

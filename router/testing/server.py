@@ -1,0 +1,138 @@
+"""The FakeLLM's state and the HTTP plumbing both wire protocols share: recording, pacing, streaming, hangs."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+
+from router.testing.text import _echo
+
+_THINK = "<think>\nsome reasoning\n</think>\n\n"
+
+DEFAULT_MODELS: dict[str, dict] = {
+    "qwen3:8b": {"capabilities": ["completion", "thinking"]},
+    "llava:7b": {"capabilities": ["completion", "vision"]},
+    "bge-m3": {"capabilities": ["embedding"]},
+    "gpt-4o-mini": {"capabilities": ["completion", "vision"]},
+}
+
+
+@dataclass
+class RecordedRequest:
+    """One HTTP request the fake received."""
+
+    path: str
+    method: str
+    json: dict | None
+    headers: dict[str, str]
+    at: float = field(default_factory=time.monotonic)  # when it arrived (for latency benchmarks)
+
+
+@dataclass
+class _Failure:
+    mode: str
+    retry_after: int
+    after_tokens: int
+
+
+class _FakeServer:
+    """State and shared plumbing; the wire mixins add the protocol handlers, FakeLLM the public API."""
+
+    def __init__(self, *, token_delay: float = 0.0, models: dict[str, dict] | None = None) -> None:
+        self.token_delay = token_delay
+        self.models: dict[str, dict] = dict(DEFAULT_MODELS if models is None else models)
+        self.responder: Callable[[list[dict]], str] | None = None
+        self.emit_think = False
+        self.requests: list[RecordedRequest] = []
+        self.url = ""
+        self.openai_url = ""
+        self._replies: list[str] = []
+        self._failures: list[_Failure] = []
+        self._hangs: set[asyncio.Future[None]] = set()
+        self._stopping = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    # -- plumbing ---------------------------------------------------------
+
+    @web.middleware
+    async def _record(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
+        body: dict | None = None
+        if request.can_read_body:
+            try:
+                loaded = await request.json()
+                body = loaded if isinstance(loaded, dict) else None
+            except ValueError:
+                body = None
+        self.requests.append(RecordedRequest(request.path, request.method, body, dict(request.headers)))
+        return await handler(request)
+
+    def _next_text(self, messages: list[dict], *, consume: bool) -> str:
+        if self._replies:
+            text = self._replies.pop(0) if consume else self._replies[0]
+        else:
+            text = (self.responder or _echo)(messages)
+        return _THINK + text if self.emit_think else text
+
+    async def _pause(self, tokens: int = 1) -> None:
+        """Sleep like generating `tokens` tokens; returns early when the server stops."""
+        if self.token_delay > 0 and tokens > 0:
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.token_delay * tokens)
+            except asyncio.TimeoutError:
+                pass
+
+    async def _json_after_delay(self, request: web.Request, body: dict, tokens: int) -> web.StreamResponse:
+        """A non-streamed answer, sent once the whole reply would have been generated."""
+        await self._pause(tokens)
+        if self._stopping.is_set() and request.transport is not None:
+            request.transport.close()
+        return web.json_response(body)
+
+    async def _hang(self, request: web.Request) -> None:
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._hangs.add(fut)
+        if self._stopping.is_set():
+            fut.set_result(None)
+        await fut
+        if request.transport is not None:
+            request.transport.close()
+
+    async def _stream(
+        self, request: web.Request, content_type: str, lines: list[bytes], *, cut: bool = False
+    ) -> web.StreamResponse:
+        """Write lines with the token delay; `cut` drops the connection instead of finishing."""
+        resp = web.StreamResponse(headers={"Content-Type": content_type})
+        await resp.prepare(request)
+        try:
+            for line in lines:
+                await self._pause()
+                if self._stopping.is_set():
+                    cut = True
+                    break
+                await resp.write(line)
+            if cut:
+                if request.transport is not None:
+                    request.transport.close()
+                return resp
+            await resp.write_eof()
+        except ConnectionError:
+            pass  # the client went away mid-stream; nothing to do
+        return resp
+
+    async def _fail_prelude(self, request: web.Request, failure: _Failure | None, content_type: str) -> web.StreamResponse | None:
+        """Handle the hang modes; they never produce a normal response."""
+        if failure is None:
+            return None
+        if failure.mode == "hang":
+            await self._hang(request)
+            return web.Response()
+        if failure.mode == "hang_after_headers":
+            resp = web.StreamResponse(headers={"Content-Type": content_type})
+            await resp.prepare(request)
+            await self._hang(request)
+            return resp
+        return None

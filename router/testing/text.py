@@ -1,0 +1,37 @@
+"""Text helpers the fakes share: word tokens, deterministic embeddings, the echo reply."""
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from typing import Any
+
+_TOKEN_RE = re.compile(r"\S+\s*|\s+")
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into word tokens that join back to exactly the text."""
+    return _TOKEN_RE.findall(text)
+
+
+def fake_embedding(text: str, dim: int = 8) -> list[float]:
+    """A deterministic unit vector derived from a hash of the text."""
+    digest = hashlib.sha256(text.encode()).digest()
+    raw = [digest[i] / 127.5 - 1.0 for i in range(dim)]
+    norm = math.sqrt(sum(x * x for x in raw)) or 1.0
+    return [x / norm for x in raw]
+
+
+def _text_of(content: Any) -> str:
+    """Plain text of a message content that may be a list of OpenAI content parts."""
+    if isinstance(content, str):
+        return content
+    if isinstance(content, list):
+        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+    return ""
+
+
+def _echo(messages: list[dict]) -> str:
+    """Default responder: echo the last user message."""
+    last = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+    return "echo: " + _text_of(last.get("content"))
