@@ -1,0 +1,88 @@
+"""The FakeTelegram's in-memory state: bots, chats, stored messages, queued failures, recorded calls."""
+from __future__ import annotations
+
+import asyncio
+import itertools
+from dataclasses import dataclass, field
+
+from aiohttp import web
+
+
+@dataclass
+class Call:
+    """One Bot API call the fake received; `ok` is False when the fake answered with an error."""
+
+    token: str
+    method: str
+    params: dict
+    at: float
+    ok: bool = True
+
+
+@dataclass
+class _Bot:
+    user: dict
+    updates: list[dict] = field(default_factory=list)
+    commands: list = field(default_factory=list)
+    files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+@dataclass
+class _Failure:
+    kind: str
+    retry_after: int
+
+
+class _ApiError(Exception):
+    def __init__(self, code: int, description: str, parameters: dict | None = None) -> None:
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.parameters = parameters
+
+
+def _shallow(message: dict) -> dict:
+    """A copy fit for `reply_to_message`, which Telegram nests only one level deep."""
+    return {k: v for k, v in message.items() if k != "reply_to_message"}
+
+
+class _FakeState:
+    """State and its helpers; the updates and methods mixins build on it, FakeTelegram serves it."""
+
+    def __init__(self) -> None:
+        self.url = ""
+        self.calls: list[Call] = []
+        self._bots: dict[str, _Bot] = {}
+        self._update_ids = itertools.count(1)
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._chats: dict[int, dict] = {}
+        self._messages: dict[int, dict[int, dict]] = {}
+        self._failures: dict[str, list[_Failure]] = {}
+        self._callback_ids = itertools.count(1)
+        self._stopping = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+
+    # -- state helpers --------------------------------------------------------
+
+    def _bot(self, token: str) -> _Bot:
+        if token not in self._bots:
+            raise KeyError(f"unknown bot token {token!r}; call add_bot first")
+        return self._bots[token]
+
+    def _next_message_id(self, chat_id: int) -> int:
+        return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
+
+    def _chat(self, chat_id: int, chat_type: str | None = None, *, first_name: str = "Olena", forum: bool = False) -> dict:
+        chat = self._chats.get(chat_id)
+        if chat is None:
+            chat_type = chat_type or ("private" if chat_id > 0 else "supergroup")
+            chat = {"id": chat_id, "type": chat_type}
+            if chat_type == "private":
+                chat["first_name"] = first_name
+            else:
+                chat["title"] = f"Test {chat_type} {abs(chat_id)}"
+            self._chats[chat_id] = chat
+        if forum:
+            chat["is_forum"] = True
+        return chat

@@ -1,0 +1,94 @@
+"""FakeLLM: a local aiohttp server that answers like Ollama and OpenAI, with scripted replies and failures."""
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+
+from aiohttp import web
+
+from router.testing.ollama_wire import _OllamaWire
+from router.testing.openai_wire import _OpenAIWire
+from router.testing.server import RecordedRequest, _Failure
+
+_FAIL_MODES = ("500", "429", "hang", "hang_after_headers", "cut", "error_line", "not_found")
+_CHAT_PATHS = ("/api/chat", "/v1/chat/completions")
+
+
+class FakeLLM(_OllamaWire, _OpenAIWire):
+    """A local aiohttp server that answers like Ollama (`url`) and OpenAI (`openai_url`).
+
+    Construct with `FakeLLM(token_delay=..., models=...)`; the state lives in `server._FakeServer`.
+    """
+
+    async def __aenter__(self) -> "FakeLLM":
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def start(self) -> None:
+        """Bind a random free port on 127.0.0.1 and start serving."""
+        app = web.Application(middlewares=[self._record])
+        app.router.add_post("/api/chat", self._ollama_chat)
+        app.router.add_get("/api/tags", self._ollama_tags)
+        app.router.add_post("/api/show", self._ollama_show)
+        app.router.add_post("/api/embed", self._ollama_embed)
+        app.router.add_get("/api/version", self._ollama_version)
+        app.router.add_post("/v1/chat/completions", self._openai_chat)
+        app.router.add_get("/v1/models", self._openai_models)
+        app.router.add_post("/v1/embeddings", self._openai_embeddings)
+        # A short shutdown timeout so stop() is prompt even if a handler is mid-sleep.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        await web.SockSite(self._runner, sock).start()
+        self.url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        self.openai_url = self.url + "/v1"
+
+    async def stop(self) -> None:
+        """Release hanging requests and shut the server down."""
+        self._stopping.set()
+        self.release()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def reply(self, *texts: str) -> None:
+        """Queue scripted replies, consumed one per successful chat request."""
+        self._replies.extend(texts)
+
+    def fail(self, mode: str, count: int = 1, *, retry_after: int = 1, after_tokens: int = 2) -> None:
+        """Make the next `count` chat requests fail in `mode`."""
+        if mode not in _FAIL_MODES:
+            raise ValueError(f"unknown fail mode {mode!r}; use one of {_FAIL_MODES}")
+        self._failures.extend(_Failure(mode, retry_after, after_tokens) for _ in range(count))
+
+    def chat_requests(self) -> list[RecordedRequest]:
+        """Only the chat requests of either protocol."""
+        return [r for r in self.requests if r.path in _CHAT_PATHS]
+
+    async def wait_requests(self, n: int, timeout: float = 5.0) -> None:
+        """Wait until at least `n` chat requests arrived; AssertionError on timeout."""
+        deadline = time.monotonic() + timeout
+        while len(self.chat_requests()) < n:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"expected {n} chat requests, got {len(self.chat_requests())}")
+            await asyncio.sleep(0.005)
+
+    def release(self) -> None:
+        """Unblock every currently hanging request; each then drops its connection."""
+        for fut in self._hangs:
+            if not fut.done():
+                fut.set_result(None)
+        self._hangs.clear()
+
+    @staticmethod
+    def refusing_url() -> str:
+        """A URL on 127.0.0.1 where nothing listens."""
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        return f"http://127.0.0.1:{port}"

@@ -1,0 +1,61 @@
+"""ScriptedProvider: an in-memory provider for router tests that need no HTTP at all."""
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+
+from router.testing.text import tokenize
+from router.types import ChatRequest, Delta, Usage
+
+
+class ScriptedProvider:
+    """An in-memory `router.provider.Provider` that plays back scripted replies or raises scripted errors."""
+
+    def __init__(
+        self,
+        name: str = "scripted",
+        *,
+        replies: list[str | Exception] | None = None,
+        local: bool = True,
+        token_delay: float = 0.0,
+    ) -> None:
+        self.name = name
+        self.local = local
+        self.token_delay = token_delay
+        self.replies: list[str | Exception] = list(replies or [])
+        self.calls: list[tuple[str, ChatRequest]] = []
+        self.closed = False
+
+    async def stream(self, model: str, request: ChatRequest) -> AsyncIterator[Delta]:
+        """Yield the next scripted reply word by word; the last delta carries usage."""
+        self.calls.append((model, request))
+        item = self.replies.pop(0) if self.replies else None
+        if item is None:
+            last = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
+            item = "echo: " + last
+        started = time.perf_counter()
+        partial = getattr(item, "partial", "") if isinstance(item, Exception) else ""
+        # A StreamCut-like error first yields its partial text, as a real broken stream would.
+        tokens = tokenize(partial if isinstance(item, Exception) else item)
+        first_ms: float | None = None
+        for tok in tokens:
+            if self.token_delay > 0:
+                await asyncio.sleep(self.token_delay)
+            if first_ms is None:
+                first_ms = (time.perf_counter() - started) * 1000
+            yield Delta(text=tok, provider=self.name, model=model)
+        if isinstance(item, Exception):
+            raise item
+        tokens_in = sum(len(m.content.split()) for m in request.messages)
+        usage = Usage(
+            tokens_in=tokens_in,
+            tokens_out=len(tokens),
+            latency_ms=(time.perf_counter() - started) * 1000,
+            first_token_ms=first_ms,
+        )
+        yield Delta(usage=usage, provider=self.name, model=model)
+
+    async def aclose(self) -> None:
+        """Mark the provider closed."""
+        self.closed = True
