@@ -52,3 +52,16 @@ async def test_typing_is_shown_only_while_a_slow_model_thinks(tmp_path, tg, llm,
         bot.say("Швидко")
         await bot.replies(1001, n=2)
         assert len(tg.calls_of("sendChatAction", chat_id=1001)) == before, "a fast answer needs no typing"
+
+
+async def test_group_answer_arrives_even_if_its_preview_was_deleted(tmp_path, tg, llm, monkeypatch):
+    group = -100777
+    answer = " ".join(f"слово{i}" for i in range(40))
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch) as bot:
+        llm.token_delay = 0.03
+        llm.reply(answer)
+        bot.say("@dagi_bot розкажи", chat_id=group, chat_type="supergroup")
+        await tg.wait_for(lambda: tg.calls_of("sendMessage", chat_id=group))
+        preview = tg.messages(group)[-1]["message_id"]
+        tg.delete_message(group, preview)  # a moderator removes the half-written answer
+        await tg.wait_for(lambda: any(m["text"] == answer for m in tg.messages(group)), timeout=15)

@@ -112,6 +112,10 @@ class FakeTelegram(_Updates, _Methods):
         msgs = self._messages.get(chat_id, {}).values()
         return [m for m in sorted(msgs, key=lambda m: m["message_id"]) if m.get("from", {}).get("id") in bot_ids]
 
+    def delete_message(self, chat_id: int, message_id: int) -> None:
+        """A user or admin deletes a message from the chat (edits of it then fail as on Telegram)."""
+        self._messages.get(chat_id, {}).pop(message_id, None)
+
     def pending_updates(self, token: str) -> int:
         """Updates not yet confirmed by a getUpdates offset."""
         return len(self._bot(token).updates)
