@@ -16,7 +16,7 @@ from aiogram.types import BotCommand, ErrorEvent, TelegramObject
 from bot.context import BotProfile, sink_for
 from bot.delivery import DeliveryOptions
 from bot.handlers import agent_pick, chat, commands
-from bot.pacing import ChatPacer
+from bot.pacing import ChatPacer, RetryAfterMiddleware
 from bot.services import Services
 from bot.texts import lang_of, t
 from router.errors import ConfigError
@@ -42,19 +42,25 @@ class ProfileMiddleware(BaseMiddleware):
         return await handler(event, data)
 
 
+def _session(api: TelegramAPIServer) -> AiohttpSession:
+    session = AiohttpSession(api=api)
+    session.middleware(RetryAfterMiddleware())
+    return session
+
+
 def make_bots(services: Services) -> list[tuple[str, Bot, str | None]]:
     """(key, Bot, locked persona) for the shared token and each persona's own token."""
     s = services.settings
     api = TelegramAPIServer.from_base(s.telegram_api_url)
-    bots = []
+    bots: list[tuple[str, Bot, str | None]] = []
     if s.bot_token:
-        bots.append(("main", Bot(s.bot_token.get_secret_value(), session=AiohttpSession(api=api)), None))
+        bots.append(("main", Bot(s.bot_token.get_secret_value(), session=_session(api)), None))
     for agent, token in s.agent_bot_tokens.items():
         if services.personas.get(agent) is None:
             raise ConfigError(f"AGENT_BOT_TOKENS__{agent.upper()}: there is no persona {agent!r} in "
                               f"{s.agents_file}. Fix: use one of {', '.join(services.personas.agents)}")
         key = services.personas.get(agent).key  # type: ignore[union-attr]
-        bots.append((key, Bot(token.get_secret_value(), session=AiohttpSession(api=api)), key))
+        bots.append((key, Bot(token.get_secret_value(), session=_session(api)), key))
     if not bots:
         raise ConfigError("BOT_TOKEN is not set. Fix: put BOT_TOKEN=123456:ABC... in .env, or run `python -m bot console`")
     return bots

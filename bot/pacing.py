@@ -1,6 +1,8 @@
 """Per-chat pacing of visible updates and Telegram retry policy."""
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from typing import Awaitable, Callable, TypeVar
 
@@ -9,6 +11,8 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware
+from aiogram.methods import GetUpdates
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
@@ -17,6 +21,7 @@ from tenacity import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 
 class ChatPacer:
@@ -39,6 +44,7 @@ class ChatPacer:
 
 
 def _wait(state: RetryCallState) -> float:
+    """429: exactly what Telegram asked; network errors and 5xx: exponential backoff."""
     exc = state.outcome.exception() if state.outcome else None
     if isinstance(exc, TelegramRetryAfter):
         return float(exc.retry_after)
@@ -46,7 +52,7 @@ def _wait(state: RetryCallState) -> float:
 
 
 async def with_retries(call: Callable[[], Awaitable[T]], *, attempts: int = 5) -> T:
-    """Run a Bot API call, honouring 429 `retry_after` and retrying network/5xx errors."""
+    """Deliver a final answer through network errors and 5xx (429s are waited out by the middleware)."""
     retrying = AsyncRetrying(
         retry=retry_if_exception_type((TelegramRetryAfter, TelegramNetworkError, TelegramServerError)),
         wait=_wait, stop=stop_after_attempt(attempts), reraise=True)
@@ -54,3 +60,21 @@ async def with_retries(call: Callable[[], Awaitable[T]], *, attempts: int = 5) -
         with attempt:
             result = await call()
     return result  # noqa: F821 - set inside the last successful attempt
+
+
+class RetryAfterMiddleware(BaseRequestMiddleware):
+    """Every Bot API call (commands, menus, callbacks too) waits out a 429 and tries again."""
+
+    def __init__(self, attempts: int = 4, max_wait: float = 120.0) -> None:
+        self.attempts, self.max_wait = attempts, max_wait
+
+    async def __call__(self, make_request, bot, method):  # type: ignore[no-untyped-def,override]
+        for attempt in range(1, self.attempts + 1):
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                if isinstance(method, GetUpdates) or attempt == self.attempts or exc.retry_after > self.max_wait:
+                    raise  # polling has its own backoff; a very long ban is reported, not slept through
+                log.info("Telegram asked to wait %s s before %s", exc.retry_after, type(method).__name__)
+                await asyncio.sleep(exc.retry_after)
+        raise AssertionError("unreachable")

@@ -65,3 +65,13 @@ async def test_group_answer_arrives_even_if_its_preview_was_deleted(tmp_path, tg
         preview = tg.messages(group)[-1]["message_id"]
         tg.delete_message(group, preview)  # a moderator removes the half-written answer
         await tg.wait_for(lambda: any(m["text"] == answer for m in tg.messages(group)), timeout=15)
+
+
+async def test_a_429_on_a_command_reply_is_waited_out(tmp_path, tg, llm, monkeypatch):
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch) as bot:
+        tg.fail_next("sendMessage", "429", retry_after=1)
+        bot.say("/help")
+        texts = await bot.replies(1001, timeout=15)
+        assert len(texts) == 1 and "/agent" in texts[0]
+        failed = [c for c in tg.calls_of("sendMessage", chat_id=1001) if not c.ok]
+        assert len(failed) == 1 and tg.calls_of("sendMessage", chat_id=1001)[-1].at - failed[0].at >= 0.9
