@@ -37,3 +37,4 @@ def setup_logging(level: str, secrets: Iterable[str]) -> None:
         handler.addFilter(redact)
     # httpx logs every request URL at INFO; Ollama/OpenAI URLs carry no token, but keep logs quiet.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

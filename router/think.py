@@ -25,6 +25,8 @@ class ThinkFilter:
 
     def feed(self, chunk: str) -> str:
         """Return the part of `chunk` (plus held-back text) that is safe to show now."""
+        if not self._inside and not self._buf and "<" not in chunk:
+            return self._visible(chunk)  # the common case, once per token: no tag can start here
         self._buf += chunk
         out: list[str] = []
         while self._buf:
