@@ -1,4 +1,4 @@
-"""Engine, the database thread, and Alembic migrations applied at start."""
+"""Engine, where statements run, and Alembic migrations applied at start."""
 from __future__ import annotations
 
 import asyncio
@@ -64,18 +64,23 @@ def migrate(engine: Engine) -> None:
 
 
 class Database:
-    """Runs blocking SQLAlchemy work on one dedicated thread, awaited from the event loop.
+    """Runs SQLAlchemy work off the event loop's critical path, one transaction per operation.
 
-    One thread hop per operation: aiosqlite hops once per driver call (~15 wakeups and
-    ~2.4 ms CPU per message here); this costs a fraction of that and keeps statements ordered.
+    A network database (Postgres) runs on one dedicated thread: one hop per operation (aiosqlite
+    hopped once per driver call, ~15 wake-ups and ~2.4 ms CPU per message here). SQLite runs inline:
+    its statements are local file writes (WAL, synchronous=NORMAL: no fsync per commit) of ~0.1 ms,
+    cheaper than the two thread wake-ups a hop costs (measured: 0.86 → 0.34 ms per message).
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, inline: bool | None = None) -> None:
         self.engine = engine
+        self.inline = engine.dialect.name == "sqlite" if inline is None else inline
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db")
 
     async def run(self, work: Callable[[Connection], T]) -> T:
-        """Run `work(conn)` in one transaction on the DB thread."""
+        """Run `work(conn)` in one transaction."""
+        if self.inline:
+            return self._transaction(work)
         return await self.call(self._transaction, work)
 
     async def call(self, fn: Callable[..., T], *args: object) -> T:
@@ -88,5 +93,5 @@ class Database:
 
     async def close(self) -> None:
         """Finish queued work, then release connections."""
-        await asyncio.get_running_loop().run_in_executor(self._thread, self.engine.dispose)
+        await self.call(self.engine.dispose)
         self._thread.shutdown(wait=True)

@@ -3,7 +3,7 @@
 Chat state and recent history are cached in memory (write-through): one process polls a bot
 token, so the cache is authoritative for its chats, and a restart reloads it from the database.
 Statements are built once and executed with parameters so SQLAlchemy reuses their compiled form;
-each operation is one transaction on the database thread (storage.db.Database).
+each operation is one transaction (storage.db.Database decides where it runs).
 """
 from __future__ import annotations
 

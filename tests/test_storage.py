@@ -1,0 +1,62 @@
+"""The store: exactly-once inbound, history, answers, recovery — on the loop and on the DB thread."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from storage.db import Database, migrate, open_engine
+from storage.store import Answer, Inbound, Scope, Store, open_store
+
+
+@pytest.fixture(params=["inline", "thread"])
+async def store(request: pytest.FixtureRequest, tmp_path: Path):
+    """A migrated SQLite store; "thread" runs statements the way a network database does."""
+    db = Database(open_engine(f"sqlite:///{tmp_path}/s.db"), inline=request.param == "inline")
+    await db.call(migrate, db.engine)
+    s = Store(db)
+    yield s
+    await s.close()
+
+
+def _msg(scope: Scope, text: str, tg_id: int, conversation: int = 1) -> Inbound:
+    return Inbound(scope=scope, user_id=7, text=text, agent="helion", conversation=conversation, tg_message_id=tg_id)
+
+
+async def test_redelivered_message_is_stored_once(store: Store) -> None:
+    scope = Scope("main", 7)
+    first = await store.record_inbound(_msg(scope, "привіт", 100))
+    assert first is not None
+    assert await store.record_inbound(_msg(scope, "привіт", 100)) is None
+    assert [p.id for p in await store.pending(["main"])] == [first]
+
+
+async def test_answered_turns_form_the_history_and_pending_empties(store: Store) -> None:
+    scope = Scope("main", 7, 3)
+    inbound = _msg(scope, "що таке EcoMiner?", 1)
+    iid = await store.record_inbound(inbound)
+    assert await store.history(scope, 1) == []  # a pending message is not history yet
+    await store.record_answer(inbound, iid, Answer("когенераційна установка", "helion", "ollama", "qwen3:8b", 5, 3))
+    failed = _msg(scope, "а ще?", 2)
+    await store.record_failure(await store.record_inbound(failed), "model down")
+    turns = await store.history(scope, 1)
+    assert [(t.role, t.text) for t in turns] == [("user", "що таке EcoMiner?"), ("assistant", "когенераційна установка")]
+    assert await store.pending() == []
+    assert await store.history(Scope("main", 7, 4), 1) == []  # another topic sees nothing
+
+
+async def test_state_and_history_survive_reopening(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path}/r.db"  # async URLs are accepted and mapped to a sync driver
+    store = await open_store(url)
+    scope = Scope("helion", -100, 0)
+    await store.set_agent(scope, "greenfood", "supergroup")
+    inbound = _msg(scope, "партія 12", 5)
+    await store.record_answer(inbound, await store.record_inbound(inbound), Answer("готово", "greenfood"))
+    assert await store.reset(scope) == 2
+    await store.close()
+    again = await open_store(url)
+    state = await again.chat_state(scope)
+    assert (state.agent, state.conversation) == ("greenfood", 2)
+    assert [t.text for t in await again.history(scope, 1)] == ["партія 12", "готово"]
+    assert await again.history(scope, 2) == []
+    await again.close()
