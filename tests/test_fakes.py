@@ -30,12 +30,6 @@ MSGS = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "
 
 
 @pytest.fixture
-async def llm():
-    async with FakeLLM() as fake:
-        yield fake
-
-
-@pytest.fixture
 async def opened():
     """Collects SDK clients so each is closed while the loop still runs."""
     clients: list = []
