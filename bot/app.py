@@ -15,6 +15,7 @@ from aiogram.types import BotCommand, ErrorEvent, TelegramObject
 
 from bot.context import BotProfile, sink_for
 from bot.delivery import DeliveryOptions
+from bot.flood import FloodControl
 from bot.handlers import agent_pick, chat, commands
 from bot.pacing import ChatPacer, RetryAfterMiddleware
 from bot.services import Services
@@ -88,7 +89,7 @@ async def _set_commands(bot: Bot) -> None:
 def build_dispatcher(services: Services, profiles: dict[int, BotProfile]) -> Dispatcher:
     """Routers per feature, dependencies injected by name, one error handler."""
     dp = Dispatcher(store=services.store, personas=services.personas, conversations=services.conversations,
-                    settings=services.settings)
+                    settings=services.settings, flood=FloodControl.from_settings(services.settings))
     dp.update.outer_middleware(ProfileMiddleware(profiles))
     dp.include_routers(agent_pick.router(), commands.router(), chat.router())
 

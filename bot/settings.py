@@ -38,6 +38,10 @@ class Settings(BaseSettings):
     max_message_chars: int = Field(8000, ge=100)
     update_interval: float = Field(1.0, ge=0.2, le=10.0)
     first_update_delay: float = Field(0.05, ge=0.0, le=1.0)
+    # Flood control: messages per `flood_window` seconds; 0 switches a limit off.
+    flood_user_messages: int = Field(8, ge=0)
+    flood_group_messages: int = Field(30, ge=0)
+    flood_window: float = Field(60.0, gt=0.0, le=86400.0)
 
     @field_validator("bot_token", mode="before")
     @classmethod

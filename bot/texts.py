@@ -1,6 +1,8 @@
 """Every sentence the bot says on its own, in Ukrainian and English."""
 from __future__ import annotations
 
+import math
+
 _UK_LANGS = {"uk", "ru", "be"}
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -28,6 +30,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "unavailable": "Вибачте, модель зараз недоступна. Спробуйте ще раз за хвилину.",
         "cut": "⚠️ Відповідь обірвалася: модель перестала відповідати. Спробуйте запитати ще раз.",
         "internal": "Щось пішло не так з нашого боку. Спробуйте ще раз; якщо повториться — повідомте адміністратора.",
+        "flood": "Забагато повідомлень поспіль. Зачекайте, будь ласка, {wait} — тоді я відповім знову. "
+                 "Повідомлення, надіслані до того, я пропущу.",
+        "seconds": "{n} с",
+        "minutes": "{n} хв",
     },
     "en": {
         "start": "Hello, {name}! I'm DAGI — the agents of DAARION.city answer here. You are talking to {agent}.\n"
@@ -53,6 +59,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "unavailable": "Sorry, the model is unavailable right now. Please try again in a minute.",
         "cut": "⚠️ The answer was cut off: the model stopped responding. Please ask again.",
         "internal": "Something went wrong on our side. Please try again; if it repeats, tell the administrator.",
+        "flood": "Too many messages in a row. Please wait {wait}, then I'll answer again. "
+                 "Messages sent before then will be skipped.",
+        "seconds": "{n} s",
+        "minutes": "{n} min",
     },
 }
 
@@ -68,3 +78,9 @@ def t(lang: str, key: str, **kw: object) -> str:
     """The sentence `key` in `lang` (falls back to Ukrainian), formatted with `kw`."""
     table = TEXTS.get(lang, TEXTS["uk"])
     return table.get(key, TEXTS["uk"][key]).format(**kw)
+
+
+def wait_text(lang: str, seconds: float) -> str:
+    """A wait as the user reads it: whole seconds rounded up (never "0 s"), minutes from two minutes on."""
+    n = max(1, math.ceil(seconds))
+    return t(lang, "seconds", n=n) if n < 120 else t(lang, "minutes", n=math.ceil(n / 60))

@@ -17,8 +17,9 @@ from bot.context import (
 )
 from bot.conversation import Conversations
 from bot.filters import from_human, has_text
+from bot.flood import FloodControl
 from bot.settings import Settings
-from bot.texts import t
+from bot.texts import t, wait_text
 from storage.store import Inbound, Store
 
 
@@ -31,11 +32,18 @@ def _for_us(message: Message, profile: BotProfile, personas: AgentsConfig, text:
 
 
 async def on_text(message: Message, store: Store, personas: AgentsConfig, profile: BotProfile,
-                  conversations: Conversations, settings: Settings) -> None:
+                  conversations: Conversations, settings: Settings, flood: FloodControl) -> None:
     """Answer a text addressed to the bot, streaming the reply."""
     target = _for_us(message, profile, personas, message.text or "")
     if target is None:
         return  # group chatter that is not for us
+    verdict = flood.check(message.from_user.id, message.chat.id, message.chat.type != "private")  # type: ignore[union-attr]
+    if not verdict.allowed:
+        # Neither stored (crash recovery must not answer it later) nor sent to a model; told once per period.
+        if verdict.notify:
+            lang = language(message)
+            await message.reply(t(lang, "flood", wait=wait_text(lang, verdict.retry_after)))
+        return
     scope = scope_of(message, profile)
     ticket = conversations.ticket(scope)  # before any await: answers keep the order messages arrived in
     try:
