@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
+from router.breaker import BreakerPolicy, CircuitBreakers
 from router.core import ModelRouter
 from router.errors import ConfigError
 from router.provider import Provider
@@ -70,6 +71,26 @@ class EmbeddedSpec(_Model):
     timeouts: TimeoutsSpec = TimeoutsSpec()
 
 
+class BreakerSpec(_Model):
+    """The per-target circuit breaker; see router.breaker.BreakerPolicy (failures: 0 = off)."""
+
+    failures: int = Field(3, ge=0)
+    cooldown: float = Field(30.0, gt=0)
+    max_cooldown: float = Field(600.0, gt=0)
+    factor: float = Field(2.0, ge=1)
+
+    @field_validator("max_cooldown")
+    @classmethod
+    def _not_below_cooldown(cls, value: float, info: ValidationInfo) -> float:
+        cooldown = info.data.get("cooldown")
+        if cooldown is not None and value < cooldown:
+            raise ValueError(f"must be at least cooldown ({cooldown:g})")
+        return value
+
+    def build(self) -> BreakerPolicy:
+        return BreakerPolicy(self.failures, self.cooldown, self.max_cooldown, self.factor)
+
+
 ProviderSpec = Annotated[Union[OllamaSpec, OpenAISpec, EmbeddedSpec], Field(discriminator="kind")]
 
 
@@ -86,6 +107,7 @@ class RouterConfig(_Model):
 
     providers: dict[str, ProviderSpec]
     routes: dict[str, Annotated[tuple[Annotated[Target, BeforeValidator(_target)], ...], Field(min_length=1)]]
+    breaker: BreakerSpec | None = None  # absent or empty: the defaults
 
 
 def interpolate(value: Any, env: Mapping[str, str]) -> Any:
@@ -157,7 +179,8 @@ def build_router(config: RouterConfig, env: Mapping[str, str], *, data_dir: Path
         if not kept:
             log.warning("route %r has no usable target left; its requests will fail", task)
         routes[task] = kept
-    return ModelRouter(providers, routes)
+    breakers = CircuitBreakers((config.breaker or BreakerSpec()).build())
+    return ModelRouter(providers, routes, breakers=breakers)
 
 
 def _build_provider(name: str, spec: Any, env: Mapping[str, str], data_dir: Path) -> Provider | None:
