@@ -28,12 +28,13 @@ class Turn:
 
 @dataclass(frozen=True, slots=True)
 class AgentInput:
-    """What one answer needs: the new text, earlier turns and the user's language."""
+    """What one answer needs: the new text, earlier turns, the user's language and the kind of chat."""
 
     text: str
     history: Sequence[Turn] = ()
     language: str = "uk"
     local_only: bool = False
+    chat: str = "private"  # private | group (routing rules can tell them apart)
 
 
 class Agent:
@@ -65,6 +66,7 @@ class Agent:
         return ChatRequest(
             messages=messages, temperature=persona.temperature, max_tokens=persona.max_tokens,
             task=persona.route, agent=persona.key, local_only=persona.local_only or data.local_only,
+            chat=data.chat, language=data.language,
         )
 
     def stream(self, persona: "Persona", data: AgentInput) -> AsyncIterator[Delta]:

@@ -108,7 +108,8 @@ class Conversations:
         text, provider, model, usage = "", "", "", None
         try:
             turns = await self.store.history(inbound.scope, inbound.conversation, limit=self.history_limit)
-            data = AgentInput(text=inbound.text, history=[Turn(x.role, x.text) for x in turns], language=lang)
+            data = AgentInput(text=inbound.text, history=[Turn(x.role, x.text) for x in turns], language=lang,
+                              chat="group" if inbound.chat_type != "private" else "private")
             async for delta in self.agent.stream(persona, data):
                 if delta.text:
                     text += delta.text

@@ -1,4 +1,4 @@
-"""ModelRouter: try a task's targets in order until one starts answering."""
+"""ModelRouter: pick a request's targets by the routing rules, try them in order until one answers."""
 from __future__ import annotations
 
 import dataclasses
@@ -9,16 +9,19 @@ from contextlib import aclosing
 from router.breaker import PROBE, SKIP, CircuitBreakers
 from router.errors import AllTargetsFailed, ConfigError, ProviderError, ProviderUnavailable, StreamCut
 from router.provider import Provider
+from router.rules import NoRuleMatched, RouteContext, Rule, from_routes, match, ordered
 from router.types import ChatRequest, Delta, Target
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TASK = "chat"
+DEFAULT_TASK = "chat"  # the route that also serves tasks without one (routes shorthand)
 
 
 class ModelRouter:
-    """Holds providers by name and routes (task → ordered targets); streams with fallback.
+    """Holds providers by name and routing rules (request → ordered targets); streams with fallback.
 
+    `rules` (router.rules.Rule) are tried by priority; `routes` (task → targets) is the older shorthand,
+    checked after every rule, its `chat` route serving tasks without a route of their own.
     `breakers` skip targets that keep failing; None gives the default policy, and
     `CircuitBreakers(BreakerPolicy(failures=0))` switches them off.
     """
@@ -26,29 +29,44 @@ class ModelRouter:
     def __init__(
         self,
         providers: Mapping[str, Provider],
-        routes: Mapping[str, Sequence[Target]],
+        routes: Mapping[str, Sequence[Target]] | None = None,
         *,
+        rules: Sequence[Rule] = (),
         breakers: CircuitBreakers | None = None,
     ) -> None:
         self.breakers = breakers if breakers is not None else CircuitBreakers()
         self.providers: dict[str, Provider] = dict(providers)
-        self.routes: dict[str, tuple[Target, ...]] = {task: tuple(ts) for task, ts in routes.items()}
-        for task, targets in self.routes.items():
-            for target in targets:
+        self.routes: dict[str, tuple[Target, ...]] = {task: tuple(ts) for task, ts in (routes or {}).items()}
+        self.rules: tuple[Rule, ...] = ordered((*rules, *from_routes(self.routes)))
+        for rule in self.rules:
+            for target in rule.targets:
                 if target.provider not in self.providers:
-                    raise ConfigError(f"route {task!r}: {target} names unknown provider {target.provider!r}")
+                    raise ConfigError(f"{rule.name or 'rule'}: {target} names unknown provider {target.provider!r}")
+        if rules and not any(rule.catch_all for rule in self.rules):
+            raise ConfigError("the rules need a catch-all rule (one with an empty `when`)")
+
+    def rule_for(self, context: RouteContext) -> Rule | None:
+        """The rule that decides the targets for `context`; None when no rule matches."""
+        try:
+            return match(self.rules, context)
+        except NoRuleMatched:
+            return None
+
+    def targets_for(self, request: ChatRequest) -> tuple[Target, ...]:
+        """The ordered targets of the first rule that matches the request's context."""
+        rule = self.rule_for(RouteContext.of(request))
+        return rule.targets if rule is not None else ()
 
     def targets(self, task: str) -> tuple[Target, ...]:
-        """The ordered targets of `task`; tasks without a route of their own use the chat route."""
-        if task in self.routes:
-            return self.routes[task]
-        return self.routes.get(DEFAULT_TASK, ())
+        """The ordered targets of `task` for a default context (private chat, plain user, no agent)."""
+        rule = self.rule_for(RouteContext(mode=task))
+        return rule.targets if rule is not None else ()
 
     async def stream(
         self, request: ChatRequest, *, targets: Sequence[Target] | None = None
     ) -> AsyncIterator[Delta]:
         """Yield the first target's answer that starts; raise AllTargetsFailed or StreamCut."""
-        chosen = tuple(targets) if targets is not None else self.targets(request.task)
+        chosen = tuple(targets) if targets is not None else self.targets_for(request)
         errors: list[ProviderError | Target] = []  # a Target is one skipped for an open circuit
         for target in chosen:
             provider = self.providers.get(target.provider)

@@ -25,6 +25,11 @@ class ChatRequest:
     task: str = "chat"
     agent: str = ""
     local_only: bool = False
+    # What routing rules look at besides task (= the rule's mode) and agent; see router.rules.
+    chat: str = "private"  # private | group | supergroup
+    role: str = "user"  # user | admin
+    has_image: bool = False
+    language: str = ""  # the user's language code (uk, en, …); "" = unknown
 
 
 @dataclass(frozen=True, slots=True)

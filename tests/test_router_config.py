@@ -52,7 +52,8 @@ def load_error(tmp_path: Path, text: str, env: dict[str, str] | None = None) -> 
 
 def test_default_config_loads() -> None:
     config = load_router_config(REPO / "config" / "router.yaml", {})
-    assert config.routes["chat"] == (Target("ollama", "qwen3:8b"), Target("embedded", "default"))
+    assert config.profiles["local"] == (Target("ollama", "qwen3:8b"), Target("embedded", "default"))
+    assert config.compiled_rules()[-1].catch_all
     assert config.providers["ollama"].base_url == "http://localhost:11434"
     assert config.providers["embedded"].model_path == "auto"
 
@@ -81,7 +82,8 @@ def test_interpolation_comes_from_the_given_env_only(tmp_path: Path, monkeypatch
          "provider:model"),
         ("providers: {o: {kind: ollama, base_url: x}}\nroutes: {chat: [o:m, ghost:m]}", "routes.chat[1]",
          "unknown provider 'ghost'"),
-        ("providers: {o: {kind: ollama, base_url: x}}\nroutes: {chat: [o:m]}\nrules: {}", "rules", "Extra inputs"),
+        ("providers: {o: {kind: ollama, base_url: x}}\nroutes: {chat: [o:m]}\nrules: {}", "rules",
+         "must be a list of rules"),
         ("routes: {chat: [o:m]}", "providers", "required"),
         ("providers: {o: {kind: ollama, base_url: x}}\nroutes: {chat: [o:m]\n", "invalid YAML", "line"),
         ("- just\n- a list\n", "expected a mapping", ""),
