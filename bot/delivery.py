@@ -126,12 +126,12 @@ class TelegramSink:
             msg = await self._send(piece, retry=False)
             self._preview_id = msg
         else:
-            await self._edit(self._preview_id, piece, retry=False)
+            self._preview_id = await self._edit(self._preview_id, piece, retry=False)
 
     async def _commit_overflow(self, text: str) -> None:
         """Deliver finished messages for everything beyond one message's worth of source."""
         while utf16_len(src := self._prefix + text[self._committed:]) > SOURCE_LIMIT:
-            at = cut_point(src, SOURCE_LIMIT)
+            at = max(cut_point(src, SOURCE_LIMIT), len(self._prefix) + 1)  # always progress
             head = src[:at]
             reopen = len(FENCE.findall(head)) % 2 == 1
             if reopen:
@@ -199,7 +199,8 @@ class TelegramSink:
             return msg.message_id
         return await self._with_fallback(call, retry, piece)
 
-    async def _edit(self, message_id: int, piece: Rendered, *, retry: bool) -> None:
+    async def _edit(self, message_id: int, piece: Rendered, *, retry: bool) -> int:
+        """Edit the message; return its id, or the id of a new one if it was deleted meanwhile."""
         async def call(entities: bool) -> None:
             try:
                 await self.bot.edit_message_text(
@@ -210,11 +211,12 @@ class TelegramSink:
                     raise
         try:
             await self._with_fallback(call, retry, piece)
+            return message_id
         except TelegramBadRequest as exc:
             if "not found" not in exc.message.lower():
                 raise
             # Someone deleted the message we were editing: the answer still has to arrive.
-            await self._send(piece, retry=retry)
+            return await self._send(piece, retry=retry)
 
     async def _with_fallback(self, call, retry: bool, piece: Rendered):  # type: ignore[no-untyped-def]
         """Send with entities; if Telegram rejects them, send the same text plain."""

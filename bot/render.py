@@ -29,25 +29,35 @@ class Rendered:
 
 def cut_point(source: str, limit: int) -> int:
     """Index of the best place to cut `source` so the head stays within `limit` units."""
-    window = source[:limit]
-    while utf16_len(window) > limit:  # astral characters count twice
-        window = window[: len(window) - (utf16_len(window) - limit)]
+    window = source[:_fit(source, limit)]
     for pattern in _BOUNDARIES:
         ends = [m.end() for m in pattern.finditer(window) if m.start() > len(window) // 3]
         if ends:
             return ends[-1]
-    return len(window)
+    return max(len(window), 1)  # always make progress, even if one character is over the limit
+
+
+def _fit(source: str, limit: int) -> int:
+    """Number of leading characters whose UTF-16 length stays within `limit` (astral chars count 2)."""
+    if len(source) <= limit // 2 or utf16_len(source[:limit]) <= limit:
+        return min(len(source), limit)
+    units = 0
+    for i, ch in enumerate(source):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return i
+    return len(source)
 
 
 def split_markdown(source: str, limit: int = SOURCE_LIMIT) -> list[str]:
     """Split at paragraph, then line, sentence and word boundaries; code fences stay balanced."""
     parts: list[str] = []
-    rest = source
+    rest, reopened = source, 0
     while utf16_len(rest) > limit:
-        at = cut_point(rest, limit)
-        head, rest = rest[:at], rest[at:]
+        at = max(cut_point(rest, limit), reopened + 1)  # always progress past a re-opened fence
+        head, rest, reopened = rest[:at], rest[at:], 0
         if len(FENCE.findall(head)) % 2:  # cut inside a code block: close it here, reopen after
-            head, rest = head.rstrip("\n") + "\n```", "```\n" + rest
+            head, rest, reopened = head.rstrip("\n") + "\n```", "```\n" + rest, 4
         parts.append(head)
     parts.append(rest)
     return [p for p in parts if p.strip()]

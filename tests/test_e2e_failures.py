@@ -175,3 +175,14 @@ async def test_bot_token_never_reaches_the_model_or_the_logs(tmp_path, tg, llm, 
     assert any(r.exc_text or r.exc_info for r in caplog.records), "a traceback should have been logged"
     logged = caplog.text + "\n".join(f"{r.getMessage()}\n{r.exc_text or ''}" for r in caplog.records)
     assert TOKEN not in logged and secret not in logged
+
+
+async def test_a_long_run_of_emoji_is_delivered_whole(tmp_path, tg, llm, monkeypatch):
+    answer = "🌻" * 5000
+    llm.reply(answer)
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch) as bot:
+        bot.say("Квіти")
+        await tg.wait_for(lambda: "".join(tg.sent_texts(1001)).count("🌻") >= 5000, timeout=15)
+        texts = [m["text"] for m in tg.messages(1001)]
+        assert "".join(texts) == answer, "every emoji once, in as few messages as fit"
+        assert len(texts) == 3 and all(utf16_len(t) <= 4096 for t in texts)

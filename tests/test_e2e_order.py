@@ -56,8 +56,8 @@ async def test_typing_is_shown_only_while_a_slow_model_thinks(tmp_path, tg, llm,
 
 async def test_group_answer_arrives_even_if_its_preview_was_deleted(tmp_path, tg, llm, monkeypatch):
     group = -100777
-    answer = " ".join(f"слово{i}" for i in range(40))
-    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch) as bot:
+    answer = " ".join(f"слово{i}" for i in range(60))
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, update_interval=0.3) as bot:
         llm.token_delay = 0.03
         llm.reply(answer)
         bot.say("@dagi_bot розкажи", chat_id=group, chat_type="supergroup")
@@ -65,6 +65,9 @@ async def test_group_answer_arrives_even_if_its_preview_was_deleted(tmp_path, tg
         preview = tg.messages(group)[-1]["message_id"]
         tg.delete_message(group, preview)  # a moderator removes the half-written answer
         await tg.wait_for(lambda: any(m["text"] == answer for m in tg.messages(group)), timeout=15)
+        sends = tg.calls_of("sendMessage", chat_id=group)
+        assert len(sends) == 2, "one new message replaces the deleted preview and is edited from then on"
+        assert len(tg.calls_of("editMessageText", chat_id=group)) >= 2
 
 
 async def test_a_429_on_a_command_reply_is_waited_out(tmp_path, tg, llm, monkeypatch):
