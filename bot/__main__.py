@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 
 from bot.settings import load_settings
@@ -44,6 +45,11 @@ def main() -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         pass
+    except Exception as exc:  # noqa: BLE001 - a crash at start is a short, redacted message, not a traceback
+        # Logging is set up with the secret filter by then; the traceback is shown with LOG_LEVEL=DEBUG.
+        log = logging.getLogger("bot")
+        log.error("DAGI stopped: %s: %s", type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG))
+        sys.exit(1)
 
 
 if __name__ == "__main__":

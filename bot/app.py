@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any, Awaitable, Callable
 
 from aiogram import BaseMiddleware, Bot, Dispatcher, methods
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
-from aiogram.exceptions import TelegramUnauthorizedError
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.methods.base import Response
 from aiogram.types import BotCommand, ErrorEvent, TelegramObject
@@ -73,6 +74,10 @@ async def _profile(key: str, bot: Bot, locked: str | None, services: Services) -
     except TelegramUnauthorizedError:
         name = "BOT_TOKEN" if key == "main" else f"AGENT_BOT_TOKENS__{key.upper()}"
         raise ConfigError(f"{name}: Telegram rejected this token. Fix: copy it again from @BotFather") from None
+    except TelegramNetworkError:
+        url = services.settings.telegram_api_url
+        raise ConfigError(f"TELEGRAM_API_URL: cannot reach the Telegram Bot API at {url}. "
+                          "Fix: check the network, or the address of your local Bot API server") from None
     opts = DeliveryOptions(ChatPacer(services.settings.update_interval), first_delay=services.settings.first_update_delay)
     return BotProfile(key=key, bot=bot, delivery=opts, locked=locked, username=me.username or "")
 
@@ -96,8 +101,12 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile]) -> Dis
     @dp.errors(ExceptionTypeFilter(Exception))
     async def on_error(event: ErrorEvent) -> None:
         log.error("unhandled error: %r", event.exception, exc_info=event.exception)
-        msg = event.update.message or (event.update.callback_query.message if event.update.callback_query else None)
-        user = event.update.message.from_user if event.update.message else None
+        query = event.update.callback_query
+        msg = event.update.message or (query.message if query else None)
+        user = event.update.message.from_user if event.update.message else (query.from_user if query else None)
+        if query is not None:  # stop the button's spinner, whatever happens next
+            with contextlib.suppress(Exception):
+                await query.answer()
         if msg is not None:
             try:
                 await msg.answer(t(lang_of(user.language_code if user else None), "internal"))
@@ -129,6 +138,15 @@ async def run_telegram(services: Services) -> None:
     """Poll every bot until stopped; first answer messages a crash left unanswered."""
     _share_generic_cache()
     bots = make_bots(services)
+    try:
+        await _poll(services, bots)
+    finally:
+        for _, bot, _ in bots:
+            await bot.session.close()
+
+
+async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]]) -> None:
+    """Start every bot, answer what a crash left pending, and poll until stopped."""
     profiles: dict[int, BotProfile] = {}
     for key, bot, locked in bots:
         profile = await _profile(key, bot, locked, services)

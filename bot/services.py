@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass
 
 from dotenv import dotenv_values
+from sqlalchemy import make_url
 
 from agents.agent import Agent
 from agents.persona import AgentsConfig, load_personas
@@ -45,8 +46,9 @@ def secrets(settings: Settings, env: dict[str, str]) -> list[str]:
     values = [t.get_secret_value() for t in settings.agent_bot_tokens.values()]
     if settings.bot_token:
         values.append(settings.bot_token.get_secret_value())
-    values += [v for k, v in env.items() if k.endswith(("_API_KEY", "_TOKEN", "_SECRET"))]
-    return values
+    values += [v for k, v in env.items() if k.endswith(("_KEY", "_TOKEN", "_SECRET", "_PASSWORD"))]
+    password = make_url(settings.database_url).password
+    return values + ([str(password)] if password else [])
 
 
 async def build_services(settings: Settings) -> Services:

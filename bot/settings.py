@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -66,9 +67,14 @@ class Settings(BaseSettings):
     @field_validator("telegram_api_url", "ollama_url")
     @classmethod
     def _url(cls, v: str) -> str:
-        if not re.match(r"^https?://[^\s/]+", v):
+        try:
+            parts = urlsplit(v.strip())
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number 0-65535
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or " " in v.strip():
             raise ValueError("must be an http(s) URL")
-        return v.rstrip("/")
+        return v.strip().rstrip("/")
 
     @field_validator("database_url")
     @classmethod

@@ -10,6 +10,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.pool import StaticPool
 
 T = TypeVar("T")
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -48,9 +49,11 @@ def open_engine(url: str) -> Engine:
     parsed = sync_url(url)
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True)
-    if parsed.database not in (None, "", ":memory:"):
+    if parsed.database in (None, "", ":memory:"):  # one shared connection, or each sees an empty database
+        engine = create_engine(parsed, poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(parsed, pool_size=1, max_overflow=0)
+        engine = create_engine(parsed, pool_size=1, max_overflow=0)
     event.listen(engine, "connect", _sqlite_pragmas)
     return engine
 

@@ -29,9 +29,13 @@ async def test_start_greets_and_the_picker_switches_persona(tmp_path, tg, llm, m
         assert any(b["text"].startswith("✅") and "Helion" in b["text"] for b in buttons(edited))
         assert tg.calls_of("answerCallbackQuery")[0].ok
 
+        before = len(tg.sent_texts(1001))
+        tg.press_button(TOKEN, chat_id=1001, user_id=1001, message_id=picker["message_id"], data="agent:helion")
+        await tg.wait_for(lambda: len(tg.calls_of("answerCallbackQuery")) == 2)
         bot.say("Що таке BioMiner?")
         await bot.replies(1001, 2)
         assert system_of(llm.chat_requests()[-1]).startswith(prompt_of(bot, "helion"))
+        assert len(tg.sent_texts(1001)) == before + 1, "a second tap on the same button says nothing, no error"
 
 
 async def test_agent_command(tmp_path, tg, llm, monkeypatch):

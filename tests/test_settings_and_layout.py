@@ -70,6 +70,25 @@ def test_bad_setting_at_start_is_a_clear_message_not_a_traceback(tmp_path: Path)
     assert "BOT_TOKEN" in out.stderr and "Traceback" not in out.stderr
 
 
+@pytest.mark.parametrize("url", ["http://localhost:badport", "localhost:8081", "http://", "ftp://x.org"])
+def test_a_malformed_bot_api_url_is_a_config_error(url: str) -> None:
+    with pytest.raises(ConfigError, match="TELEGRAM_API_URL"):
+        load_settings(_env_file=None, telegram_api_url=url)
+
+
+def test_an_unreachable_bot_api_server_stops_with_the_setting_named_and_no_token(tmp_path: Path) -> None:
+    token = "123456:AAHsecretpartsecretpartsecretpart12"
+    env = {k: v for k, v in os.environ.items() if k != "BOT_TOKEN"}
+    env.update(BOT_TOKEN=token, TELEGRAM_API_URL="http://127.0.0.1:1", PYTHONPATH=str(ROOT),
+               AGENTS_FILE=str(ROOT / "config" / "agents.yaml"), ROUTER_FILE=str(ROOT / "config" / "router.yaml"),
+               DATABASE_URL=f"sqlite:///{tmp_path}/x.db")
+    out = subprocess.run([sys.executable, "-m", "bot", "run"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 2, out.stderr
+    assert "TELEGRAM_API_URL" in out.stderr and "cannot reach" in out.stderr
+    assert "Traceback" not in out.stderr and "secretpart" not in out.stderr and "Unclosed" not in out.stderr
+
+
 def test_broken_agents_file_at_start_names_file_and_key(tmp_path: Path) -> None:
     bad = tmp_path / "agents.yaml"
     bad.write_text((ROOT / "config" / "agents.yaml").read_text().replace("temperature: 0.3", "temperature: 9"))

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from aiogram import Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -67,8 +68,12 @@ async def agent_button(query: CallbackQuery, callback_data: PickAgent, store: St
         return
     await store.set_agent(scope_of(message, profile), persona.key, message.chat.type)
     await query.answer(persona.name)
-    await message.edit_text(f"{_switched(persona, lang)}\n\n{persona.greeting.get(lang)}",
-                            reply_markup=picker(personas, persona.key, lang))
+    try:
+        await message.edit_text(f"{_switched(persona, lang)}\n\n{persona.greeting.get(lang)}",
+                                reply_markup=picker(personas, persona.key, lang))
+    except TelegramBadRequest as exc:
+        if "not modified" not in exc.message.lower():  # a second tap on the same button changes nothing
+            raise
 
 
 def router() -> Router:
