@@ -35,6 +35,9 @@ class AgentInput:
     language: str = "uk"
     local_only: bool = False
     chat: str = "private"  # private | group (routing rules can tell them apart)
+    user_id: int = 0
+    chat_id: int = 0
+    bot: str = ""
 
 
 class Agent:
@@ -66,7 +69,7 @@ class Agent:
         return ChatRequest(
             messages=messages, temperature=persona.temperature, max_tokens=persona.max_tokens,
             task=persona.route, agent=persona.key, local_only=persona.local_only or data.local_only,
-            chat=data.chat, language=data.language,
+            chat=data.chat, language=data.language, user_id=data.user_id, chat_id=data.chat_id, bot=data.bot,
         )
 
     def stream(self, persona: "Persona", data: AgentInput) -> AsyncIterator[Delta]:

@@ -109,7 +109,8 @@ class Conversations:
         try:
             turns = await self.store.history(inbound.scope, inbound.conversation, limit=self.history_limit)
             data = AgentInput(text=inbound.text, history=[Turn(x.role, x.text) for x in turns], language=lang,
-                              chat="group" if inbound.chat_type != "private" else "private")
+                              chat="group" if inbound.chat_type != "private" else "private",
+                              user_id=inbound.user_id, chat_id=inbound.scope.chat_id, bot=inbound.scope.bot)
             async for delta in self.agent.stream(persona, data):
                 if delta.text:
                     text += delta.text

@@ -30,6 +30,10 @@ class ChatRequest:
     role: str = "user"  # user | admin
     has_image: bool = False
     language: str = ""  # the user's language code (uk, en, …); "" = unknown
+    # Who asked and where: usage rows and per-user / per-chat quotas are kept by these.
+    user_id: int = 0
+    chat_id: int = 0
+    bot: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,9 +1,9 @@
-"""SQLAlchemy 2 models: users, chats (active agent per chat/topic) and messages."""
+"""SQLAlchemy 2 models: users, chats (agent and settings per chat/topic), messages, usage, quota overrides."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import BigInteger, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, DateTime, Float, Index, Integer, String, Text, UniqueConstraint, false, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -42,6 +42,10 @@ class Chat(Base):
     agent: Mapped[str | None] = mapped_column(String(64))
     conversation: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The front-door agent may hand questions over to a specialist (off: the active agent always answers).
+    handoff: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Only local models (Ollama, embedded, hosts marked local) may see this chat's messages.
+    local_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Message(Base):
@@ -77,3 +81,46 @@ class Message(Base):
     latency_ms: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Usage(Base):
+    """One model call: who asked, which target served (or failed), tokens, cost, latency, outcome."""
+
+    __tablename__ = "usage"
+    __table_args__ = (
+        Index("ix_usage_provider_day", "provider", "day"),
+        Index("ix_usage_provider_at", "provider", "created_at"),
+        Index("ix_usage_user_day", "user_id", "day"),
+        Index("ix_usage_chat_day", "chat_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in the quota time zone
+    bot: Mapped[str] = mapped_column(String(64), default="")
+    chat_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    user_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    agent: Mapped[str] = mapped_column(String(64), default="")
+    mode: Mapped[str] = mapped_column(String(16), default="chat")
+    provider: Mapped[str] = mapped_column(String(64))
+    model: Mapped[str] = mapped_column(String(128))
+    tokens_in: Mapped[int] = mapped_column(Integer, default=0)
+    tokens_out: Mapped[int] = mapped_column(Integer, default=0)
+    cost: Mapped[float] = mapped_column(Float, default=0.0)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    outcome: Mapped[str] = mapped_column(String(24))  # ok | cut | unavailable | timeout | rate_limited | …
+    error: Mapped[str | None] = mapped_column(String(500))
+
+
+class QuotaOverride(Base):
+    """A daily quota for one user or one group chat that replaces the configured default."""
+
+    __tablename__ = "quota_overrides"
+    __table_args__ = (UniqueConstraint("kind", "subject_id", name="uq_quota_subject"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(8))  # user | chat
+    subject_id: Mapped[int] = mapped_column(BigInteger)
+    daily_tokens: Mapped[int | None] = mapped_column(Integer)  # None = the default; 0 = no limit
+    daily_requests: Mapped[int | None] = mapped_column(Integer)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

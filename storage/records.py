@@ -15,10 +15,12 @@ class Scope:
 
 @dataclass(frozen=True, slots=True)
 class ChatState:
-    """The chat's active agent (None = default) and current conversation number."""
+    """The chat's active agent (None = default), current conversation number and settings."""
 
     agent: str | None
     conversation: int
+    handoff: bool = True  # the front-door agent may pass questions to a specialist
+    local_only: bool = False  # only local models may see this chat
 
 
 @dataclass(frozen=True, slots=True)

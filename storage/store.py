@@ -8,8 +8,9 @@ each operation is one transaction (storage.db.Database decides where it runs).
 from __future__ import annotations
 
 from collections import OrderedDict, deque
+from dataclasses import replace
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -21,15 +22,18 @@ __all__ = ["Answer", "ChatState", "Inbound", "Pending", "Scope", "Store", "Turn"
 
 _IN_SCOPE = (Message.bot == bindparam("b"), Message.chat_id == bindparam("c"), Message.thread_id == bindparam("t"))
 _CHAT_SCOPE = (Chat.bot == bindparam("b"), Chat.chat_id == bindparam("c"), Chat.thread_id == bindparam("t"))
-_GET_CHAT = select(Chat.agent, Chat.conversation).where(*_CHAT_SCOPE)
+_GET_CHAT = select(Chat.agent, Chat.conversation, Chat.handoff, Chat.local_only).where(*_CHAT_SCOPE)
 _HISTORY = (select(Message.role, Message.text, Message.agent)
             .where(*_IN_SCOPE, Message.conversation == bindparam("conv"), Message.status == "done")
-            .order_by(Message.id.desc()).limit(bindparam("lim")))
+            # Answers sort right after their question, even when later questions arrived first.
+            .order_by(func.coalesce(Message.reply_to, Message.id).desc(), Message.id.desc())
+            .limit(bindparam("lim")))
 _SEEN = select(Message.id).where(*_IN_SCOPE, Message.tg_message_id == bindparam("tg"))
 _ADD = insert(Message)
 _MARK = update(Message).where(Message.id == bindparam("iid")).values(status=bindparam("st"), error=bindparam("err"))
-_SET_CHAT = update(Chat).where(*_CHAT_SCOPE).values(agent=bindparam("agent"), conversation=bindparam("conv"),
-                                                     updated_at=bindparam("at"))
+_SET_CHAT = update(Chat).where(*_CHAT_SCOPE).values(
+    agent=bindparam("agent"), conversation=bindparam("conv"), handoff=bindparam("handoff"),
+    local_only=bindparam("local_only"), updated_at=bindparam("at"))
 
 
 async def open_store(url: str) -> "Store":
@@ -55,19 +59,29 @@ class Store:
         """Active agent and conversation of a chat/topic; defaults when never seen."""
         if (state := self._chats.get(scope)) is None:
             row = await self.db.run(lambda conn: conn.execute(_GET_CHAT, _keys(scope)).first())
-            state = ChatState(row.agent, row.conversation) if row else ChatState(None, 1)
+            state = ChatState(row.agent, row.conversation, bool(row.handoff), bool(row.local_only)) if row \
+                else ChatState(None, 1)
             self._remember(self._chats, scope, state)
         return state
 
     async def set_agent(self, scope: Scope, agent: str, chat_type: str = "private") -> None:
         """Make `agent` the chat's active persona."""
         state = await self.chat_state(scope)
-        await self._save_chat(scope, chat_type, ChatState(agent, state.conversation))
+        await self._save_chat(scope, chat_type, replace(state, agent=agent))
+
+    async def set_chat_flags(self, scope: Scope, chat_type: str = "private", *, handoff: bool | None = None,
+                             local_only: bool | None = None) -> ChatState:
+        """Change the chat's hand-off and local-only settings (None leaves one as it is)."""
+        state = await self.chat_state(scope)
+        state = replace(state, handoff=state.handoff if handoff is None else handoff,
+                        local_only=state.local_only if local_only is None else local_only)
+        await self._save_chat(scope, chat_type, state)
+        return state
 
     async def reset(self, scope: Scope, chat_type: str = "private") -> int:
         """Start a new conversation; returns its number."""
         state = await self.chat_state(scope)
-        await self._save_chat(scope, chat_type, ChatState(state.agent, state.conversation + 1))
+        await self._save_chat(scope, chat_type, replace(state, conversation=state.conversation + 1))
         return state.conversation + 1
 
     async def save_user(self, user_id: int, username: str | None, first_name: str | None, language: str | None) -> None:
@@ -151,13 +165,15 @@ class Store:
             cache.popitem(last=False)
 
     async def _save_chat(self, scope: Scope, chat_type: str, state: ChatState) -> None:
-        params = {**_keys(scope), "agent": state.agent, "conv": state.conversation, "at": utcnow()}
+        params = {**_keys(scope), "agent": state.agent, "conv": state.conversation, "handoff": state.handoff,
+                  "local_only": state.local_only, "at": utcnow()}
 
         def work(conn: Connection) -> None:
             if conn.execute(_SET_CHAT, params).rowcount == 0:
                 conn.execute(insert(Chat).values(bot=scope.bot, chat_id=scope.chat_id, thread_id=scope.thread_id,
                                                  chat_type=chat_type, agent=state.agent,
-                                                 conversation=state.conversation, updated_at=params["at"]))
+                                                 conversation=state.conversation, handoff=state.handoff,
+                                                 local_only=state.local_only, updated_at=params["at"]))
         await self.db.run(work)
         self._remember(self._chats, scope, state)
 

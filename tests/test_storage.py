@@ -60,3 +60,42 @@ async def test_state_and_history_survive_reopening(tmp_path: Path) -> None:
     assert [t.text for t in await again.history(scope, 1)] == ["партія 12", "готово"]
     assert await again.history(scope, 2) == []
     await again.close()
+
+
+async def test_history_after_a_restart_pairs_each_answer_with_its_question(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/h.db"
+    store = await open_store(url)
+    scope = Scope("main", 7)
+    q1, q2 = _msg(scope, "Q1", 1), _msg(scope, "Q2", 2)
+    id1, id2 = await store.record_inbound(q1), await store.record_inbound(q2)  # both arrived before any answer
+    await store.record_answer(q1, id1, Answer("A1", "helion"))
+    await store.record_answer(q2, id2, Answer("A2", "helion"))
+    live = [t.text for t in await store.history(scope, 1)]
+    await store.close()
+    again = await open_store(url)
+    assert [t.text for t in await again.history(scope, 1)] == live == ["Q1", "A1", "Q2", "A2"]
+    await again.close()
+
+
+async def test_an_in_memory_database_works_for_quick_trials() -> None:
+    store = await open_store("sqlite://")
+    scope = Scope("main", 1)
+    await store.set_agent(scope, "helion", "private")
+    assert (await store.chat_state(scope)).agent == "helion"
+    await store.close()
+
+
+async def test_chat_settings_survive_a_restart_and_keep_the_agent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path}/f.db"
+    store = await open_store(url)
+    scope = Scope("main", -5, 2)
+    await store.set_agent(scope, "helion", "supergroup")
+    await store.set_chat_flags(scope, "supergroup", handoff=False, local_only=True)
+    await store.reset(scope, "supergroup")
+    await store.close()
+    again = await open_store(url)
+    state = await again.chat_state(scope)
+    assert (state.agent, state.conversation, state.handoff, state.local_only) == ("helion", 2, False, True)
+    fresh = await again.chat_state(Scope("main", -5, 3))
+    assert (fresh.handoff, fresh.local_only) == (True, False), "another topic keeps the defaults"
+    await again.close()
