@@ -9,7 +9,9 @@ Exit codes: 0 fine, 1 `check` found a target that cannot answer, 2 the configura
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib.util
+import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -23,11 +25,14 @@ from router.config import (
     RouterConfig,
     load_router_config,
     missing_setting,
+    usage_guard,
 )
+from router.quotas import ProviderLimits
 from router.errors import ConfigError
 from router.rules import CHATS, MODES, ROLES, NoRuleMatched, RouteContext, match
 from router.types import Target
 
+log = logging.getLogger(__name__)
 PROBE_TIMEOUT = 5.0  # seconds per HTTP call of `check`
 CONNECT_TIMEOUT = 2.0
 
@@ -84,13 +89,37 @@ def explain(config: RouterConfig, env: Mapping[str, str], context: RouteContext)
     print("targets, in the order they are tried:")
     missing = unavailable(config, env)
     breakers = CircuitBreakers()  # a fresh process: every circuit is closed
+    quota = asyncio.run(_quota_states(config, env, {t.provider for t in rule.targets}))
     for i, target in enumerate(rule.targets, 1):
         if target.provider in missing:
             state = f"unavailable: {missing[target.provider]}"
         else:
-            state = breakers.state(target).status
+            state = f"{breakers.state(target).status}; quota: {quota[target.provider]}"
         print(f"  {i}. {target}  {state}")
     return 0
+
+
+async def _quota_states(config: RouterConfig, env: Mapping[str, str], providers: set[str]) -> dict[str, str]:
+    """Each provider's quota left today, read from the bot's database (DATABASE_URL) when it has one."""
+    from storage.db import Database, open_engine, sync_url
+    from storage.usage import UsageLedger
+
+    url = env.get("DATABASE_URL") or "sqlite:///data/dagi.db"
+    unknown = {p: "unknown (no usage database yet)" if config.providers[p].limits() != ProviderLimits() else "no limits"
+               for p in providers}
+    parsed = sync_url(url)
+    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
+        return unknown  # never create an empty database just to explain
+    db = Database(open_engine(url))
+    try:
+        guard = usage_guard(config, UsageLedger(db))
+        assert guard is not None
+        return {p: await guard.provider_state(p) for p in providers}
+    except Exception as exc:  # noqa: BLE001 - no database yet (bot never started): limits only
+        log.debug("usage not readable: %s", exc)
+        return unknown
+    finally:
+        await db.close()
 
 
 def _context_line(ctx: RouteContext) -> str:

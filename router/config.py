@@ -4,28 +4,30 @@ from __future__ import annotations
 import dataclasses
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import yaml
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-)
+from pydantic import PrivateAttr, ValidationError
 
-from router.breaker import BreakerPolicy, CircuitBreakers
+from router.breaker import CircuitBreakers
 from router.core import ModelRouter
 from router.errors import ConfigError
 from router.provider import Provider
+from router.quotas import Ledger, UsageGuard, utc_now
 from router.rules import Rule, RuleSpec, from_routes, ordered
-from router.timeouts import Timeouts
+from router.specs import (
+    BreakerSpec,
+    EmbeddedSpec,
+    OllamaSpec,
+    OpenAISpec,
+    ProviderSpec,
+    QuotasSpec,
+    Spec,
+    Targets,
+)
 from router.types import Target
 
 log = logging.getLogger(__name__)
@@ -33,90 +35,7 @@ log = logging.getLogger(__name__)
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
-class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class TimeoutsSpec(_Model):
-    """Seconds; see router.timeouts.Timeouts."""
-
-    connect: float = Field(3.0, gt=0)
-    first_token: float = Field(60.0, gt=0)
-    total: float = Field(300.0, gt=0)
-
-    def build(self) -> Timeouts:
-        return Timeouts(self.connect, self.first_token, self.total)
-
-
-class OllamaSpec(_Model):
-    """An Ollama server."""
-
-    kind: Literal["ollama"]
-    base_url: str
-    local: bool = True
-    keep_alive: str | float = "30m"
-    num_ctx: int = Field(8192, gt=0)
-    timeouts: TimeoutsSpec = TimeoutsSpec()
-
-
-class OpenAISpec(_Model):
-    """Any OpenAI-compatible server; the key is read from the env var named by `api_key_env`."""
-
-    kind: Literal["openai"]
-    base_url: str
-    api_key_env: str | None = None
-    local: bool = False
-    timeouts: TimeoutsSpec = TimeoutsSpec()
-
-
-class EmbeddedSpec(_Model):
-    """llama.cpp in-process; `model_path: auto` uses the packaged Gemma 3 270M."""
-
-    kind: Literal["embedded"]
-    model_path: str = "auto"
-    local: bool = True
-    n_ctx: int = Field(2048, gt=0)
-    n_threads: int = Field(2, gt=0)
-    max_tokens: int = Field(512, gt=0)
-    repeat_penalty: float = Field(1.2, ge=1.0, le=2.0)
-    timeouts: TimeoutsSpec = TimeoutsSpec()
-
-
-class BreakerSpec(_Model):
-    """The per-target circuit breaker; see router.breaker.BreakerPolicy (failures: 0 = off)."""
-
-    failures: int = Field(3, ge=0)
-    cooldown: float = Field(30.0, gt=0)
-    max_cooldown: float = Field(600.0, gt=0)
-    factor: float = Field(2.0, ge=1)
-
-    @field_validator("max_cooldown")
-    @classmethod
-    def _not_below_cooldown(cls, value: float, info: ValidationInfo) -> float:
-        cooldown = info.data.get("cooldown")
-        if cooldown is not None and value < cooldown:
-            raise ValueError(f"must be at least cooldown ({cooldown:g})")
-        return value
-
-    def build(self) -> BreakerPolicy:
-        return BreakerPolicy(self.failures, self.cooldown, self.max_cooldown, self.factor)
-
-
-ProviderSpec = Annotated[Union[OllamaSpec, OpenAISpec, EmbeddedSpec], Field(discriminator="kind")]
-
-
-def _target(value: Any) -> Target:
-    if isinstance(value, Target):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("a target is a string like 'provider:model'")
-    return Target.parse(value)
-
-
-Targets = Annotated[tuple[Annotated[Target, BeforeValidator(_target)], ...], Field(min_length=1)]
-
-
-class RouterConfig(_Model):
+class RouterConfig(Spec):
     """The whole router.yaml."""
 
     providers: dict[str, ProviderSpec]
@@ -124,6 +43,7 @@ class RouterConfig(_Model):
     rules: tuple[RuleSpec, ...] = ()
     routes: dict[str, Targets] = {}  # shorthand: `chat: [...]` = a rule {when: {mode: chat}} after every rule
     breaker: BreakerSpec | None = None  # absent or empty: the defaults
+    quotas: QuotasSpec = QuotasSpec()
     _lines: dict[tuple[str | int, ...], int] = PrivateAttr(default_factory=dict)  # key path → 1-based line
 
     def line(self, *path: str | int) -> int | None:
@@ -270,8 +190,12 @@ def load_router_config(path: Path, env: Mapping[str, str]) -> RouterConfig:
     return config
 
 
-def build_router(config: RouterConfig, env: Mapping[str, str], *, data_dir: Path) -> ModelRouter:
-    """Create provider instances; providers missing a key or URL are left out with a warning."""
+def build_router(config: RouterConfig, env: Mapping[str, str], *, data_dir: Path, ledger: Ledger | None = None,
+                 now: Callable[[], datetime] | None = None) -> ModelRouter:
+    """Create provider instances; providers missing a key or URL are left out with a warning.
+
+    With a `ledger` (storage.usage.UsageLedger) every model call is recorded and quotas are enforced.
+    """
     providers: dict[str, Provider] = {}
     for name, spec in config.providers.items():
         provider = _build_provider(name, spec, env, data_dir)
@@ -284,7 +208,18 @@ def build_router(config: RouterConfig, env: Mapping[str, str], *, data_dir: Path
             log.warning("%s has no usable target left; its requests will fail", rule.name)
         rules.append(dataclasses.replace(rule, targets=kept))
     breakers = CircuitBreakers((config.breaker or BreakerSpec()).build())
-    return ModelRouter(providers, rules=rules, breakers=breakers)
+    return ModelRouter(providers, rules=rules, breakers=breakers, usage=usage_guard(config, ledger, now=now))
+
+
+def usage_guard(config: RouterConfig, ledger: Ledger | None, *, now: Callable[[], datetime] | None = None
+                ) -> UsageGuard | None:
+    """The quotas and usage rows of this config, kept in `ledger`; None without one."""
+    if ledger is None:
+        return None
+    q = config.quotas
+    limits = {name: spec.limits() for name, spec in config.providers.items()}
+    return UsageGuard(ledger, limits=limits, user=q.user.build(), group=q.group.build(), tz=q.timezone,
+                      now=now or utc_now)
 
 
 def missing_setting(spec: Any, env: Mapping[str, str]) -> str | None:
@@ -329,4 +264,5 @@ def _build_provider(name: str, spec: Any, env: Mapping[str, str], data_dir: Path
 
     # Keyless local servers (vLLM, llama.cpp) get "none": the SDK insists on some key.
     api_key = "none" if spec.api_key_env is None else env[spec.api_key_env]
-    return OpenAICompatProvider(name, spec.base_url, api_key, local=spec.local, timeouts=spec.timeouts.build())
+    return OpenAICompatProvider(name, spec.base_url, api_key, local=spec.local, timeouts=spec.timeouts.build(),
+                                capabilities=spec.capabilities())

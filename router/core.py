@@ -3,14 +3,27 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
+from typing import TYPE_CHECKING
 
 from router.breaker import PROBE, SKIP, CircuitBreakers
-from router.errors import AllTargetsFailed, ConfigError, ProviderError, ProviderUnavailable, StreamCut
+from router.errors import (
+    AllTargetsFailed,
+    ConfigError,
+    LocalOnlyUnavailable,
+    MissingCapability,
+    ProviderError,
+    ProviderUnavailable,
+    StreamCut,
+)
 from router.provider import Provider
 from router.rules import NoRuleMatched, RouteContext, Rule, from_routes, match, ordered
-from router.types import ChatRequest, Delta, Target
+from router.types import ChatRequest, Delta, Target, Usage
+
+if TYPE_CHECKING:
+    from router.quotas import UsageGuard
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +46,9 @@ class ModelRouter:
         *,
         rules: Sequence[Rule] = (),
         breakers: CircuitBreakers | None = None,
+        usage: "UsageGuard | None" = None,
     ) -> None:
+        self.usage = usage  # None: no usage rows and no quotas (tests, benchmarks, the console without a DB)
         self.breakers = breakers if breakers is not None else CircuitBreakers()
         self.providers: dict[str, Provider] = dict(providers)
         self.routes: dict[str, tuple[Target, ...]] = {task: tuple(ts) for task, ts in (routes or {}).items()}
@@ -65,58 +80,69 @@ class ModelRouter:
     async def stream(
         self, request: ChatRequest, *, targets: Sequence[Target] | None = None
     ) -> AsyncIterator[Delta]:
-        """Yield the first target's answer that starts; raise AllTargetsFailed or StreamCut."""
+        """Yield the first target's answer that starts; raise QuotaExceeded, AllTargetsFailed or StreamCut."""
+        if self.usage is not None:
+            await self.usage.check_subjects(request)  # a user over quota costs no model call at all
         chosen = tuple(targets) if targets is not None else self.targets_for(request)
         errors: list[ProviderError | Target] = []  # a Target is one skipped for an open circuit
         for target in chosen:
             provider = self.providers.get(target.provider)
             if provider is None:
-                missing = ProviderUnavailable("no such provider", provider=target.provider, model=target.model)
-                errors.append(missing)
+                errors.append(ProviderUnavailable("no such provider", provider=target.provider, model=target.model))
                 continue
             if request.local_only and not provider.local:
                 log.debug("skipping %s: request is local-only", target)
+                continue
+            unusable = await self._unusable(target, provider, request)
+            if unusable is not None:
+                log.info("skipping %s: %s", target, unusable)
+                errors.append(unusable)
                 continue
             admission = self.breakers.admit(target)
             if admission == SKIP:
                 log.debug("skipping %s: circuit open", target)
                 errors.append(target)  # its error is built only if every target fails: skipping stays cheap
                 continue
-            shown: list[str] = []
-            settled = False
+            call = _Call(self, request, target, admission)
             try:
                 async with aclosing(provider.stream(target.model, request)) as deltas:
                     async for delta in deltas:
-                        if delta.text:
-                            shown.append(delta.text)
+                        call.seen(delta)
                         yield _labelled(delta, target)
-                settled = True
-                self.breakers.succeeded(target, admission)
+                call.outcome = "ok"
                 return
-            except StreamCut as exc:
-                settled = True
-                self.breakers.failed(target, admission, exc)
-                raise
             except ProviderError as exc:
-                settled = True
-                self.breakers.failed(target, admission, exc)
-                if shown:
+                call.failed(exc)
+                if isinstance(exc, StreamCut):
+                    raise
+                if call.shown:
                     # Text already reached the user; switching models mid-answer would garble it.
                     raise StreamCut(
-                        f"{target}: {exc}", partial="".join(shown), provider=target.provider, model=target.model
+                        f"{target}: {exc}", partial="".join(call.shown), provider=target.provider, model=target.model
                     ) from exc
                 exc.provider, exc.model = exc.provider or target.provider, exc.model or target.model
                 log.warning("%s failed before its first token (%s): %s; trying the next", target, exc.kind, exc)
                 errors.append(exc)
             finally:
-                if not settled and admission == PROBE:
-                    # Cancelled by the caller (or an unexpected error): no verdict, but the probe slot is freed.
-                    self.breakers.release(target, admission)
+                await call.close()
         failed = [self.breakers.open_error(e) if isinstance(e, Target) else e for e in errors]
         summary = "; ".join(f"{e.provider}:{e.model}: {e.kind}: {e}" for e in failed) or "no usable target"
         if request.local_only:
-            summary += " (local-only request)"
+            raise LocalOnlyUnavailable(f"local-only request: no local target of {request.task!r} answered: {summary}",
+                                       errors=failed)
         raise AllTargetsFailed(f"every target of {request.task!r} failed: {summary}", errors=failed)
+
+    async def _unusable(self, target: Target, provider: Provider, request: ChatRequest) -> ProviderError | None:
+        """Why a target cannot take this request before anything is sent: a capability or a quota."""
+        needs = required_capabilities(request)
+        if needs:
+            known = getattr(provider, "capabilities", None)
+            caps = await known(target.model) if known is not None else None
+            if caps is None or not needs <= caps:
+                missing = ", ".join(sorted(needs - (caps or frozenset())))
+                return MissingCapability(f"{target.model} lacks {missing or 'a known capability list'}",
+                                         provider=target.provider, model=target.model)
+        return await self.usage.over_quota(target) if self.usage is not None else None
 
     async def aclose(self) -> None:
         """Close every provider, even if one of them fails to close."""
@@ -134,3 +160,56 @@ def _labelled(delta: Delta, target: Target) -> Delta:
     return dataclasses.replace(
         delta, provider=delta.provider or target.provider, model=delta.model or target.model
     )
+
+
+def required_capabilities(request: ChatRequest) -> frozenset[str]:
+    """What a model must support to take the request (Ollama's capability names)."""
+    return request.needs | _VISION if request.has_image else request.needs
+
+
+_VISION = frozenset({"vision"})
+
+
+class _Call:
+    """One attempt at one target: its text so far, and its verdict for the breaker and the usage table."""
+
+    __slots__ = ("router", "request", "target", "admission", "shown", "usage", "outcome", "error", "started")
+
+    def __init__(self, router: ModelRouter, request: ChatRequest, target: Target, admission: str) -> None:
+        self.router, self.request, self.target, self.admission = router, request, target, admission
+        self.shown: list[str] = []
+        self.usage: Usage | None = None
+        self.outcome = "cancelled"  # stays so if the caller stops reading early
+        self.error: ProviderError | None = None
+        self.started = time.perf_counter()
+        if router.usage is not None:
+            router.usage.started(target)
+
+    def seen(self, delta: Delta) -> None:
+        if delta.text:
+            self.shown.append(delta.text)
+        if delta.usage is not None:
+            self.usage = delta.usage
+
+    def failed(self, exc: ProviderError) -> None:
+        self.error = exc
+        self.outcome = "cut" if self.shown or isinstance(exc, StreamCut) else exc.kind
+
+    async def close(self) -> None:
+        """Tell the breaker and write the usage row."""
+        breakers = self.router.breakers
+        if self.outcome == "ok":
+            breakers.succeeded(self.target, self.admission)
+        elif self.error is not None:
+            breakers.failed(self.target, self.admission, self.error)
+        elif self.admission == PROBE:
+            breakers.release(self.target, self.admission)  # cancelled: no verdict, but free the probe slot
+        if self.router.usage is None:
+            return
+        usage = self.usage
+        if usage is None and self.shown:  # a cut stream has no final counts: estimate what was produced
+            usage = Usage(tokens_out=max(1, len("".join(self.shown)) // 3))
+        await self.router.usage.finished(
+            self.request, self.target, outcome=self.outcome, usage=usage,
+            latency_ms=(time.perf_counter() - self.started) * 1000,
+            error=str(self.error)[:500] if self.error is not None else None)

@@ -1,6 +1,11 @@
 """The router's error tree; adapters translate SDK errors into these."""
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
 
 class ProviderError(Exception):
     """A model call failed."""
@@ -63,3 +68,33 @@ class AllTargetsFailed(ProviderError):
 
 class ConfigError(Exception):
     """A configuration file or setting is wrong; the message says where and how to fix it."""
+
+
+class MissingCapability(ProviderError):
+    """The model lacks something the request needs (vision, tools): found before sending anything."""
+
+    kind = "capability"
+
+
+class OverQuota(ProviderError):
+    """The provider's daily token quota or requests-per-minute limit is used up until its window resets."""
+
+    kind = "quota"
+
+
+class LocalOnlyUnavailable(AllTargetsFailed):
+    """A local-only request found no local target that answered; nothing was sent to other providers."""
+
+    kind = "local_only"
+
+
+class QuotaExceeded(Exception):
+    """A user's or a group's daily quota is used up; nothing was sent to a model."""
+
+    def __init__(self, scope: str, *, tokens: int, requests: int, limit_tokens: int | None,
+                 limit_requests: int | None, resets_at: "datetime") -> None:
+        super().__init__(f"{scope} daily quota used: {tokens} tokens, {requests} requests")
+        self.scope = scope  # "user" | "chat"
+        self.tokens, self.requests = tokens, requests
+        self.limit_tokens, self.limit_requests = limit_tokens, limit_requests
+        self.resets_at = resets_at

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Role = Literal["system", "user", "assistant"]
+TEXT_ONLY = frozenset({"completion"})  # capability names as Ollama's /api/show reports them
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +31,7 @@ class ChatRequest:
     role: str = "user"  # user | admin
     has_image: bool = False
     language: str = ""  # the user's language code (uk, en, …); "" = unknown
+    needs: frozenset[str] = frozenset()  # capabilities a model must have besides vision for images: {"tools"}
     # Who asked and where: usage rows and per-user / per-chat quotas are kept by these.
     user_id: int = 0
     chat_id: int = 0

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +36,7 @@ class Inbound:
     tg_message_id: int | None = None
     language: str = "uk"
     chat_type: str = "private"
+    pinned: bool = False  # the user named the persona (or the bot is locked to it): no hand-off; not stored
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,3 +68,45 @@ class Answer:
     tokens_out: int = 0
     latency_ms: float = 0.0
     error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UsageRow:
+    """One model call as the usage table keeps it."""
+
+    at: datetime
+    day: str  # YYYY-MM-DD in the quota time zone: daily quotas sum by it
+    provider: str
+    model: str
+    outcome: str  # ok | cut | unavailable | timeout | rate_limited | not_found | error
+    bot: str = ""
+    chat_id: int = 0
+    user_id: int = 0
+    agent: str = ""
+    mode: str = "chat"
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    latency_ms: float = 0.0
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """A subject's (user's or chat's) use on one day, and its quota override if an admin set one."""
+
+    tokens: int = 0
+    requests: int = 0
+    limit_tokens: int | None = None  # override from the database; None = the configured default
+    limit_requests: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgentUse:
+    """One line of /usage: what one agent cost a user today."""
+
+    agent: str
+    requests: int
+    tokens_in: int
+    tokens_out: int
+    cost: float

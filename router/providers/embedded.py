@@ -12,7 +12,7 @@ from router.errors import ProviderError, ProviderUnavailable
 from router.providers._errors import translate_common
 from router.providers._stream import Final, Piece, run_stream
 from router.timeouts import Timeouts
-from router.types import ChatRequest, Delta
+from router.types import TEXT_ONLY, ChatRequest, Delta
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +70,10 @@ class EmbeddedProvider:
         self._merge_system = False
         # The llama.cpp context is not reentrant; the lock is released when the worker thread ends.
         self._lock = asyncio.Lock()
+
+    async def capabilities(self, model: str) -> frozenset[str]:
+        """A small text model: completion only."""
+        return TEXT_ONLY
 
     def stream(self, model: str, request: ChatRequest) -> AsyncIterator[Delta]:
         """Stream one answer; `model` only labels the deltas, the file is fixed."""

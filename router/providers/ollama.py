@@ -67,6 +67,18 @@ class OllamaProvider:
         )
         # Models whose server rejected the `think` parameter; don't send it to them again.
         self._no_think: set[str] = set()
+        self._capabilities: dict[str, frozenset[str]] = {}
+
+    async def capabilities(self, model: str) -> frozenset[str] | None:
+        """What the model supports per /api/show ("completion", "vision", "tools", …); None if unknown."""
+        if (known := self._capabilities.get(model)) is None:
+            try:
+                shown = await self._client.show(model)
+            except Exception as exc:  # noqa: BLE001 - unknown capabilities: the router will not send there
+                log.info("%s: cannot read the capabilities of %s: %s", self.name, model, _translate(exc))
+                return None
+            known = self._capabilities[model] = frozenset(shown.capabilities or ("completion",))
+        return known
 
     def stream(self, model: str, request: ChatRequest) -> AsyncIterator[Delta]:
         """Stream one answer from `model`."""

@@ -1,7 +1,7 @@
 """Provider for any OpenAI-compatible /chat/completions server (OpenAI, Groq, Gemini, vLLM, llama.cpp)."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import openai
@@ -10,7 +10,7 @@ from router.errors import ProviderError, ProviderTimeout, ProviderUnavailable
 from router.providers._errors import from_transport, from_status, scrub, translate_common
 from router.providers._stream import Final, Piece, run_stream
 from router.timeouts import Timeouts
-from router.types import ChatRequest, Delta
+from router.types import TEXT_ONLY, ChatRequest, Delta
 
 
 class OpenAICompatProvider:
@@ -24,9 +24,12 @@ class OpenAICompatProvider:
         *,
         local: bool = False,
         timeouts: Timeouts = Timeouts(),
+        capabilities: Mapping[str, frozenset[str]] | None = None,
     ) -> None:
         self.name = name
         self.local = local
+        # The API cannot be asked what a model supports: router.yaml says it (text only by default).
+        self._capabilities = dict(capabilities or {})
         self.base_url = base_url
         self.timeouts = timeouts
         self._secrets = (api_key,)
@@ -41,6 +44,10 @@ class OpenAICompatProvider:
 
     def __repr__(self) -> str:
         return f"OpenAICompatProvider(name={self.name!r}, base_url={self.base_url!r})"
+
+    async def capabilities(self, model: str) -> frozenset[str]:
+        """Capabilities configured for the model; plain text completion when none are listed."""
+        return self._capabilities.get(model, TEXT_ONLY)
 
     def stream(self, model: str, request: ChatRequest) -> AsyncIterator[Delta]:
         """Stream one answer from `model`."""

@@ -6,7 +6,7 @@ import time
 from collections.abc import AsyncIterator
 
 from router.testing.text import tokenize
-from router.types import ChatRequest, Delta, Usage
+from router.types import TEXT_ONLY, ChatRequest, Delta, Usage
 
 
 class ScriptedProvider:
@@ -19,13 +19,19 @@ class ScriptedProvider:
         replies: list[str | Exception] | None = None,
         local: bool = True,
         token_delay: float = 0.0,
+        capabilities: frozenset[str] = TEXT_ONLY,
     ) -> None:
         self.name = name
         self.local = local
+        self.caps = capabilities
         self.token_delay = token_delay
         self.replies: list[str | Exception] = list(replies or [])
         self.calls: list[tuple[str, ChatRequest]] = []
         self.closed = False
+
+    async def capabilities(self, model: str) -> frozenset[str]:
+        """The capabilities given at construction (text only by default)."""
+        return self.caps
 
     async def stream(self, model: str, request: ChatRequest) -> AsyncIterator[Delta]:
         """Yield the next scripted reply word by word; the last delta carries usage."""

@@ -1,0 +1,152 @@
+"""Usage rows, provider quotas (daily tokens, requests per minute) and per-user / per-group daily quotas.
+
+The usage table is the truth: every check sums rows in the database, so counts survive restarts
+and every replica of the bot enforces the same quota. A provider without limits costs no query.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from router.errors import OverQuota, QuotaExceeded
+from router.types import ChatRequest, Target, Usage
+from storage.records import Totals, UsageRow
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """USD per one million tokens."""
+
+    input: float = 0.0
+    output: float = 0.0
+
+    def cost(self, tokens_in: int, tokens_out: int) -> float:
+        return (tokens_in * self.input + tokens_out * self.output) / 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderLimits:
+    """A provider's price and limits (None = no limit); `prices` overrides the price per model."""
+
+    daily_tokens: int | None = None
+    rpm: int | None = None
+    price: Price = Price()
+    prices: Mapping[str, Price] = field(default_factory=dict)
+
+    def price_of(self, model: str) -> Price:
+        return self.prices.get(model, self.price)
+
+
+@dataclass(frozen=True, slots=True)
+class DailyQuota:
+    """Tokens and answered requests per day (None or 0 = unlimited)."""
+
+    tokens: int | None = None
+    requests: int | None = None
+
+
+class Ledger(Protocol):
+    """Where usage rows live (storage.usage.UsageLedger)."""
+
+    async def record(self, row: UsageRow) -> None: ...
+    async def provider_tokens(self, provider: str, day: str) -> int: ...
+    async def provider_calls_since(self, provider: str, since: datetime) -> int: ...
+    async def totals(self, kind: str, subject_id: int, day: str) -> Totals: ...
+
+
+class UsageGuard:
+    """Records every model call and says when a provider, a user or a group is over its quota."""
+
+    def __init__(self, ledger: Ledger, *, limits: Mapping[str, ProviderLimits] | None = None,
+                 user: DailyQuota = DailyQuota(), group: DailyQuota = DailyQuota(),
+                 tz: str = "UTC", now: Callable[[], datetime] = utc_now) -> None:
+        self.ledger = ledger
+        self.limits = dict(limits or {})
+        self.user, self.group = user, group
+        self.tz = ZoneInfo(tz)
+        self.now = now
+        self._in_flight: Counter[str] = Counter()  # calls started here and not yet recorded
+
+    def day(self, at: datetime | None = None) -> str:
+        """The quota day of `at` (default now) in the configured time zone."""
+        return (at or self.now()).astimezone(self.tz).date().isoformat()
+
+    def resets_at(self, at: datetime | None = None) -> datetime:
+        """The next midnight in the quota time zone."""
+        local = (at or self.now()).astimezone(self.tz)
+        return datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tzinfo=self.tz)
+
+    async def check_subjects(self, request: ChatRequest) -> None:
+        """Raise QuotaExceeded when the user's (or the group's) daily quota is used up."""
+        day = self.day()
+        checks = [("user", request.user_id, self.user)]
+        if request.chat != "private" and request.chat_id:
+            checks.append(("chat", request.chat_id, self.group))
+        for kind, subject, default in checks:  # one query each: the sums and an admin's override together
+            if not subject:
+                continue
+            used = await self.ledger.totals(kind, subject, day)
+            tokens = default.tokens if used.limit_tokens is None else used.limit_tokens
+            requests = default.requests if used.limit_requests is None else used.limit_requests
+            if (tokens and used.tokens >= tokens) or (requests and used.requests >= requests):
+                raise QuotaExceeded(kind, tokens=used.tokens, requests=used.requests, limit_tokens=tokens or None,
+                                    limit_requests=requests or None, resets_at=self.resets_at())
+
+    async def over_quota(self, target: Target) -> OverQuota | None:
+        """Why the target's provider must be skipped now (daily tokens or RPM used up), or None."""
+        limits = self.limits.get(target.provider)
+        if limits is None or (limits.daily_tokens is None and limits.rpm is None):
+            return None
+        now = self.now()
+        if limits.daily_tokens is not None:
+            used = await self.ledger.provider_tokens(target.provider, self.day(now))
+            if used >= limits.daily_tokens:
+                return OverQuota(f"daily token quota used ({used}/{limits.daily_tokens}); resets at "
+                                 f"{self.resets_at(now):%H:%M %Z}", provider=target.provider, model=target.model)
+        if limits.rpm is not None:
+            calls = await self.ledger.provider_calls_since(target.provider, now - timedelta(minutes=1))
+            calls += self._in_flight[target.provider]
+            if calls >= limits.rpm:
+                return OverQuota(f"{limits.rpm} requests per minute reached", provider=target.provider,
+                                 model=target.model)
+        return None
+
+    def started(self, target: Target) -> None:
+        """A call to the target begins (counts toward RPM until recorded)."""
+        self._in_flight[target.provider] += 1
+
+    async def finished(self, request: ChatRequest, target: Target, *, outcome: str, usage: Usage | None,
+                       latency_ms: float, error: str | None = None) -> None:
+        """Record one model call (success or failure) as a usage row."""
+        self._in_flight[target.provider] -= 1
+        tokens_in, tokens_out = (usage.tokens_in, usage.tokens_out) if usage else (0, 0)
+        limits = self.limits.get(target.provider)
+        cost = limits.price_of(target.model).cost(tokens_in, tokens_out) if limits else 0.0
+        at = self.now()
+        await self.ledger.record(UsageRow(
+            at=at, day=self.day(at), provider=target.provider, model=target.model, outcome=outcome,
+            bot=request.bot, chat_id=request.chat_id, user_id=request.user_id, agent=request.agent,
+            mode=request.task, tokens_in=tokens_in, tokens_out=tokens_out, cost=cost, latency_ms=latency_ms,
+            error=error))
+
+    async def provider_state(self, provider: str) -> str:
+        """"quota left" text for explain: tokens left today and RPM, or "no limits"."""
+        limits = self.limits.get(provider)
+        if limits is None or (limits.daily_tokens is None and limits.rpm is None):
+            return "no limits"
+        parts = []
+        if limits.daily_tokens is not None:
+            used = await self.ledger.provider_tokens(provider, self.day())
+            parts.append(f"{max(limits.daily_tokens - used, 0)}/{limits.daily_tokens} tokens left today")
+        if limits.rpm is not None:
+            calls = await self.ledger.provider_calls_since(provider, self.now() - timedelta(minutes=1))
+            parts.append(f"{calls}/{limits.rpm} requests this minute")
+        return ", ".join(parts)

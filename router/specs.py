@@ -1,0 +1,162 @@
+"""The typed shape of router.yaml's sections: providers (with prices, quotas and model capabilities),
+the circuit breaker and the per-user / per-group daily quotas."""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Union
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
+
+from router.breaker import BreakerPolicy
+from router.quotas import DailyQuota, Price, ProviderLimits
+from router.timeouts import Timeouts
+from router.types import TEXT_ONLY, Target
+
+CAPABILITIES = ("completion", "vision", "tools", "embedding", "thinking")
+
+
+class Spec(BaseModel):
+    """Base of every section: unknown keys are errors, values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimeoutsSpec(Spec):
+    """Seconds; see router.timeouts.Timeouts."""
+
+    connect: float = Field(3.0, gt=0)
+    first_token: float = Field(60.0, gt=0)
+    total: float = Field(300.0, gt=0)
+
+    def build(self) -> Timeouts:
+        return Timeouts(self.connect, self.first_token, self.total)
+
+
+class PriceSpec(Spec):
+    """USD per one million tokens."""
+
+    input: float = Field(0.0, ge=0)
+    output: float = Field(0.0, ge=0)
+
+    def build(self) -> Price:
+        return Price(self.input, self.output)
+
+
+class ModelSpec(Spec):
+    """What one model of a provider supports and costs (for APIs that cannot be asked)."""
+
+    capabilities: tuple[Literal[CAPABILITIES], ...] = ("completion",)  # type: ignore[valid-type]
+    price: PriceSpec | None = None
+
+
+class _ProviderSpec(Spec):
+    """What every provider kind shares: price, limits, per-model facts."""
+
+    price: PriceSpec = PriceSpec()
+    daily_tokens: int | None = Field(None, gt=0)  # tokens in + out per day (quota time zone); absent = no limit
+    rpm: int | None = Field(None, gt=0)  # requests per minute
+    models: dict[str, ModelSpec] = {}
+
+    def limits(self) -> ProviderLimits:
+        prices = {name: m.price.build() for name, m in self.models.items() if m.price is not None}
+        return ProviderLimits(self.daily_tokens, self.rpm, self.price.build(), prices)
+
+    def capabilities(self) -> dict[str, frozenset[str]]:
+        return {name: frozenset(m.capabilities) | TEXT_ONLY for name, m in self.models.items()}
+
+
+class OllamaSpec(_ProviderSpec):
+    """An Ollama server (capabilities come from its /api/show)."""
+
+    kind: Literal["ollama"]
+    base_url: str
+    local: bool = True
+    keep_alive: str | float = "30m"
+    num_ctx: int = Field(8192, gt=0)
+    timeouts: TimeoutsSpec = TimeoutsSpec()
+
+
+class OpenAISpec(_ProviderSpec):
+    """Any OpenAI-compatible server; the key is read from the env var named by `api_key_env`."""
+
+    kind: Literal["openai"]
+    base_url: str
+    api_key_env: str | None = None
+    local: bool = False
+    timeouts: TimeoutsSpec = TimeoutsSpec()
+
+
+class EmbeddedSpec(_ProviderSpec):
+    """llama.cpp in-process; `model_path: auto` uses the packaged Gemma 3 270M."""
+
+    kind: Literal["embedded"]
+    model_path: str = "auto"
+    local: bool = True
+    n_ctx: int = Field(2048, gt=0)
+    n_threads: int = Field(2, gt=0)
+    max_tokens: int = Field(512, gt=0)
+    repeat_penalty: float = Field(1.2, ge=1.0, le=2.0)
+    timeouts: TimeoutsSpec = TimeoutsSpec()
+
+
+class BreakerSpec(Spec):
+    """The per-target circuit breaker; see router.breaker.BreakerPolicy (failures: 0 = off)."""
+
+    failures: int = Field(3, ge=0)
+    cooldown: float = Field(30.0, gt=0)
+    max_cooldown: float = Field(600.0, gt=0)
+    factor: float = Field(2.0, ge=1)
+
+    @field_validator("max_cooldown")
+    @classmethod
+    def _not_below_cooldown(cls, value: float, info: ValidationInfo) -> float:
+        cooldown = info.data.get("cooldown")
+        if cooldown is not None and value < cooldown:
+            raise ValueError(f"must be at least cooldown ({cooldown:g})")
+        return value
+
+    def build(self) -> BreakerPolicy:
+        return BreakerPolicy(self.failures, self.cooldown, self.max_cooldown, self.factor)
+
+
+ProviderSpec = Annotated[Union[OllamaSpec, OpenAISpec, EmbeddedSpec], Field(discriminator="kind")]
+
+
+def _target(value: Any) -> Target:
+    if isinstance(value, Target):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("a target is a string like 'provider:model'")
+    return Target.parse(value)
+
+
+Targets = Annotated[tuple[Annotated[Target, BeforeValidator(_target)], ...], Field(min_length=1)]
+
+
+
+
+class DailyQuotaSpec(Spec):
+    """Per day: tokens in + out, and answered requests; absent or 0 = unlimited."""
+
+    tokens: int | None = Field(None, ge=0)
+    requests: int | None = Field(None, ge=0)
+
+    def build(self) -> DailyQuota:
+        return DailyQuota(self.tokens or None, self.requests or None)
+
+
+class QuotasSpec(Spec):
+    """Default daily quotas per user and per group chat; admins override them per user/chat in the database."""
+
+    timezone: str = "Europe/Kyiv"  # when the day (and every daily quota) resets
+    user: DailyQuotaSpec = DailyQuotaSpec()
+    group: DailyQuotaSpec = DailyQuotaSpec()
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Europe/Kyiv or UTC)") from None
+        return value
