@@ -65,6 +65,20 @@ class Persona(BaseModel):
     local_only: bool = False
     knowledge: tuple[NonEmpty, ...] = ()
     tools: tuple[NonEmpty, ...] = ()
+    topics: tuple[NonEmpty, ...] = ()  # word stems that mark a question as this persona's (hand-off)
+    hands_off_to: tuple[NonEmpty, ...] = ()  # persona ids this one passes matching questions to
+    handoff_threshold: int = Field(1, ge=1)  # topic hits a specialist needs before it takes over
+
+    @field_validator("topics")
+    @classmethod
+    def _clean_topics(cls, topics: tuple[str, ...]) -> tuple[str, ...]:
+        """Lowercase, without repeats; a stem must keep at least two characters before an optional `$`."""
+        clean = tuple(dict.fromkeys(" ".join(x.split()).lower() for x in topics))
+        for stem in clean:
+            if len(stem.removesuffix("$")) < 2 or "$" in stem.removesuffix("$"):
+                raise ValueError(f"{stem!r} is too short or has `$` inside; a stem has at least two "
+                                 "characters and `$` only at the end (whole word)")
+        return clean
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -91,7 +105,7 @@ class AgentsConfig(BaseModel):
     @field_validator("agents")
     @classmethod
     def _unique_names(cls, agents: dict[str, Persona]) -> dict[str, Persona]:
-        """Each id matches its persona; no name or alias belongs to two personas."""
+        """Each id matches its persona; no name or alias belongs to two personas; hand-offs are valid."""
         owner: dict[str, str] = {}
         for key, persona in agents.items():
             if persona.key != key:
@@ -102,6 +116,7 @@ class AgentsConfig(BaseModel):
                     field = "aliases" if name in persona.aliases else "name"
                     raise _error(f"agents.{key}.{field}", f"{name!r} is already a name or alias of "
                                  f"{other!r}; names and aliases must be unique across personas")
+            _check_handoffs(key, persona, agents)
         return agents
 
     @field_validator("default_agent")
@@ -137,6 +152,21 @@ class AgentsConfig(BaseModel):
             if match := pattern.match(text):
                 return persona, text[match.end():].strip()
         return None
+
+
+def _check_handoffs(key: str, persona: Persona, agents: dict[str, Persona]) -> None:
+    """`hands_off_to` names other personas, once each, and every one of them has topics to match."""
+    path = f"agents.{key}.hands_off_to"
+    for target in persona.hands_off_to:
+        if target == key:
+            raise _error(path, f"{key!r} cannot hand questions off to itself; remove it")
+        if target not in agents:
+            raise _error(path, f"{target!r} is not a persona id; use one of: {', '.join(agents)}")
+        if persona.hands_off_to.count(target) > 1:
+            raise _error(path, f"{target!r} is listed twice; keep one")
+        if not agents[target].topics:
+            raise _error(path, f"{target!r} has no `topics:`, so no question could go to it; add "
+                         f"topics to agents.{target} or remove it here")
 
 
 class _UniqueKeyLoader(yaml.SafeLoader):

@@ -17,7 +17,7 @@ from aiogram.types import BotCommand, ErrorEvent, TelegramObject
 from bot.context import BotProfile, sink_for
 from bot.delivery import DeliveryOptions
 from bot.flood import FloodControl
-from bot.handlers import agent_pick, chat, commands
+from bot.handlers import agent_pick, chat, chat_settings, commands, usage
 from bot.pacing import ChatPacer, RetryAfterMiddleware
 from bot.services import Services
 from bot.texts import lang_of, t
@@ -26,9 +26,12 @@ from storage.store import Inbound
 
 log = logging.getLogger(__name__)
 COMMANDS = {
-    "uk": [("agent", "обрати агента"), ("reset", "нова розмова"), ("whoami", "хто я і який агент"), ("help", "довідка")],
+    "uk": [("agent", "обрати агента"), ("reset", "нова розмова"), ("whoami", "хто я і який агент"),
+           ("usage", "використання і ліміт"), ("handoff", "передача питань агентам"),
+           ("privacy", "лише локальні моделі"), ("help", "довідка")],
     "en": [("agent", "choose an agent"), ("reset", "new conversation"), ("whoami", "me, this chat, the agent"),
-           ("help", "help")],
+           ("usage", "my usage and limit"), ("handoff", "pass questions to specialists"),
+           ("privacy", "local models only"), ("help", "help")],
 }
 
 
@@ -94,9 +97,10 @@ async def _set_commands(bot: Bot) -> None:
 def build_dispatcher(services: Services, profiles: dict[int, BotProfile]) -> Dispatcher:
     """Routers per feature, dependencies injected by name, one error handler."""
     dp = Dispatcher(store=services.store, personas=services.personas, conversations=services.conversations,
-                    settings=services.settings, flood=FloodControl.from_settings(services.settings))
+                    settings=services.settings, flood=FloodControl.from_settings(services.settings),
+                    usage_guard=services.router.usage, ledger=services.ledger)
     dp.update.outer_middleware(ProfileMiddleware(profiles))
-    dp.include_routers(agent_pick.router(), commands.router(), chat.router())
+    dp.include_routers(agent_pick.router(), usage.router(), chat_settings.router(), commands.router(), chat.router())
 
     @dp.errors(ExceptionTypeFilter(Exception))
     async def on_error(event: ErrorEvent) -> None:
@@ -119,7 +123,7 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile]) -> Dis
 _USED_METHODS = (methods.GetUpdates, methods.GetMe, methods.SendMessage, methods.EditMessageText,
                  methods.SendMessageDraft, methods.SendChatAction, methods.AnswerCallbackQuery,
                  methods.SetMyCommands, methods.DeleteWebhook, methods.DeleteMessage, methods.GetFile,
-                 methods.SendDocument, methods.EditMessageReplyMarkup)
+                 methods.SendDocument, methods.EditMessageReplyMarkup, methods.GetChatMember)
 _RESPONSE_MODELS: list[type] = []
 
 

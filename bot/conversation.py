@@ -8,8 +8,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from agents.agent import Agent, AgentInput, Turn
+from agents.handoff import HandoffRules
+from bot.handoff import hand_off
 from bot.texts import t
-from router.errors import AllTargetsFailed, ProviderError, StreamCut
+from bot.usage_view import quota_notice
+from router.errors import AllTargetsFailed, LocalOnlyUnavailable, ProviderError, QuotaExceeded, StreamCut
 from storage.store import Answer, Inbound, Store
 
 if TYPE_CHECKING:
@@ -45,6 +48,7 @@ class Conversations:
         self.agent = agent
         self.personas = personas
         self.history_limit = history_limit
+        self.handoffs = HandoffRules(personas)
         self._tails: dict[object, asyncio.Future[None]] = {}  # per chat: the last answer in the queue
 
     def ticket(self, scope: object) -> "Ticket":
@@ -107,10 +111,13 @@ class Conversations:
         started = time.perf_counter()
         text, provider, model, usage = "", "", "", None
         try:
+            state = await self.store.chat_state(inbound.scope)
+            persona, sink = hand_off(self.handoffs, persona, inbound, state, sink)  # may pass it to a specialist
             turns = await self.store.history(inbound.scope, inbound.conversation, limit=self.history_limit)
             data = AgentInput(text=inbound.text, history=[Turn(x.role, x.text) for x in turns], language=lang,
                               chat="group" if inbound.chat_type != "private" else "private",
-                              user_id=inbound.user_id, chat_id=inbound.scope.chat_id, bot=inbound.scope.bot)
+                              user_id=inbound.user_id, chat_id=inbound.scope.chat_id, bot=inbound.scope.bot,
+                              local_only=state.local_only)
             async for delta in self.agent.stream(persona, data):
                 if delta.text:
                     text += delta.text
@@ -134,6 +141,14 @@ class Conversations:
                     latency_ms=(time.perf_counter() - started) * 1000))
             else:
                 await self._fail(inbound_id, sink, t(lang, "unavailable"), str(exc))
+        except QuotaExceeded as exc:
+            log.info("daily %s quota used up in chat %s", exc.scope, inbound.scope.chat_id)
+            guard = self.agent.router.usage
+            notice = quota_notice(exc, lang, guard) if guard is not None else t(lang, "unavailable")
+            await self._fail(inbound_id, sink, notice, str(exc))
+        except LocalOnlyUnavailable as exc:
+            log.warning("no local model for a local-only request in chat %s: %s", inbound.scope.chat_id, exc)
+            await self._fail(inbound_id, sink, t(lang, "local_only"), str(exc))
         except AllTargetsFailed as exc:
             log.warning("no model answered in chat %s: %s", inbound.scope.chat_id,
                         "; ".join(f"{e.provider}:{e.model} {e.kind}" for e in exc.errors))

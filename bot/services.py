@@ -15,6 +15,7 @@ from bot.settings import Settings
 from router.config import build_router, load_router_config
 from router.core import ModelRouter
 from storage.store import Store, open_store
+from storage.usage import UsageLedger
 
 
 @dataclass
@@ -26,6 +27,7 @@ class Services:
     personas: AgentsConfig
     router: ModelRouter
     conversations: Conversations
+    ledger: UsageLedger
 
     async def aclose(self) -> None:
         """Close model clients and the database."""
@@ -56,7 +58,9 @@ async def build_services(settings: Settings) -> Services:
     env = environment(settings)
     setup_logging(settings.log_level, secrets(settings, env))
     personas = load_personas(settings.agents_file)
-    router = build_router(load_router_config(settings.router_file, env), env, data_dir=settings.data_dir)
+    config = load_router_config(settings.router_file, env)
     store = await open_store(settings.database_url)
+    ledger = UsageLedger(store.db)  # usage rows and quotas live in the same database as the chats
+    router = build_router(config, env, data_dir=settings.data_dir, ledger=ledger)
     conversations = Conversations(store, Agent(router), personas)
-    return Services(settings, store, personas, router, conversations)
+    return Services(settings, store, personas, router, conversations, ledger)

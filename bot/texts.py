@@ -13,6 +13,9 @@ TEXTS: dict[str, dict[str, str]] = {
                 "/agent — обрати агента (або /agent helion)\n"
                 "/reset — почати нову розмову\n"
                 "/whoami — хто ви, цей чат і активний агент\n"
+                "/handoff on|off — чи передає DAARWIZZ питання агентам-фахівцям\n"
+                "/privacy local|cloud — лише локальні моделі чи й хмарні\n"
+                "/usage — ваше використання моделей сьогодні і ліміт\n"
                 "/help — ця довідка\n\n"
                 "Агенти: {agents}\n"
                 "У групі я відповідаю, коли мене згадують (@{bot}), відповідають на моє повідомлення "
@@ -23,6 +26,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "locked": "Цей бот — лише {agent}. Інших агентів шукайте в основному боті DAGI.",
         "reset": "Почнімо спочатку: попередню розмову з цим чатом забуто.",
         "whoami": "Ви: {user} (id {user_id})\nЧат: {chat_id} ({chat_type}){thread}\nАгент: {agent}",
+        "handoff_on": "Передача питань увімкнена: {front} передає питання фахівцям ({targets}), і над відповіддю "
+                      "видно, хто відповідає. Вимкнути: /handoff off",
+        "handoff_off": "Передача питань вимкнена: на все відповідає активний агент. Увімкнути: /handoff on",
+        "handoff_usage": "Напишіть /handoff on, щоб увімкнути передачу питань, або /handoff off, щоб вимкнути.",
+        "admins_handoff": "Лише адміністратори групи можуть вмикати чи вимикати передачу питань. Попросіть когось із них.",
+        "privacy_local": "Режим «лише локально»: повідомлення цього чату обробляють тільки наші власні моделі, "
+                         "до хмарних сервісів нічого не надсилається. Дозволити хмарні моделі: /privacy cloud",
+        "privacy_cloud": "Звичайний режим: якщо локальна модель не відповідає, відповісти може хмарна. "
+                         "Лише локальні моделі: /privacy local",
+        "privacy_usage": "Напишіть /privacy local (лише локальні моделі) або /privacy cloud (дозволити хмарні).",
+        "admins_cloud": "Лише адміністратори групи можуть дозволити хмарні моделі. Попросіть когось із них.",
         "unknown_command": "Невідома команда {command}. Список команд — /help.",
         "empty": "Напишіть питання текстом — я відповім.",
         "too_long": "Повідомлення задовге ({length} символів, максимум {limit}). Скоротіть його або надішліть частинами.",
@@ -34,6 +48,21 @@ TEXTS: dict[str, dict[str, str]] = {
                  "Повідомлення, надіслані до того, я пропущу.",
         "seconds": "{n} с",
         "minutes": "{n} хв",
+        "quota_user": "Ваш денний ліміт вичерпано: {used}. Ліміт оновиться о {at} ({tz}), через {wait}. "
+                      "Подробиці — /usage.",
+        "quota_chat": "Денний ліміт цієї групи вичерпано: {used}. Ліміт оновиться о {at} ({tz}), через {wait}.",
+        "used_of": "використано токенів: {tokens}, запитів: {requests} (ліміт — {limit})",
+        "n_tokens": "токенів: {n}",
+        "n_requests": "запитів: {n}",
+        "no_limit": "без обмежень",
+        "local_only": "Цей чат працює лише з локальними моделями, а жодна з них зараз не відповідає. "
+                      "Назовні нічого не надіслано. Спробуйте за кілька хвилин.",
+        "usage_title": "Ваше використання сьогодні ({day}):",
+        "usage_line": "• {agent} — запитів: {requests}, токенів: {tokens}",
+        "usage_none": "• ще нічого",
+        "usage_total": "Разом — запитів: {requests}, токенів: {tokens}",
+        "usage_limit": "Денний ліміт: {limit}. Оновлюється о {at} ({tz}).",
+        "usage_off": "Облік використання вимкнено на цьому сервері.",
     },
     "en": {
         "start": "Hello, {name}! I'm DAGI — the agents of DAARION.city answer here. You are talking to {agent}.\n"
@@ -42,6 +71,9 @@ TEXTS: dict[str, dict[str, str]] = {
                 "/agent — choose an agent (or /agent helion)\n"
                 "/reset — start a new conversation\n"
                 "/whoami — you, this chat and the active agent\n"
+                "/handoff on|off — whether DAARWIZZ passes questions to specialist agents\n"
+                "/privacy local|cloud — local models only, or cloud models too\n"
+                "/usage — your model usage today and your limit\n"
                 "/help — this help\n\n"
                 "Agents: {agents}\n"
                 "In a group I answer when mentioned (@{bot}), when you reply to my message, "
@@ -52,6 +84,17 @@ TEXTS: dict[str, dict[str, str]] = {
         "locked": "This bot is {agent} only. Other agents live in the main DAGI bot.",
         "reset": "Starting over: the previous conversation in this chat is forgotten.",
         "whoami": "You: {user} (id {user_id})\nChat: {chat_id} ({chat_type}){thread}\nAgent: {agent}",
+        "handoff_on": "Hand-off is on: {front} passes questions to the specialists ({targets}), and the answer "
+                      "shows who replies. Turn it off: /handoff off",
+        "handoff_off": "Hand-off is off: the active agent answers everything. Turn it on: /handoff on",
+        "handoff_usage": "Write /handoff on to let questions go to specialist agents, or /handoff off to stop it.",
+        "admins_handoff": "Only group admins can turn hand-off on or off. Please ask one of them.",
+        "privacy_local": "Local-only mode: this chat's messages are handled only by our own models; nothing is "
+                         "sent to cloud services. Allow cloud models: /privacy cloud",
+        "privacy_cloud": "Normal mode: when a local model doesn't answer, a cloud model may answer instead. "
+                         "Local models only: /privacy local",
+        "privacy_usage": "Write /privacy local (local models only) or /privacy cloud (allow cloud models).",
+        "admins_cloud": "Only group admins can allow cloud models. Please ask one of them.",
         "unknown_command": "Unknown command {command}. See /help for the list.",
         "empty": "Please write your question as text and I'll answer.",
         "too_long": "Your message is too long ({length} characters, the limit is {limit}). Shorten it or send it in parts.",
@@ -63,6 +106,21 @@ TEXTS: dict[str, dict[str, str]] = {
                  "Messages sent before then will be skipped.",
         "seconds": "{n} s",
         "minutes": "{n} min",
+        "quota_user": "You have reached your daily limit: {used}. It resets at {at} ({tz}), in {wait}. "
+                      "Details: /usage.",
+        "quota_chat": "This group has reached its daily limit: {used}. It resets at {at} ({tz}), in {wait}.",
+        "used_of": "tokens used: {tokens}, requests: {requests} (limit: {limit})",
+        "n_tokens": "tokens: {n}",
+        "n_requests": "requests: {n}",
+        "no_limit": "no limit",
+        "local_only": "This chat uses local models only, and none of them is answering right now. "
+                      "Nothing was sent outside. Please try again in a few minutes.",
+        "usage_title": "Your usage today ({day}):",
+        "usage_line": "• {agent} — requests: {requests}, tokens: {tokens}",
+        "usage_none": "• nothing yet",
+        "usage_total": "Total — requests: {requests}, tokens: {tokens}",
+        "usage_limit": "Daily limit: {limit}. Resets at {at} ({tz}).",
+        "usage_off": "Usage accounting is switched off on this server.",
     },
 }
 

@@ -48,10 +48,11 @@ class Bot:
 
 @contextlib.asynccontextmanager
 async def running_bot(tmp: Path, *, tg: FakeTelegram, llm: FakeLLM, ollama_url: str | None = None,
-                      backup_url: str | None = None, monkeypatch=None, **settings: object) -> AsyncIterator[Bot]:  # type: ignore[no-untyped-def]
+                      backup_url: str | None = None, monkeypatch=None, router_yaml: str = ROUTER_YAML,
+                      **settings: object) -> AsyncIterator[Bot]:  # type: ignore[no-untyped-def]
     """Start the Telegram front end against the fakes; stop it on exit."""
     router_file = tmp / "router.yaml"
-    router_file.write_text(ROUTER_YAML)
+    router_file.write_text(router_yaml)
     if monkeypatch is not None:
         monkeypatch.setenv("BACKUP_URL", backup_url or llm.openai_url)
         monkeypatch.setenv("BACKUP_KEY", "sk-test-key-1234567890")

@@ -56,7 +56,9 @@ async def on_text(message: Message, store: Store, personas: AgentsConfig, profil
         persona, conversation = await active_persona(store, personas, profile, scope)
         inbound = Inbound(scope=scope, user_id=message.from_user.id, text=target.text,  # type: ignore[union-attr]
                           agent=(target.persona or persona).key, conversation=conversation,
-                          tg_message_id=message.message_id, language=lang, chat_type=message.chat.type)
+                          tg_message_id=message.message_id, language=lang, chat_type=message.chat.type,
+                          # A persona named by the user ("Helion, …") or a persona's own bot answers itself.
+                          pinned=target.persona is not None or profile.locked is not None)
         sink = sink_for(profile, inbound, reply_to=None if message.chat.type == "private" else message.message_id)
         await conversations.handle(inbound, sink, ticket)
     finally:

@@ -87,6 +87,12 @@ class FakeTelegram(_Updates, _Methods):
             raise ValueError(f"unknown failure kind {kind!r}")
         self._failures.setdefault(method.lower(), []).extend(_Failure(kind, retry_after) for _ in range(count))
 
+    def set_chat_member(self, chat_id: int, user_id: int, status: str = "administrator") -> None:
+        """What getChatMember answers for this user in this chat: creator, administrator or member (the default)."""
+        if status not in ("creator", "administrator", "member"):
+            raise ValueError(f"unknown member status {status!r}")
+        self._members.setdefault(chat_id, {})[user_id] = status
+
     def add_file(self, token: str, file_id: str, content: bytes, file_path: str = "photos/file_0.jpg") -> None:
         """Make a file available to getFile and the download URL."""
         self._bot(token).files[file_id] = (content, file_path)

@@ -14,6 +14,11 @@ _NOT_MODIFIED = (
 )
 
 
+_ADMIN_RIGHTS = ("can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
+                 "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
+                 "can_edit_stories", "can_delete_stories", "can_send_welcome_messages")
+
+
 class _Methods(_FakeState):
     """Bot API method handlers; FakeTelegram._api dispatches to them by name (unknown methods answer True)."""
 
@@ -136,6 +141,18 @@ class _Methods(_FakeState):
         if not params.get("draft_id"):
             raise _ApiError(400, "Bad Request: draft_id must be non-zero")
         return True
+
+    async def _m_getchatmember(self, bot: _Bot, params: dict) -> dict:
+        chat_id, user_id = params.get("chat_id"), params.get("user_id")
+        if not isinstance(chat_id, int) or not isinstance(user_id, int):
+            raise _ApiError(400, "Bad Request: chat not found")
+        status = self._members.get(chat_id, {}).get(user_id, "member")
+        member: dict[str, Any] = {"status": status, "user": {"id": user_id, "is_bot": False, "first_name": "User"}}
+        if status in ("creator", "administrator"):
+            member["is_anonymous"] = False
+        if status == "administrator":
+            member.update(dict.fromkeys(_ADMIN_RIGHTS, True), can_be_edited=False)
+        return member
 
     async def _m_getfile(self, bot: _Bot, params: dict) -> dict:
         file_id = params.get("file_id")

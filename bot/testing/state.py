@@ -60,6 +60,7 @@ class _FakeState:
         self._messages: dict[int, dict[int, dict]] = {}
         self._failures: dict[str, list[_Failure]] = {}
         self._callback_ids = itertools.count(1)
+        self._members: dict[int, dict[int, str]] = {}  # chat → user → status (creator | administrator)
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
 

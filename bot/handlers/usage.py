@@ -1,0 +1,32 @@
+"""/usage: a user's own use of the models today, against their daily quota."""
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import Message
+
+from agents.persona import AgentsConfig
+from bot.context import language
+from bot.filters import is_command
+from bot.texts import t
+from bot.usage_view import usage_report
+from router.quotas import UsageGuard
+from storage.usage import UsageLedger
+
+
+async def usage(message: Message, personas: AgentsConfig, usage_guard: UsageGuard | None,
+                ledger: UsageLedger | None) -> None:
+    """Today's requests, tokens and cost per agent, the quota and when it resets."""
+    lang = language(message)
+    if usage_guard is None or ledger is None or message.from_user is None:
+        await message.answer(t(lang, "usage_off"))
+        return
+    names = {p.key: f"{p.emoji} {p.name}".strip() for p in personas.agents.values()}
+    await message.answer(await usage_report(usage_guard, ledger, message.from_user.id, lang, names))
+
+
+def router() -> Router:
+    """The /usage command."""
+    r = Router(name="usage")
+    r.message.register(usage, Command("usage"), is_command)
+    return r
