@@ -1,4 +1,4 @@
-"""SQLAlchemy 2 models: users, chats (agent and settings per chat/topic), messages, usage, quota overrides."""
+"""SQLAlchemy 2 models: users, chats (agent and settings per chat/topic), messages, usage (rows and daily sums), quota overrides."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -110,6 +110,23 @@ class Usage(Base):
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     outcome: Mapped[str] = mapped_column(String(24))  # ok | cut | unavailable | timeout | rate_limited | …
     error: Mapped[str | None] = mapped_column(String(500))
+
+
+class UsageDaily(Base):
+    """Per-day sums of the usage rows for one user, chat or provider, kept in the row's transaction.
+
+    Quota checks read one row here instead of summing a day of usage rows (which grew with traffic:
+    0.8 ms per check at 6 000 calls a day to one provider).
+    """
+
+    __tablename__ = "usage_daily"
+
+    kind: Mapped[str] = mapped_column(String(8), primary_key=True)  # user | chat | provider
+    subject: Mapped[str] = mapped_column(String(64), primary_key=True)  # the id as text, or the provider name
+    day: Mapped[str] = mapped_column(String(10), primary_key=True)
+    tokens: Mapped[int] = mapped_column(BigInteger, default=0)  # in + out, every call
+    requests: Mapped[int] = mapped_column(Integer, default=0)  # answered calls (ok | cut)
+    calls: Mapped[int] = mapped_column(Integer, default=0)  # every call, failed ones too
 
 
 class QuotaOverride(Base):

@@ -1,7 +1,6 @@
 """Usage rows and quota look-ups: the database is the truth, shared by every replica of the bot."""
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 
 from sqlalchemy import Connection, and_, bindparam, case, func, insert, select
@@ -9,30 +8,41 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from storage.db import Database
-from storage.models import QuotaOverride, Usage, utcnow
+from storage.models import QuotaOverride, Usage, UsageDaily, utcnow
 from storage.records import AgentUse, Totals, UsageRow
 
 ANSWERED = ("ok", "cut")  # outcomes that count as a served request
 _TOKENS = func.coalesce(func.sum(Usage.tokens_in + Usage.tokens_out), 0)
 _REQUESTS = func.coalesce(func.sum(case((Usage.outcome.in_(ANSWERED), 1), else_=0)), 0)
 _ADD = insert(Usage)
-_PROVIDER_TOKENS = select(_TOKENS).where(Usage.provider == bindparam("p"), Usage.day == bindparam("day"))
+_D = UsageDaily
+
+
+def _daily(column):  # type: ignore[no-untyped-def]
+    """One column of a subject's daily sums, as a scalar subquery (NULL when it has none yet)."""
+    return select(column).where(_D.kind == bindparam("kind"), _D.subject == bindparam("subject"),
+                                _D.day == bindparam("day")).scalar_subquery()
+
+
+_PROVIDER_TOKENS = select(_daily(_D.tokens))
+_BUMP_VALUES = {c: bindparam(c) for c in ("kind", "subject", "day", "tokens", "requests", "calls")}
+_BUMP_UPDATE = _D.__table__.update().where(
+    _D.kind == bindparam("kind"), _D.subject == bindparam("subject"), _D.day == bindparam("day")).values(
+    tokens=_D.tokens + bindparam("tokens"), requests=_D.requests + bindparam("requests"),
+    calls=_D.calls + bindparam("calls"))
 _PROVIDER_CALLS = select(func.count()).where(Usage.provider == bindparam("p"), Usage.created_at >= bindparam("since"))
 _OVERRIDE = (select(QuotaOverride.daily_tokens, QuotaOverride.daily_requests)
              .where(QuotaOverride.kind == bindparam("kind"), QuotaOverride.subject_id == bindparam("sid")))
 
 
-def _totals_query(column) -> object:  # type: ignore[no-untyped-def]
-    """Tokens and answered requests of one subject on one day, with its override, in one statement."""
+def _override(column):  # type: ignore[no-untyped-def]
     o = QuotaOverride
-    join = and_(o.kind == bindparam("kind"), o.subject_id == bindparam("sid"))
-    used = select(_TOKENS.label("tokens"), _REQUESTS.label("requests")).where(
-        column == bindparam("sid"), Usage.day == bindparam("day")).subquery()
-    return select(used.c.tokens, used.c.requests, o.daily_tokens, o.daily_requests).select_from(
-        used.outerjoin(o, join))
+    return select(column).where(o.kind == bindparam("kind"), o.subject_id == bindparam("sid")).scalar_subquery()
 
 
-_TOTALS = {"user": _totals_query(Usage.user_id), "chat": _totals_query(Usage.chat_id)}
+# Tokens and answered requests of one subject on one day, with its override: four key look-ups, one statement.
+_TOTALS = select(_daily(_D.tokens), _daily(_D.requests), _override(QuotaOverride.daily_tokens),
+                 _override(QuotaOverride.daily_requests))
 _BY_AGENT = (select(Usage.agent, _REQUESTS, func.coalesce(func.sum(Usage.tokens_in), 0),
                     func.coalesce(func.sum(Usage.tokens_out), 0), func.coalesce(func.sum(Usage.cost), 0.0))
              .where(Usage.user_id == bindparam("sid"), Usage.day == bindparam("day"))
@@ -45,17 +55,43 @@ class UsageLedger:
     def __init__(self, db: Database) -> None:
         self.db = db
         self._upsert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(db.engine.dialect.name)
+        self._bump = None
+        if self._upsert is not None:
+            stmt = self._upsert(UsageDaily).values(_BUMP_VALUES)
+            self._bump = stmt.on_conflict_do_update(index_elements=["kind", "subject", "day"], set_={
+                "tokens": _D.tokens + stmt.excluded.tokens, "requests": _D.requests + stmt.excluded.requests,
+                "calls": _D.calls + stmt.excluded.calls})
 
     async def record(self, row: UsageRow) -> None:
-        """Store one model call."""
-        values = asdict(row)
-        values["created_at"] = values.pop("at")
-        values["error"] = (values["error"] or None) and values["error"][:500]
-        await self.db.run(lambda conn: conn.execute(_ADD, values))
+        """Store one model call and add it to the day's sums of its user, chat and provider, atomically."""
+        values = {
+            "created_at": row.at, "day": row.day, "bot": row.bot, "chat_id": row.chat_id, "user_id": row.user_id,
+            "agent": row.agent, "mode": row.mode, "provider": row.provider, "model": row.model,
+            "tokens_in": row.tokens_in, "tokens_out": row.tokens_out, "cost": row.cost,
+            "latency_ms": row.latency_ms, "outcome": row.outcome, "error": row.error[:500] if row.error else None,
+        }
+        sums = {"day": row.day, "tokens": row.tokens_in + row.tokens_out,
+                "requests": int(row.outcome in ANSWERED), "calls": 1}
+        bumps = [{"kind": "provider", "subject": row.provider, **sums}]
+        if row.user_id:
+            bumps.append({"kind": "user", "subject": str(row.user_id), **sums})
+        if row.chat_id:
+            bumps.append({"kind": "chat", "subject": str(row.chat_id), **sums})
+
+        def work(conn: Connection) -> None:
+            conn.execute(_ADD, values)
+            if self._bump is not None:
+                conn.execute(self._bump, bumps)
+                return
+            for bump in bumps:  # other databases: update, insert when the day has no row yet
+                if conn.execute(_BUMP_UPDATE, bump).rowcount == 0:
+                    conn.execute(insert(UsageDaily).values(bump))
+        await self.db.run(work)
 
     async def provider_tokens(self, provider: str, day: str) -> int:
         """Tokens a provider served on `day` (for its daily token quota)."""
-        return int(await self.db.run(lambda c: c.execute(_PROVIDER_TOKENS, {"p": provider, "day": day}).scalar()))
+        params = {"kind": "provider", "subject": provider, "day": day}
+        return int(await self.db.run(lambda c: c.execute(_PROVIDER_TOKENS, params).scalar()) or 0)
 
     async def provider_calls_since(self, provider: str, since: datetime) -> int:
         """Calls made to a provider since `since` (for its requests-per-minute limit)."""
@@ -63,9 +99,9 @@ class UsageLedger:
 
     async def totals(self, kind: str, subject_id: int, day: str) -> Totals:
         """A user's (kind "user") or a chat's (kind "chat") use on `day` and its quota override."""
-        params = {"kind": kind, "sid": subject_id, "day": day}
-        row = await self.db.run(lambda c: c.execute(_TOTALS[kind], params).one())
-        return Totals(int(row[0]), int(row[1]), row[2], row[3])
+        params = {"kind": kind, "sid": subject_id, "subject": str(subject_id), "day": day}
+        row = await self.db.run(lambda c: c.execute(_TOTALS, params).one())
+        return Totals(int(row[0] or 0), int(row[1] or 0), row[2], row[3])
 
     async def by_agent(self, user_id: int, day: str) -> list[AgentUse]:
         """A user's use on `day`, one line per agent (for /usage)."""
