@@ -1,6 +1,7 @@
 """Small frozen dataclasses at the router's seams."""
 from __future__ import annotations
 
+import base64
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -9,11 +10,30 @@ TEXT_ONLY = frozenset({"completion"})  # capability names as Ollama's /api/show 
 
 
 @dataclass(frozen=True, slots=True)
+class Image:
+    """An image ready for a model: encoded bytes (already validated and downscaled) and their MIME type."""
+
+    data: bytes = field(repr=False)
+    mime: str = "image/jpeg"
+    width: int = 0
+    height: int = 0
+
+    def b64(self) -> str:
+        """Base64 text, as Ollama's `messages[].images` takes it."""
+        return base64.b64encode(self.data).decode("ascii")
+
+    def data_uri(self) -> str:
+        """A data: URI, as OpenAI-compatible `image_url` parts take it."""
+        return f"data:{self.mime};base64,{self.b64()}"
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
-    """One turn of a conversation as the model sees it."""
+    """One turn of a conversation as the model sees it; a user turn may carry images."""
 
     role: Role
     content: str
+    images: tuple[Image, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
