@@ -72,7 +72,7 @@ class EmbeddedProvider:
         self._lock = asyncio.Lock()
 
     async def capabilities(self, model: str) -> frozenset[str]:
-        """A small text model: completion only."""
+        """A small text model: completion only, never vision."""
         return TEXT_ONLY
 
     def stream(self, model: str, request: ChatRequest) -> AsyncIterator[Delta]:
@@ -127,6 +127,8 @@ class EmbeddedProvider:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Any] = asyncio.Queue()
         stop = threading.Event()
+        # Text only (capabilities() says so, so the router sends no image here); should images slip
+        # through anyway, dropping them keeps the fallback answering instead of failing in llama.cpp.
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
         params = {"temperature": request.temperature, "repeat_penalty": self.repeat_penalty,
                   "max_tokens": min(request.max_tokens or self.max_tokens, self.max_tokens)}

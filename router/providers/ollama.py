@@ -14,7 +14,7 @@ from router.errors import ProviderError, ProviderUnavailable
 from router.providers._errors import from_status, scrub, translate_common
 from router.providers._stream import Final, Piece, run_stream
 from router.timeouts import Timeouts
-from router.types import ChatRequest, Delta
+from router.types import ChatMessage, ChatRequest, Delta
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,15 @@ async def _raise_rate_limit(response: httpx.Response) -> None:
     if response.status_code == 429:
         await response.aread()
         raise from_status(429, scrub(response.text), headers=response.headers)
+
+
+def _message(m: ChatMessage) -> dict[str, Any]:
+    """One turn in /api/chat form; images go in `images`, which the SDK sends as plain base64."""
+    if not m.images:
+        return {"role": m.role, "content": m.content}
+    # Raw bytes, not base64 text: the SDK first treats a str as a file path and, if such a file
+    # exists, sends that file's contents instead. Bytes it just base64-encodes (no data: prefix).
+    return {"role": m.role, "content": m.content, "images": [img.data for img in m.images]}
 
 
 def _translate(exc: BaseException) -> ProviderError:
@@ -114,7 +123,7 @@ class OllamaProvider:
             options["num_predict"] = request.max_tokens
         stream = await self._client.chat(
             model=model,
-            messages=[{"role": m.role, "content": m.content} for m in request.messages],
+            messages=[_message(m) for m in request.messages],
             stream=True,
             # think=False switches qwen3's reasoning off; None leaves the parameter out entirely.
             think=False if send_think else None,

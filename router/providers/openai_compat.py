@@ -10,7 +10,17 @@ from router.errors import ProviderError, ProviderTimeout, ProviderUnavailable
 from router.providers._errors import from_transport, from_status, scrub, translate_common
 from router.providers._stream import Final, Piece, run_stream
 from router.timeouts import Timeouts
-from router.types import TEXT_ONLY, ChatRequest, Delta
+from router.types import TEXT_ONLY, ChatMessage, ChatRequest, Delta
+
+
+def _message(m: ChatMessage) -> dict[str, Any]:
+    """One turn in chat-completions form; a turn with images becomes text + image_url content parts."""
+    if not m.images:
+        return {"role": m.role, "content": m.content}
+    parts: list[dict[str, Any]] = [{"type": "text", "text": m.content}] if m.content else []
+    # Always inline data: URIs; a Telegram file URL would hand the bot token to the model's provider.
+    parts += [{"type": "image_url", "image_url": {"url": img.data_uri()}} for img in m.images]
+    return {"role": m.role, "content": parts}
 
 
 class OpenAICompatProvider:
@@ -66,7 +76,7 @@ class OpenAICompatProvider:
             extra["max_tokens"] = request.max_tokens
         stream = await self._completions.create(
             model=model,
-            messages=[{"role": m.role, "content": m.content} for m in request.messages],  # type: ignore[misc]
+            messages=[_message(m) for m in request.messages],  # type: ignore[misc]
             temperature=request.temperature,
             stream=True,
             stream_options={"include_usage": True},

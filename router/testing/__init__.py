@@ -1,7 +1,8 @@
 """Test fakes: an HTTP server speaking the Ollama and OpenAI protocols, and an in-memory provider.
 
 `fake_llm` holds the public FakeLLM API, `server` its state and shared HTTP plumbing,
-`ollama_wire` / `openai_wire` the two protocol encoders, `scripted` the in-memory provider.
+`ollama_wire` / `openai_wire` the two protocol encoders, `images` the image checks both apply,
+`scripted` the in-memory provider.
 """
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ import time
 
 from aiohttp import web
 
+from router.testing import images
 from router.testing.ollama_wire import _OllamaWire
 from router.testing.openai_wire import _OpenAIWire
 from router.testing.server import RecordedRequest, _Failure
@@ -69,6 +70,15 @@ class FakeLLM(_OllamaWire, _OpenAIWire):
     def chat_requests(self) -> list[RecordedRequest]:
         """Only the chat requests of either protocol."""
         return [r for r in self.requests if r.path in _CHAT_PATHS]
+
+    @staticmethod
+    def images_of(request: RecordedRequest) -> list[bytes]:
+        """Decoded bytes of every image in a recorded chat request, Ollama `images` or OpenAI data: URIs."""
+        return images.decode_all(list((request.json or {}).get("messages") or []))
+
+    def raw_bodies(self) -> list[bytes]:
+        """The body bytes of every request received, as sent: grep them for secrets that must not leak."""
+        return [r.raw for r in self.requests]
 
     async def wait_requests(self, n: int, timeout: float = 5.0) -> None:
         """Wait until at least `n` chat requests arrived; AssertionError on timeout."""

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from router.testing import images
 from router.testing.server import _Failure, _FakeServer
 from router.testing.text import _text_of, fake_embedding, tokenize
 
@@ -31,11 +32,22 @@ class _OllamaWire(_FakeServer):
             return web.json_response({"error": f"model '{model}' not found"}, status=404)
         return None
 
+    def _ollama_refusal(self, model: str, messages: list) -> web.Response | None:
+        """A 400 for what real Ollama rejects up front: malformed images, or images for a text-only model."""
+        if (problem := images.ollama_problem(messages)) is not None:
+            return web.json_response({"error": problem}, status=400)
+        if images.count(messages) and not images.has_vision(self.models, model):
+            return web.json_response({"error": "model does not support images"}, status=400)
+        return None
+
     async def _ollama_chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         model = str(body.get("model", ""))
         messages = list(body.get("messages") or [])
         stream = body.get("stream", True) is not False
+        # Checked before the scripted failures and replies, so a refused request consumes neither.
+        if (refused := self._ollama_refusal(model, messages)) is not None:
+            return refused
         failure = self._failures.pop(0) if self._failures else None
         ndjson = "application/x-ndjson" if stream else "application/json"
         if (hung := await self._fail_prelude(request, failure, ndjson)) is not None:

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from router.testing import images
 from router.testing.server import _Failure, _FakeServer
 from router.testing.text import _text_of, fake_embedding, tokenize
 
@@ -33,10 +34,22 @@ class _OpenAIWire(_FakeServer):
             return web.json_response(body, status=404)
         return None
 
+    def _openai_refusal(self, model: str, messages: list) -> web.Response | None:
+        """A 400 for malformed image parts, image URLs, or images sent to a text-only model."""
+        if (problem := images.openai_problem(messages)) is not None:
+            return web.json_response(self._openai_error_body(problem, "invalid_request_error", None), status=400)
+        if images.count(messages) and not images.has_vision(self.models, model):
+            message = "Invalid content type. image_url is only supported by certain models."
+            return web.json_response(self._openai_error_body(message, "invalid_request_error", None), status=400)
+        return None
+
     async def _openai_chat(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
         model = str(body.get("model", ""))
         messages = list(body.get("messages") or [])
+        # Checked before the scripted failures and replies, so a refused request consumes neither.
+        if (refused := self._openai_refusal(model, messages)) is not None:
+            return refused
         stream = bool(body.get("stream", False))
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         failure = self._failures.pop(0) if self._failures else None

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,6 +19,7 @@ DEFAULT_MODELS: dict[str, dict] = {
     "llava:7b": {"capabilities": ["completion", "vision"]},
     "bge-m3": {"capabilities": ["embedding"]},
     "gpt-4o-mini": {"capabilities": ["completion", "vision"]},
+    "gemma2-9b-it": {"capabilities": ["completion"]},  # a text-only API model: images get a 400
 }
 
 
@@ -30,6 +32,7 @@ class RecordedRequest:
     json: dict | None
     headers: dict[str, str]
     at: float = field(default_factory=time.monotonic)  # when it arrived (for latency benchmarks)
+    raw: bytes = field(default=b"", repr=False)  # the body as sent, to prove a secret never left the bot
 
 
 @dataclass
@@ -61,13 +64,15 @@ class _FakeServer:
     @web.middleware
     async def _record(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
         body: dict | None = None
+        raw = b""
         if request.can_read_body:
+            raw = await request.read()  # aiohttp keeps it, so the handler's request.json() still works
             try:
-                loaded = await request.json()
+                loaded = json.loads(raw)
                 body = loaded if isinstance(loaded, dict) else None
             except ValueError:
                 body = None
-        self.requests.append(RecordedRequest(request.path, request.method, body, dict(request.headers)))
+        self.requests.append(RecordedRequest(request.path, request.method, body, dict(request.headers), raw=raw))
         return await handler(request)
 
     def _next_text(self, messages: list[dict], *, consume: bool) -> str:

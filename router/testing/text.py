@@ -6,6 +6,8 @@ import math
 import re
 from typing import Any
 
+from router.testing import images
+
 _TOKEN_RE = re.compile(r"\S+\s*|\s+")
 
 
@@ -27,11 +29,14 @@ def _text_of(content: Any) -> str:
     if isinstance(content, str):
         return content
     if isinstance(content, list):
-        return " ".join(p.get("text", "") for p in content if isinstance(p, dict))
+        return " ".join(p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str))
     return ""
 
 
 def _echo(messages: list[dict]) -> str:
-    """Default responder: echo the last user message."""
+    """Default responder: echo the last user message, plus " [images: N]" when the request carried images."""
     last = next((m for m in reversed(messages) if m.get("role") == "user"), {})
-    return "echo: " + _text_of(last.get("content"))
+    seen = images.count(messages)
+    # Tells a test the model really received the images, without it digging through the request body.
+    echo = "echo: " + _text_of(last.get("content"))
+    return f"{echo.rstrip()} [images: {seen}]" if seen else echo
