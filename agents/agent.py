@@ -4,7 +4,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, AsyncIterator, Sequence
 
-from router.types import ChatMessage, ChatRequest, Delta
+from router.types import ChatMessage, ChatRequest, Delta, Image
+from vision.ocr import ocr_prompt
 
 if TYPE_CHECKING:
     from agents.persona import Persona
@@ -24,6 +25,7 @@ class Turn:
 
     role: str  # "user" | "assistant"
     text: str
+    images: tuple[Image, ...] = ()  # a photo a follow-up question is about, sent again with its turn
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,8 @@ class AgentInput:
 
     text: str
     history: Sequence[Turn] = ()
+    images: tuple[Image, ...] = ()  # photos sent with this message (the text is then their caption)
+    mode: str = "chat"  # chat | ocr
     language: str = "uk"
     local_only: bool = False
     chat: str = "private"  # private | group (routing rules can tell them apart)
@@ -48,28 +52,48 @@ class Agent:
 
     def build_request(self, persona: "Persona", data: AgentInput) -> ChatRequest:
         """System prompt, the newest history that fits the persona's budget, then the new message."""
+        if data.mode == "ocr":
+            return self._ocr_request(persona, data)
         lang = _LANG_NAMES.get(data.language, "Ukrainian")
         system = (
             f"{persona.system_prompt.strip()}\n\n"
             f"Answer in the language of the user's latest message; if it is unclear, answer in "
             f"{lang if persona.language.follow_user else _LANG_NAMES.get(persona.language.default, 'Ukrainian')}."
         )
-        budget = persona.history_tokens - estimate_tokens(data.text)
+        # A photo without a caption: the persona looks at it for its own domain.
+        text = data.text or (persona.photo_prompt.get(data.language) if data.images else "")
+        budget = persona.history_tokens - estimate_tokens(text)
         window: list[ChatMessage] = []
         for turn in reversed(data.history):
             budget -= estimate_tokens(turn.text)
             if budget < 0:
                 break
-            window.append(ChatMessage("assistant" if turn.role == "assistant" else "user", turn.text))
+            role = "assistant" if turn.role == "assistant" else "user"
+            window.append(ChatMessage(role, turn.text, turn.images if role == "user" else ()))
         window.reverse()
         # A window must not open with an orphaned answer: models expect a user turn first.
         while window and window[0].role == "assistant":
             window.pop(0)
-        messages = (ChatMessage("system", system), *window, ChatMessage("user", data.text))
+        messages = (ChatMessage("system", system), *window, ChatMessage("user", text, data.images))
+        has_image = any(m.images for m in messages)
+        return self._request(persona, data, messages, task="vision" if has_image else persona.route,
+                             has_image=has_image)
+
+    def _ocr_request(self, persona: "Persona", data: AgentInput) -> ChatRequest:
+        """Text and fields of a photographed document, as one JSON answer; no history, no persona voice."""
+        ask = "Extract the document's text and fields." if data.language == "en" else "Розпізнай текст і поля документа."
+        messages = (ChatMessage("system", ocr_prompt(data.text)), ChatMessage("user", ask, data.images))
+        return self._request(persona, data, messages, task="ocr", has_image=bool(data.images), temperature=0.0,
+                             max_tokens=persona.max_tokens or 4096)  # a long receipt needs ~3k tokens of JSON
+
+    @staticmethod
+    def _request(persona: "Persona", data: AgentInput, messages: tuple[ChatMessage, ...], *, task: str,
+                 has_image: bool, temperature: float | None = None, max_tokens: int | None = None) -> ChatRequest:
         return ChatRequest(
-            messages=messages, temperature=persona.temperature, max_tokens=persona.max_tokens,
-            task=persona.route, agent=persona.key, local_only=persona.local_only or data.local_only,
-            chat=data.chat, language=data.language, user_id=data.user_id, chat_id=data.chat_id, bot=data.bot,
+            messages=messages, temperature=persona.temperature if temperature is None else temperature,
+            max_tokens=max_tokens or persona.max_tokens, task=task, agent=persona.key,
+            local_only=persona.local_only or data.local_only, chat=data.chat, has_image=has_image,
+            language=data.language, user_id=data.user_id, chat_id=data.chat_id, bot=data.bot,
         )
 
     def stream(self, persona: "Persona", data: AgentInput) -> AsyncIterator[Delta]:

@@ -57,6 +57,10 @@ class Persona(BaseModel):
     description: LocalizedText
     greeting: LocalizedText
     system_prompt: NonEmpty
+    # What the persona does with a photo sent without a question (it looks for its own domain in it).
+    photo_prompt: LocalizedText = LocalizedText(
+        uk="Опиши, що на цьому фото, і що в ньому важливе для твоєї ролі.",
+        en="Describe what is in this photo and what in it matters for your role.")
     route: NonEmpty = "chat"
     temperature: float = Field(0.5, ge=0, le=2)
     max_tokens: int | None = Field(None, gt=0)

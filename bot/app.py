@@ -17,7 +17,9 @@ from aiogram.types import BotCommand, ErrorEvent, TelegramObject
 from bot.context import BotProfile, sink_for
 from bot.delivery import DeliveryOptions
 from bot.flood import FloodControl
-from bot.handlers import agent_pick, chat, chat_settings, commands, usage
+from bot.albums import PhotoDesk
+from bot.handlers import agent_pick, chat, chat_settings, commands, photos, usage
+from bot.media import TelegramMedia
 from bot.pacing import ChatPacer, RetryAfterMiddleware
 from bot.services import Services
 from bot.texts import lang_of, t
@@ -28,10 +30,10 @@ log = logging.getLogger(__name__)
 COMMANDS = {
     "uk": [("agent", "обрати агента"), ("reset", "нова розмова"), ("whoami", "хто я і який агент"),
            ("usage", "використання і ліміт"), ("handoff", "передача питань агентам"),
-           ("privacy", "лише локальні моделі"), ("help", "довідка")],
+           ("privacy", "лише локальні моделі"), ("ocr", "розпізнати документ з фото"), ("help", "довідка")],
     "en": [("agent", "choose an agent"), ("reset", "new conversation"), ("whoami", "me, this chat, the agent"),
            ("usage", "my usage and limit"), ("handoff", "pass questions to specialists"),
-           ("privacy", "local models only"), ("help", "help")],
+           ("privacy", "local models only"), ("ocr", "read a document from a photo"), ("help", "help")],
 }
 
 
@@ -94,13 +96,15 @@ async def _set_commands(bot: Bot) -> None:
             log.warning("could not set the command menu: %s", exc)
 
 
-def build_dispatcher(services: Services, profiles: dict[int, BotProfile]) -> Dispatcher:
+def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: PhotoDesk | None = None) -> Dispatcher:
     """Routers per feature, dependencies injected by name, one error handler."""
     dp = Dispatcher(store=services.store, personas=services.personas, conversations=services.conversations,
                     settings=services.settings, flood=FloodControl.from_settings(services.settings),
-                    usage_guard=services.router.usage, ledger=services.ledger)
+                    usage_guard=services.router.usage, ledger=services.ledger,
+                    desk=desk or PhotoDesk(services.settings.album_wait))
     dp.update.outer_middleware(ProfileMiddleware(profiles))
-    dp.include_routers(agent_pick.router(), usage.router(), chat_settings.router(), commands.router(), chat.router())
+    dp.include_routers(agent_pick.router(), usage.router(), chat_settings.router(), photos.router(),
+                       commands.router(), chat.router())
 
     @dp.errors(ExceptionTypeFilter(Exception))
     async def on_error(event: ErrorEvent) -> None:
@@ -157,7 +161,10 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]]) -> 
         profiles[bot.id] = profile
         await _set_commands(bot)
     by_key = {p.key: p for p in profiles.values()}
-    dp = build_dispatcher(services, profiles)
+    # Photos are downloaded through the bot that received them (a file id is valid for that bot only).
+    services.conversations.media = TelegramMedia({k: p.bot for k, p in by_key.items()}, services.image_limits())
+    desk = PhotoDesk(services.settings.album_wait)
+    dp = build_dispatcher(services, profiles, desk)
 
     def recovered(inbound: Inbound):  # type: ignore[no-untyped-def]
         return sink_for(by_key[inbound.scope.bot], inbound, reply_to=inbound.tg_message_id)
@@ -168,3 +175,4 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]]) -> 
     finally:
         recovery.cancel()
         await asyncio.gather(recovery, return_exceptions=True)
+        await desk.aclose()

@@ -3,9 +3,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import shlex
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
+from bot.media import FileMedia
 from bot.services import Services
 from bot.texts import t
 from storage.store import Inbound, Scope
@@ -41,14 +45,29 @@ class ConsoleSink:
         self.out.write(f"! {text}\n")
         self.out.flush()
 
+    async def attach(self, files: Sequence[tuple[str, bytes]]) -> None:
+        for name, data in files:  # next to where the console runs, numbered so nothing is overwritten
+            path = _free_path(Path(name))
+            path.write_bytes(data)
+            self.out.write(f"  saved {path}\n")
+        self.out.flush()
+
     async def close(self) -> None:
         return None
+
+
+def _free_path(path: Path) -> Path:
+    n = 1
+    while path.exists():
+        path, n = path.with_name(f"{path.stem.split('-')[0]}-{n}{path.suffix}"), n + 1
+    return path
 
 
 async def run_console(services: Services, agent: str | None = None, *, stdin: TextIO = sys.stdin,
                       stdout: TextIO = sys.stdout) -> None:
     """Read lines until EOF or /quit; `/agent NAME`, `/reset` and `/help` work as in Telegram."""
     store, personas, convs = services.store, services.personas, services.conversations
+    convs.media = FileMedia(services.image_limits())
     if agent:
         persona = personas.get(agent)
         if persona is None:
@@ -84,11 +103,17 @@ async def run_console(services: Services, agent: str | None = None, *, stdin: Te
             stdout.write(t(lang, "reset") + "\n")
             continue
         if text == "/help" or not text:
-            stdout.write("/agent NAME, /reset, /quit — " + ", ".join(personas.agents) + "\n")
+            stdout.write("/agent NAME, /reset, /photo PATH [question], /ocr PATH, /quit — "
+                         + ", ".join(personas.agents) + "\n")
             continue
+        attachments, mode = (), "chat"
+        if text.startswith(("/photo ", "/ocr ")):  # an image from a local file, the console's "send photo"
+            command, _, rest = text.partition(" ")
+            words = shlex.split(rest) or [""]
+            attachments, mode, text = (words[0],), command[1:].replace("photo", "chat"), " ".join(words[1:])
         if len(text) > services.settings.max_message_chars:
             stdout.write(t(lang, "too_long", length=len(text), limit=services.settings.max_message_chars) + "\n")
             continue
         inbound = Inbound(scope=CONSOLE, user_id=0, text=text, agent=persona.key,
-                          conversation=state.conversation, language=lang)
+                          conversation=state.conversation, language=lang, attachments=attachments, mode=mode)
         await convs.handle(inbound, ConsoleSink(stdout, persona.name))

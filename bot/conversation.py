@@ -5,11 +5,13 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, Sequence
 
-from agents.agent import Agent, AgentInput, Turn
+from agents.agent import Agent, AgentInput
 from agents.handoff import HandoffRules
 from bot.handoff import hand_off
+from bot.media import MediaError, MediaSource
+from bot.photos import agent_turns, deliver_ocr, images_for, only_capability_failures
 from bot.texts import t
 from bot.usage_view import quota_notice
 from router.errors import AllTargetsFailed, LocalOnlyUnavailable, ProviderError, QuotaExceeded, StreamCut
@@ -36,6 +38,9 @@ class ReplySink(Protocol):
     async def notify(self, text: str) -> None:
         """A short notice instead of (or after) an answer."""
 
+    async def attach(self, files: Sequence[tuple[str, bytes]]) -> None:
+        """Files that go with the answer (OCR's result.json and result.csv)."""
+
     async def close(self) -> None:
         """Stop any background activity (typing indicator, timers)."""
 
@@ -43,8 +48,10 @@ class ReplySink(Protocol):
 class Conversations:
     """Answers user messages exactly once, in order per chat, and records everything."""
 
-    def __init__(self, store: Store, agent: Agent, personas: "AgentsConfig", *, history_limit: int = 40) -> None:
+    def __init__(self, store: Store, agent: Agent, personas: "AgentsConfig", *, history_limit: int = 40,
+                 media: MediaSource | None = None) -> None:
         self.store = store
+        self.media = media  # set by the front end: Telegram downloads, the console reads files
         self.agent = agent
         self.personas = personas
         self.history_limit = history_limit
@@ -114,25 +121,37 @@ class Conversations:
             state = await self.store.chat_state(inbound.scope)
             persona, sink = hand_off(self.handoffs, persona, inbound, state, sink)  # may pass it to a specialist
             turns = await self.store.history(inbound.scope, inbound.conversation, limit=self.history_limit)
-            data = AgentInput(text=inbound.text, history=[Turn(x.role, x.text) for x in turns], language=lang,
+            history = agent_turns(turns)
+            images = await images_for(self.media, inbound, turns, history)
+            data = AgentInput(text=inbound.text, history=history, images=images, mode=inbound.mode, language=lang,
                               chat="group" if inbound.chat_type != "private" else "private",
                               user_id=inbound.user_id, chat_id=inbound.scope.chat_id, bot=inbound.scope.bot,
                               local_only=state.local_only)
+            ocr = inbound.mode == "ocr"  # a JSON answer: shown once parsed, never as a half-written draft
             async for delta in self.agent.stream(persona, data):
                 if delta.text:
                     text += delta.text
-                    await sink.update(text)
+                    if not ocr:
+                        await sink.update(text)
                 if delta.usage is not None:
                     usage, provider, model = delta.usage, delta.provider, delta.model
             if not text.strip():
                 raise StreamCut("the model returned an empty answer", partial="")
-            await sink.finish(text)
+            if ocr:
+                text = await deliver_ocr(sink, text, lang)
+            else:
+                await sink.finish(text)
             await self.store.record_answer(inbound, inbound_id, Answer(
                 text=text, agent=persona.key, provider=provider, model=model,
                 tokens_in=usage.tokens_in if usage else 0, tokens_out=usage.tokens_out if usage else 0,
                 latency_ms=(time.perf_counter() - started) * 1000))
+        except MediaError as exc:
+            log.info("unusable image in chat %s: %s", inbound.scope.chat_id, exc)
+            await self._fail(inbound_id, sink, t(lang, f"image_{exc.reason}"), str(exc))
         except StreamCut as exc:
             partial = exc.partial or text
+            if inbound.mode == "ocr":
+                partial = ""  # half a JSON object is no use to anyone: say it broke off instead
             log.warning("stream cut in chat %s: %s", inbound.scope.chat_id, exc)
             if partial.strip():
                 await sink.finish(f"{partial}\n\n{t(lang, 'cut')}")
@@ -152,7 +171,8 @@ class Conversations:
         except AllTargetsFailed as exc:
             log.warning("no model answered in chat %s: %s", inbound.scope.chat_id,
                         "; ".join(f"{e.provider}:{e.model} {e.kind}" for e in exc.errors))
-            await self._fail(inbound_id, sink, t(lang, "unavailable"), str(exc))
+            notice = "no_vision" if only_capability_failures(exc) else "unavailable"
+            await self._fail(inbound_id, sink, t(lang, notice), str(exc))
         except ProviderError as exc:
             log.warning("model error in chat %s: %s", inbound.scope.chat_id, exc)
             await self._fail(inbound_id, sink, t(lang, "unavailable"), str(exc))

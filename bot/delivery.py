@@ -4,11 +4,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramNotFound, TelegramRetryAfter
-from aiogram.types import ReplyParameters
+from aiogram.types import BufferedInputFile, ReplyParameters
 
 from bot.pacing import ChatPacer, with_retries
 from bot.render import FENCE, SOURCE_LIMIT, Rendered, cut_point, render, utf16_len
@@ -152,6 +153,17 @@ class TelegramSink:
         """Send a plain notice; it replaces a group preview if one is showing."""
         await self._settle()
         await self._final([Rendered(text, None)])
+
+    async def attach(self, files: Sequence[tuple[str, bytes]]) -> None:
+        """Send files as documents after the answer, paced like messages."""
+        for name, data in files:
+            wait = self.opts.pacer.wait_time(self.chat_id)
+            if wait > 0:
+                await asyncio.sleep(wait)
+            await with_retries(lambda: self.bot.send_document(
+                self.chat_id, BufferedInputFile(data, filename=name), message_thread_id=self.thread_id,
+                reply_parameters=self._reply))
+            self.opts.pacer.mark(self.chat_id)
 
     async def close(self) -> None:
         """Cancel timers, an unfinished preview and the typing indicator."""

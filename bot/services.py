@@ -16,6 +16,7 @@ from router.config import build_router, load_router_config
 from router.core import ModelRouter
 from storage.store import Store, open_store
 from storage.usage import UsageLedger
+from vision.images import ImageLimits
 
 
 @dataclass
@@ -28,6 +29,10 @@ class Services:
     router: ModelRouter
     conversations: Conversations
     ledger: UsageLedger
+
+    def image_limits(self) -> ImageLimits:
+        """How photos are checked and downscaled before a vision model sees them."""
+        return ImageLimits(max_side=self.settings.image_max_side)
 
     async def aclose(self) -> None:
         """Close model clients and the database."""

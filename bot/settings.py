@@ -43,6 +43,9 @@ class Settings(BaseSettings):
     flood_user_messages: int = Field(8, ge=0)
     flood_group_messages: int = Field(30, ge=0)
     flood_window: float = Field(60.0, gt=0.0, le=86400.0)
+    # Photos: the longest side sent to a vision model, and how long to wait for the rest of an album.
+    image_max_side: int = Field(1568, ge=256, le=8192)
+    album_wait: float = Field(0.8, ge=0.1, le=5.0)
 
     @field_validator("bot_token", mode="before")
     @classmethod

@@ -16,6 +16,8 @@ TEXTS: dict[str, dict[str, str]] = {
                 "/handoff on|off — чи передає DAARWIZZ питання агентам-фахівцям\n"
                 "/privacy local|cloud — лише локальні моделі чи й хмарні\n"
                 "/usage — ваше використання моделей сьогодні і ліміт\n"
+                "/ocr — розпізнати текст і поля документа з наступного фото (або підпис «ocr» до фото)\n"
+                "Фото можна надсилати з питанням у підписі або без нього; потім можна питати про нього далі.\n"
                 "/help — ця довідка\n\n"
                 "Агенти: {agents}\n"
                 "У групі я відповідаю, коли мене згадують (@{bot}), відповідають на моє повідомлення "
@@ -40,7 +42,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "unknown_command": "Невідома команда {command}. Список команд — /help.",
         "empty": "Напишіть питання текстом — я відповім.",
         "too_long": "Повідомлення задовге ({length} символів, максимум {limit}). Скоротіть його або надішліть частинами.",
-        "unsupported": "Поки що я розумію лише текст. Напишіть питання словами.",
+        "unsupported": "Я розумію текст і фото (зображення). Напишіть питання словами або надішліть фото.",
+        "no_vision": "Зараз немає жодної моделі, що бачить фото. Спробуйте пізніше або опишіть питання текстом.",
+        "image_not_image": "Цей файл не схожий на зображення. Надішліть фото або картинку (JPEG, PNG, WEBP).",
+        "image_corrupt": "Не вдалося прочитати зображення: файл пошкоджений. Надішліть його ще раз.",
+        "image_too_many_pixels": "Зображення має забагато пікселів (понад 50 Мп). Зменште його й надішліть ще раз.",
+        "image_too_large": "Файл більший за 20 МБ — боти Telegram не можуть його завантажити. "
+                           "Надішліть його як фото (не файлом) або зменште.",
+        "image_empty": "Файл порожній. Надішліть зображення ще раз.",
+        "image_download_failed": "Не вдалося завантажити зображення з Telegram. Надішліть його ще раз.",
+        "image_missing": "Не можу відкрити цей файл зображення. Перевірте шлях.",
+        "ocr_ready": "📄 Надішліть фото документа, чека чи етикетки — я розпізнаю текст і поля "
+                     "й додам result.json і result.csv.",
         "unavailable": "Вибачте, модель зараз недоступна. Спробуйте ще раз за хвилину.",
         "cut": "⚠️ Відповідь обірвалася: модель перестала відповідати. Спробуйте запитати ще раз.",
         "internal": "Щось пішло не так з нашого боку. Спробуйте ще раз; якщо повториться — повідомте адміністратора.",
@@ -74,6 +87,8 @@ TEXTS: dict[str, dict[str, str]] = {
                 "/handoff on|off — whether DAARWIZZ passes questions to specialist agents\n"
                 "/privacy local|cloud — local models only, or cloud models too\n"
                 "/usage — your model usage today and your limit\n"
+                "/ocr — read the text and fields of a document in the next photo (or caption a photo \"ocr\")\n"
+                "Send photos with a question in the caption or without one; then ask more about them.\n"
                 "/help — this help\n\n"
                 "Agents: {agents}\n"
                 "In a group I answer when mentioned (@{bot}), when you reply to my message, "
@@ -98,7 +113,18 @@ TEXTS: dict[str, dict[str, str]] = {
         "unknown_command": "Unknown command {command}. See /help for the list.",
         "empty": "Please write your question as text and I'll answer.",
         "too_long": "Your message is too long ({length} characters, the limit is {limit}). Shorten it or send it in parts.",
-        "unsupported": "For now I only understand text. Please write your question in words.",
+        "unsupported": "I understand text and photos (images). Please write your question or send a photo.",
+        "no_vision": "No model that can see photos is available right now. Please try later or ask in text.",
+        "image_not_image": "This file does not look like an image. Please send a photo or a picture (JPEG, PNG, WEBP).",
+        "image_corrupt": "I could not read the image: the file is damaged. Please send it again.",
+        "image_too_many_pixels": "The image has too many pixels (over 50 MP). Please make it smaller and send it again.",
+        "image_too_large": "The file is over 20 MB, which Telegram bots cannot download. "
+                           "Send it as a photo (not a file) or make it smaller.",
+        "image_empty": "The file is empty. Please send the image again.",
+        "image_download_failed": "I could not download the image from Telegram. Please send it again.",
+        "image_missing": "I can't open that image file. Please check the path.",
+        "ocr_ready": "📄 Send a photo of a document, receipt or label — I'll read its text and fields "
+                     "and attach result.json and result.csv.",
         "unavailable": "Sorry, the model is unavailable right now. Please try again in a minute.",
         "cut": "⚠️ The answer was cut off: the model stopped responding. Please ask again.",
         "internal": "Something went wrong on our side. Please try again; if it repeats, tell the administrator.",

@@ -74,6 +74,10 @@ class Message(Base):
     chat_type: Mapped[str] = mapped_column(String(16), default="private")
     status: Mapped[str] = mapped_column(String(16), default="done")
     reply_to: Mapped[int | None] = mapped_column(Integer)
+    # Images of a user message as Telegram file ids (JSON list): re-fetched after a crash or for a
+    # follow-up question; the bytes themselves are never stored.
+    attachments: Mapped[str | None] = mapped_column(Text)
+    mode: Mapped[str] = mapped_column(String(8), default="chat", server_default="chat")  # chat | ocr
     provider: Mapped[str | None] = mapped_column(String(64))
     model: Mapped[str | None] = mapped_column(String(128))
     tokens_in: Mapped[int | None] = mapped_column(Integer)

@@ -37,6 +37,8 @@ class Inbound:
     language: str = "uk"
     chat_type: str = "private"
     pinned: bool = False  # the user named the persona (or the bot is locked to it): no hand-off; not stored
+    attachments: tuple[str, ...] = ()  # image references (Telegram file ids; file paths in the console)
+    mode: str = "chat"  # chat | ocr (extract a document's text and fields)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +56,7 @@ class Turn:
     role: str
     text: str
     agent: str | None
+    attachments: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ each operation is one transaction (storage.db.Database decides where it runs).
 """
 from __future__ import annotations
 
+import json
 from collections import OrderedDict, deque
 from dataclasses import replace
 
@@ -23,7 +24,7 @@ __all__ = ["Answer", "ChatState", "Inbound", "Pending", "Scope", "Store", "Turn"
 _IN_SCOPE = (Message.bot == bindparam("b"), Message.chat_id == bindparam("c"), Message.thread_id == bindparam("t"))
 _CHAT_SCOPE = (Chat.bot == bindparam("b"), Chat.chat_id == bindparam("c"), Chat.thread_id == bindparam("t"))
 _GET_CHAT = select(Chat.agent, Chat.conversation, Chat.handoff, Chat.local_only).where(*_CHAT_SCOPE)
-_HISTORY = (select(Message.role, Message.text, Message.agent)
+_HISTORY = (select(Message.role, Message.text, Message.agent, Message.attachments)
             .where(*_IN_SCOPE, Message.conversation == bindparam("conv"), Message.status == "done")
             # Answers sort right after their question, even when later questions arrived first.
             .order_by(func.coalesce(Message.reply_to, Message.id).desc(), Message.id.desc())
@@ -102,7 +103,8 @@ class Store:
             bot=msg.scope.bot, chat_id=msg.scope.chat_id, thread_id=msg.scope.thread_id,
             conversation=msg.conversation, user_id=msg.user_id, tg_message_id=msg.tg_message_id,
             role="user", agent=msg.agent, text=msg.text, language=msg.language,
-            chat_type=msg.chat_type, status="pending", created_at=utcnow())
+            chat_type=msg.chat_type, status="pending", created_at=utcnow(),
+            attachments=_pack(msg.attachments), mode=msg.mode)
 
         def work(conn: Connection) -> int | None:
             if self._add_inbound is not None:
@@ -118,7 +120,8 @@ class Store:
         if (turns := self._turns.get(key)) is None:
             params = {**_keys(scope), "conv": conversation, "lim": limit}
             rows = await self.db.run(lambda conn: conn.execute(_HISTORY, params).all())
-            turns = deque((Turn(r.role, r.text, r.agent) for r in reversed(rows)), maxlen=limit)
+            turns = deque((Turn(r.role, r.text, r.agent, _unpack(r.attachments)) for r in reversed(rows)),
+                          maxlen=limit)
             self._remember(self._turns, key, turns)
         return list(turns)
 
@@ -137,7 +140,8 @@ class Store:
             conn.execute(_MARK, dict(iid=inbound_id, st="done", err=None))
         await self.db.run(work)
         if (turns := self._turns.get((scope, inbound.conversation))) is not None:
-            turns.extend((Turn("user", inbound.text, inbound.agent), Turn("assistant", answer.text, answer.agent)))
+            turns.extend((Turn("user", inbound.text, inbound.agent, inbound.attachments),
+                          Turn("assistant", answer.text, answer.agent)))
 
     async def record_failure(self, inbound_id: int, error: str) -> None:
         """Mark a user message failed: the user was told, it is not retried."""
@@ -152,7 +156,8 @@ class Store:
         return [Pending(r.id, Inbound(
             scope=Scope(r.bot, r.chat_id, r.thread_id), user_id=r.user_id or 0, text=r.text,
             agent=r.agent or "", conversation=r.conversation, tg_message_id=r.tg_message_id,
-            language=r.language or "uk", chat_type=r.chat_type)) for r in rows]
+            language=r.language or "uk", chat_type=r.chat_type, attachments=_unpack(r.attachments),
+            mode=r.mode or "chat")) for r in rows]
 
     async def close(self) -> None:
         """Finish queued writes and release connections."""
@@ -176,6 +181,14 @@ class Store:
                                                  local_only=state.local_only, updated_at=params["at"]))
         await self.db.run(work)
         self._remember(self._chats, scope, state)
+
+
+def _pack(refs: tuple[str, ...]) -> str | None:
+    return json.dumps(list(refs)) if refs else None
+
+
+def _unpack(stored: str | None) -> tuple[str, ...]:
+    return tuple(json.loads(stored)) if stored else ()
 
 
 def _keys(scope: Scope) -> dict[str, object]:

@@ -72,3 +72,34 @@ routes:
     assert "GREENFOOD" in last[0]["content"]
     assert [m["content"] for m in last[1:]] == ["Привіт", "Перша відповідь.", "Як оформити партію?",
                                                  "Друга відповідь.", "А ще?"]
+
+
+async def test_console_reads_a_photo_file_and_saves_ocr_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import Image as PILImage
+
+    router = """
+providers:
+  ollama: {kind: ollama, base_url: "${OLLAMA_URL}", local: true}
+rules:
+  - {when: {mode: [vision, ocr]}, use: [ollama:llava:7b]}
+  - use: [ollama:qwen3:8b]
+"""
+    (tmp_path / "router.yaml").write_text(router)
+    PILImage.new("RGB", (40, 30), "green").save(tmp_path / "panel.jpg")
+    monkeypatch.chdir(tmp_path)  # OCR files are saved where the console runs
+    receipt = (ROOT / "tests" / "data" / "receipt_answer.txt").read_text(encoding="utf-8")
+    async with FakeLLM() as llm:
+        settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/c.db",
+                                 router_file=tmp_path / "router.yaml", ollama_url=llm.url, data_dir=tmp_path,
+                                 agents_file=ROOT / "config" / "agents.yaml")
+        services = await build_services(settings)
+        out = io.StringIO()
+        script = '/photo panel.jpg "What is this?"\n/photo missing.jpg\n/ocr panel.jpg\n'
+        llm.reply("A green solar panel.", receipt)
+        await run_console(services, "helion", stdin=io.StringIO(script), stdout=out)
+        await services.aclose()
+    text = out.getvalue()
+    assert "Helion: A green solar panel." in text
+    assert "! I can't open that image file" in text  # the missing file, told plainly
+    assert "Receipt" in text and "Сільпо" in text and (tmp_path / "result.json").exists() and (tmp_path / "result.csv").exists()
+    assert len(llm.chat_requests()) == 2

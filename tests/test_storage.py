@@ -99,3 +99,16 @@ async def test_chat_settings_survive_a_restart_and_keep_the_agent(tmp_path: Path
     fresh = await again.chat_state(Scope("main", -5, 3))
     assert (fresh.handoff, fresh.local_only) == (True, False), "another topic keeps the defaults"
     await again.close()
+
+
+async def test_a_photo_left_unanswered_by_a_crash_keeps_its_images_and_mode(store: Store) -> None:
+    scope = Scope("main", 7)
+    photo = Inbound(scope=scope, user_id=7, text="", agent="greenfood", conversation=1, tg_message_id=5,
+                    attachments=("file-a", "file-b"), mode="ocr")
+    iid = await store.record_inbound(photo)
+    [pending] = await store.pending(["main"])
+    assert pending.inbound.attachments == ("file-a", "file-b") and pending.inbound.mode == "ocr"
+    await store.record_answer(photo, iid, Answer("🧾 Чек", "greenfood", "ollama", "llava:7b", 5, 3))
+    store._turns.clear()  # as after a restart: history read back from the database
+    [asked, _] = await store.history(scope, 1)
+    assert asked.attachments == ("file-a", "file-b")  # a follow-up can still see the photo

@@ -159,6 +159,8 @@ class _Methods(_FakeState):
         if file_id not in bot.files:
             raise _ApiError(400, "Bad Request: invalid file_id")
         content, path = bot.files[str(file_id)]
+        if len(content) > 20 * 1024 * 1024:  # Telegram's cloud Bot API serves bots files up to 20 MB
+            raise _ApiError(400, "Bad Request: file is too big")
         return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content), "file_path": path}
 
     async def _m_senddocument(self, bot: _Bot, params: dict) -> dict:

@@ -30,23 +30,60 @@ class _Updates(_FakeState):
         """Queue an update made of the given fields, e.g. {"edited_message": {...}}."""
         return self.push_update(token, update_fields)
 
-    def send_text(
-        self,
-        token: str,
-        *,
-        chat_id: int,
-        user_id: int,
-        text: str,
-        chat_type: str = "private",
-        thread_id: int | None = None,
-        reply_to_bot_message: int | None = None,
-        first_name: str = "Olena",
-        language_code: str = "uk",
-        is_bot: bool = False,
-        entities: list[dict] | None = None,
-        message_id: int | None = None,
-    ) -> int:
-        """Simulate a user writing `text` to the bot; returns the update_id."""
+    def send_text(self, token: str, *, chat_id: int, user_id: int, text: str,
+                  entities: list[dict] | None = None, **kw: Any) -> int:
+        """Simulate a user writing `text` to the bot; returns the update_id.
+
+        Keywords (all message kinds): chat_type, thread_id, reply_to_bot_message, first_name,
+        language_code, is_bot, message_id.
+        """
+        msg = self._message(token, chat_id, user_id, **kw)
+        msg["text"] = text
+        auto = self._auto_entities(text) if entities is None else entities
+        if auto:
+            msg["entities"] = auto
+        return self.push_update(token, {"message": msg})
+
+    def send_photo(self, token: str, *, chat_id: int, user_id: int, image: bytes, caption: str | None = None,
+                   size: tuple[int, int] = (1280, 960), media_group_id: str | None = None, **kw: Any) -> int:
+        """A user sends a photo (Telegram offers it in several sizes; all serve `image` here)."""
+        msg = self._message(token, chat_id, user_id, **kw)
+        w, h = size
+        sizes = [(max(1, w * 90 // max(w, h)), max(1, h * 90 // max(w, h))), (w, h)]
+        msg["photo"] = []
+        for i, (sw, sh) in enumerate(sizes):
+            file_id = f"photo{chat_id}_{msg['message_id']}_{i}"
+            self._bot(token).files[file_id] = (image, f"photos/{file_id}.jpg")
+            msg["photo"].append({"file_id": file_id, "file_unique_id": f"u{file_id}", "width": sw, "height": sh,
+                                 "file_size": len(image)})
+        return self._with_caption(token, msg, caption, media_group_id)
+
+    def send_document(self, token: str, *, chat_id: int, user_id: int, content: bytes, file_name: str,
+                      mime_type: str | None = None, caption: str | None = None, file_size: int | None = None,
+                      media_group_id: str | None = None, **kw: Any) -> int:
+        """A user sends a file; `file_size` may claim more than `content` (Telegram's 20 MB limit tests)."""
+        msg = self._message(token, chat_id, user_id, **kw)
+        file_id = f"doc{chat_id}_{msg['message_id']}"
+        self._bot(token).files[file_id] = (content, f"documents/{file_name}")
+        msg["document"] = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": file_name,
+                           "file_size": len(content) if file_size is None else file_size}
+        if mime_type:
+            msg["document"]["mime_type"] = mime_type
+        return self._with_caption(token, msg, caption, media_group_id)
+
+    def _with_caption(self, token: str, msg: dict, caption: str | None, media_group_id: str | None) -> int:
+        if caption:
+            msg["caption"] = caption
+            if ents := [e for e in self._auto_entities(caption) if e["type"] != "bot_command"]:
+                msg["caption_entities"] = ents
+        if media_group_id:
+            msg["media_group_id"] = media_group_id
+        return self.push_update(token, {"message": msg})
+
+    def _message(self, token: str, chat_id: int, user_id: int, *, chat_type: str = "private",
+                 thread_id: int | None = None, reply_to_bot_message: int | None = None, first_name: str = "Olena",
+                 language_code: str = "uk", is_bot: bool = False, message_id: int | None = None) -> dict[str, Any]:
+        """A message's common part, stored so replies to it can quote it."""
         self._bot(token)
         user = {"id": user_id, "is_bot": is_bot, "first_name": first_name, "language_code": language_code}
         chat = self._chat(chat_id, chat_type, first_name=first_name, forum=thread_id is not None)
@@ -55,11 +92,7 @@ class _Updates(_FakeState):
             "date": int(time.time()),
             "chat": chat,
             "from": user,
-            "text": text,
         }
-        auto = self._auto_entities(text) if entities is None else entities
-        if auto:
-            msg["entities"] = auto
         if thread_id is not None:
             msg["message_thread_id"] = thread_id
             msg["is_topic_message"] = True
@@ -69,7 +102,7 @@ class _Updates(_FakeState):
                 raise KeyError(f"no message {reply_to_bot_message} in chat {chat_id}")
             msg["reply_to_message"] = _shallow(replied)
         self._messages.setdefault(chat_id, {})[msg["message_id"]] = msg
-        return self.push_update(token, {"message": msg})
+        return msg
 
     def press_button(self, token: str, *, chat_id: int, user_id: int, message_id: int, data: str) -> int:
         """Simulate a user pressing an inline button under a message; returns the update_id."""

@@ -1,0 +1,74 @@
+"""Photo desk: albums collected into one question, and chats waiting for an OCR photo."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from aiogram.types import Message
+
+from storage.store import Scope
+
+log = logging.getLogger(__name__)
+OCR_WAIT = 600.0  # `/ocr` applies to a photo sent within ten minutes
+
+
+@dataclass
+class _Album:
+    done: Callable[[list[Message]], Awaitable[None]]
+    messages: list[Message] = field(default_factory=list)
+    timer: asyncio.TimerHandle | None = None
+
+
+class PhotoDesk:
+    """Telegram sends an album as separate messages sharing a media_group_id: answer them once, together."""
+
+    def __init__(self, wait: float) -> None:
+        self.wait = wait
+        self._albums: dict[tuple[str, int, str], _Album] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._ocr_until: dict[Scope, float] = {}
+
+    def collect(self, key: tuple[str, int, str], message: Message,
+                done: Callable[[list[Message]], Awaitable[None]]) -> None:
+        """Add one album item; `done` gets all items (in order) once none arrived for `wait` seconds."""
+        album = self._albums.setdefault(key, _Album(done))
+        if any(m.message_id == message.message_id for m in album.messages):
+            return  # the same update delivered twice
+        album.messages.append(message)
+        if album.timer is not None:
+            album.timer.cancel()
+        album.timer = asyncio.get_running_loop().call_later(self.wait, self._flush, key)
+
+    def _flush(self, key: tuple[str, int, str]) -> None:
+        album = self._albums.pop(key, None)
+        if album is None:
+            return
+        if album.timer is not None:
+            album.timer.cancel()
+        task = asyncio.create_task(album.done(sorted(album.messages, key=lambda m: m.message_id)))
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("album handling failed", exc_info=task.exception())
+
+    def want_ocr(self, scope: Scope) -> None:
+        """The next photo in this chat (topic) is a document to read."""
+        self._ocr_until[scope] = time.monotonic() + OCR_WAIT
+
+    def take_ocr(self, scope: Scope) -> bool:
+        """Whether `/ocr` was asked for here recently; the request is used up."""
+        until = self._ocr_until.pop(scope, None)
+        return until is not None and until >= time.monotonic()
+
+    async def aclose(self) -> None:
+        """Answer albums still being collected, then wait for running album answers."""
+        for key in list(self._albums):
+            self._flush(key)  # now, instead of dropping them
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
