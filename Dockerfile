@@ -8,6 +8,9 @@ COPY router router
 COPY rag rag
 COPY vision vision
 COPY storage storage
+# Local OCR for /ocr when no vision model is up (vision/local_ocr.py).
+RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-ukr tesseract-ocr-eng \
+    && rm -rf /var/lib/apt/lists/*
 # EXTRAS=embedded adds the in-process fallback model (compiles llama.cpp: needs build tools, takes minutes).
 ARG EXTRAS=""
 RUN if [ -n "$EXTRAS" ]; then apt-get update && apt-get install -y --no-install-recommends build-essential cmake \

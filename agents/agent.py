@@ -35,7 +35,8 @@ class AgentInput:
     text: str
     history: Sequence[Turn] = ()
     images: tuple[Image, ...] = ()  # photos sent with this message (the text is then their caption)
-    mode: str = "chat"  # chat | ocr
+    mode: str = "chat"  # chat | ocr | ocr_text (sort text read by local OCR into fields)
+    document_text: str = ""  # ocr_text: what local OCR read
     language: str = "uk"
     local_only: bool = False
     chat: str = "private"  # private | group (routing rules can tell them apart)
@@ -52,7 +53,7 @@ class Agent:
 
     def build_request(self, persona: "Persona", data: AgentInput) -> ChatRequest:
         """System prompt, the newest history that fits the persona's budget, then the new message."""
-        if data.mode == "ocr":
+        if data.mode in ("ocr", "ocr_text"):
             return self._ocr_request(persona, data)
         lang = _LANG_NAMES.get(data.language, "Ukrainian")
         system = (
@@ -81,6 +82,11 @@ class Agent:
 
     def _ocr_request(self, persona: "Persona", data: AgentInput) -> ChatRequest:
         """Text and fields of a photographed document, as one JSON answer; no history, no persona voice."""
+        if data.mode == "ocr_text":  # no image: a text model reads what tesseract found (errors and all)
+            ask = f"The document's text, read by OCR (it may have recognition errors):\n\n{data.document_text}"
+            messages = (ChatMessage("system", ocr_prompt(data.text)), ChatMessage("user", ask))
+            return self._request(persona, data, messages, task=persona.route, has_image=False, temperature=0.0,
+                                 max_tokens=persona.max_tokens or 4096)
         ask = "Extract the document's text and fields." if data.language == "en" else "Розпізнай текст і поля документа."
         messages = (ChatMessage("system", ocr_prompt(data.text)), ChatMessage("user", ask, data.images))
         return self._request(persona, data, messages, task="ocr", has_image=bool(data.images), temperature=0.0,

@@ -153,5 +153,69 @@ def stages(raw: bytes) -> None:
     print(f"  encode JPEG q{LIMITS.quality} {ms(timed(lambda: small.save(io.BytesIO(), 'JPEG', quality=LIMITS.quality)))}")
 
 
+OCR_LINES = [
+    "ТОВ «Сільпо-Фуд» м. Київ, вул. Хрещатик 1", "ФІСКАЛЬНИЙ ЧЕК № 004512", "Хліб житній 0,5 кг 31.50",
+    "Молоко пастеризоване 2,5% 1 л 42.90", "Сир твердий «Гауда» 0,3 кг 189.00", "Яблука Голден 1,2 кг 57.60",
+    "СУМА 412.50 UAH", "Partia / Batch: L-2611-07", "Best before: 12.03.2027", "Ingredients: wheat flour, water, salt",
+    "Вжити до: 12.03.2027", "Виробник: ФГ «Зелена долина», Полтавська обл.", "Thank you for shopping with us",
+    "Енергоспоживання: 1 250 кВт·год", "Invoice No. 2026-118, total due 18 400.00 UAH",
+]
+
+
+def _edits(a: str, b: str) -> int:
+    """Levenshtein distance (characters)."""
+    prev = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        cur = [i]
+        for j, cb in enumerate(b, 1):
+            cur.append(min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (ca != cb)))
+        prev = cur
+    return prev[-1]
+
+
+def ocr_pages() -> list[tuple[str, bytes, str]]:
+    """Generated pages of known text: clean scans and 'photos' (slight tilt, blur, JPEG q70), two font sizes."""
+    from PIL import ImageDraw, ImageFilter, ImageFont
+
+    pages = []
+    for n, (size, photo_like) in enumerate([(s, p) for s in (22, 30) for p in (False, True)] * 3):
+        lines = [OCR_LINES[(n * 4 + k) % len(OCR_LINES)] for k in range(5)]
+        font = ImageFont.truetype("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", size)
+        img = PILImage.new("RGB", (1100, 60 + int(size * 2) * len(lines)), "white")
+        draw = ImageDraw.Draw(img)
+        for k, line in enumerate(lines):
+            draw.text((40, 30 + int(size * 2) * k), line, fill="black", font=font)
+        quality = 90
+        if photo_like:
+            img = img.rotate(1.5, expand=True, fillcolor="white").filter(ImageFilter.GaussianBlur(0.8))
+            quality = 70
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=quality)
+        pages.append((f"{size}px {'photo' if photo_like else 'scan'}", buf.getvalue(), "\n".join(lines)))
+    return pages
+
+
+def local_ocr_bench() -> None:
+    """Character error rate and time of the local OCR fallback (tesseract) on generated pages."""
+    from vision import local_ocr
+
+    if not local_ocr.available():
+        print("\nlocal OCR: tesseract not installed (apt-get install tesseract-ocr tesseract-ocr-ukr tesseract-ocr-eng)")
+        return
+    by_kind: dict[str, list[tuple[float, float, float]]] = {}
+    for kind, data, truth in ocr_pages():
+        read = local_ocr.read_text(data)
+        ref, hyp = " ".join(truth.split()), " ".join(read.text.split())
+        words = set(hyp.split())
+        word_acc = sum(w in words for w in ref.split()) / len(ref.split())
+        by_kind.setdefault(kind, []).append((_edits(ref, hyp) / len(ref), word_acc, read.seconds))
+    print(f"\nlocal OCR (tesseract {'+'.join(local_ocr.languages())}), {sum(map(len, by_kind.values()))} generated "
+          "pages of 5 uk/en receipt and label lines:")
+    for kind, rows in by_kind.items():
+        cer, acc, sec = (statistics.mean(r[i] for r in rows) for i in range(3))
+        print(f"  {kind:<10} CER {cer * 100:5.1f} %   words found {acc * 100:5.1f} %   {sec * 1000:5.0f} ms per page")
+
+
 if __name__ == "__main__":
     asyncio.run(main())
+    local_ocr_bench()

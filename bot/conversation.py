@@ -11,7 +11,7 @@ from agents.agent import Agent, AgentInput
 from agents.handoff import HandoffRules
 from bot.handoff import hand_off
 from bot.media import MediaError, MediaSource
-from bot.photos import agent_turns, deliver_ocr, images_for, only_capability_failures
+from bot.photos import agent_turns, deliver_ocr, images_for, only_capability_failures, read_locally
 from bot.texts import t
 from bot.usage_view import quota_notice
 from router.errors import AllTargetsFailed, LocalOnlyUnavailable, ProviderError, QuotaExceeded, StreamCut
@@ -128,13 +128,18 @@ class Conversations:
                               user_id=inbound.user_id, chat_id=inbound.scope.chat_id, bot=inbound.scope.bot,
                               local_only=state.local_only)
             ocr = inbound.mode == "ocr"  # a JSON answer: shown once parsed, never as a half-written draft
-            async for delta in self.agent.stream(persona, data):
-                if delta.text:
-                    text += delta.text
-                    if not ocr:
-                        await sink.update(text)
-                if delta.usage is not None:
-                    usage, provider, model = delta.usage, delta.provider, delta.model
+            try:
+                async for delta in self.agent.stream(persona, data):
+                    if delta.text:
+                        text += delta.text
+                        if not ocr:
+                            await sink.update(text)
+                    if delta.usage is not None:
+                        usage, provider, model = delta.usage, delta.provider, delta.model
+            except AllTargetsFailed:
+                if not ocr or (local := await read_locally(self.agent, persona, data)) is None:
+                    raise
+                text, provider, model, usage = local
             if not text.strip():
                 raise StreamCut("the model returned an empty answer", partial="")
             if ocr:

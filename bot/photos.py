@@ -1,18 +1,22 @@
 """The photo part of a turn: images of the message, the recent photo a follow-up is about, OCR output."""
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+from dataclasses import replace
 from typing import TYPE_CHECKING, Sequence
 
-from agents.agent import Turn
+from agents.agent import Agent, AgentInput, Turn
 from bot.media import MediaError, MediaSource
-from router.errors import AllTargetsFailed
-from router.types import Image
+from router.errors import AllTargetsFailed, ProviderError
+from router.types import Image, Usage
 from storage.store import Inbound
 from storage.store import Turn as StoredTurn
-from vision import ocr
+from vision import local_ocr, ocr
 
 if TYPE_CHECKING:
+    from agents.persona import Persona
     from bot.conversation import ReplySink
 
 log = logging.getLogger(__name__)
@@ -56,3 +60,28 @@ async def deliver_ocr(sink: "ReplySink", answer: str, lang: str) -> str:
     if result.text or result.fields:
         await sink.attach(ocr.attachments(result))
     return shown
+
+
+async def read_locally(agent: Agent, persona: "Persona", data: AgentInput) -> tuple[str, str, str, Usage | None] | None:
+    """No vision model answered: tesseract reads the page here and the chat model sorts the text into fields.
+
+    Returns the answer (JSON, as a vision model gives it), provider, model and usage; None without tesseract.
+    """
+    if not data.images or not local_ocr.available():
+        return None
+    reads = [await asyncio.to_thread(local_ocr.read_text, image.data) for image in data.images]
+    found = "\n\n".join(r.text for r in reads if r.text)
+    plain = json.dumps({"document_type": "other", "text": found}, ensure_ascii=False)  # the text, no fields
+    if not found:
+        return plain, "tesseract", "local", None
+    answer, provider, model, usage = "", "tesseract", "local", None
+    try:
+        async for delta in agent.stream(persona, replace(data, mode="ocr_text", document_text=found, images=())):
+            answer += delta.text
+            if delta.usage is not None:
+                provider, model, usage = delta.provider, delta.model, delta.usage
+    except ProviderError as exc:  # no model to sort it: the user still gets the text itself
+        log.info("no model to structure the local OCR text: %s", exc)
+        return plain, "tesseract", "local", None
+    result = ocr.parse(answer)
+    return (answer if result.fields or result.text else plain), provider, model, usage

@@ -127,7 +127,8 @@ def test_docker_compose_runs_bot_with_ollama_and_persistent_volumes() -> None:
     bot = services["bot"]
     assert bot["environment"]["OLLAMA_URL"] == "http://ollama:11434"
     assert any(v.startswith("bot-data:") for v in bot["volumes"])
-    assert services["ollama-pull"]["entrypoint"][-1] == "qwen3:8b"
+    pulled = services["ollama-pull"]["entrypoint"][-1]
+    assert "ollama pull qwen3:8b" in pulled and "ollama pull qwen2.5vl:7b" in pulled  # chat and vision models
     assert bot["depends_on"]["ollama-pull"]["condition"] == "service_completed_successfully"
     assert set(compose["volumes"]) >= {"bot-data", "ollama-models"}
     dockerfile = (ROOT / "Dockerfile").read_text()
