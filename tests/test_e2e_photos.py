@@ -169,3 +169,40 @@ async def test_vision_calls_are_usage_rows_under_the_users_quota(tmp_path, tg, l
         assert "ліміт" in texts[1]
         used = await bot.services.ledger.totals("user", 1001, bot.services.router.usage.day())
         assert used.requests == 1 and len(llm.chat_requests()) == 1
+
+
+async def test_an_api_vision_model_gets_the_photo_as_a_data_uri(tmp_path, tg, llm, monkeypatch):
+    api_yaml = """
+providers:
+  ollama: {kind: ollama, base_url: "${OLLAMA_URL}", local: true, timeouts: {connect: 1, first_token: 3, total: 20}}
+  backup:
+    kind: openai
+    base_url: "${BACKUP_URL}"
+    api_key_env: BACKUP_KEY
+    models: {gpt-4o-mini: {capabilities: [vision]}}
+rules:
+  - when: {mode: vision}
+    use: [ollama:qwen3:8b, backup:gpt-4o-mini]
+  - use: [ollama:qwen3:8b]
+"""
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, router_yaml=api_yaml) as bot:
+        tg.send_photo(TOKEN, chat_id=1001, user_id=1001, image=jpeg(), caption="What is it?", language_code="en")
+        [answer] = await bot.replies(1001)
+        assert "[images: 1]" in answer
+        [request] = llm.chat_requests()
+        assert request.path.endswith("/chat/completions")
+        [image] = FakeLLM.images_of(request)
+        assert PILImage.open(io.BytesIO(image)).format == "JPEG"
+        assert all(TOKEN.encode() not in body for body in llm.raw_bodies())
+
+
+async def test_ocr_as_a_reply_to_an_earlier_photo(tmp_path, tg, llm):
+    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=VISION_YAML) as bot:
+        tg.send_photo(TOKEN, chat_id=1001, user_id=1001, image=jpeg(), caption="Що це?")
+        await bot.replies(1001)
+        photo_id = next(i for i, m in tg._messages[1001].items() if "photo" in m)  # noqa: SLF001 - the user's photo
+        llm.reply(RECEIPT)
+        bot.say("/ocr", reply_to_bot_message=photo_id)
+        await tg.wait_for(lambda: len(tg.calls_of("sendDocument")) == 2)
+        assert "Чек" in tg.sent_texts(1001)[1]
+        assert len(vision_requests(llm)) == 2

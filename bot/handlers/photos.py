@@ -56,10 +56,10 @@ async def on_image(message: Message, desk: PhotoDesk, profile: BotProfile, **dep
 
 async def answer_images(items: list[Message], *, desk: PhotoDesk, profile: BotProfile, store: Store,
                         personas: AgentsConfig, conversations: Conversations, settings: Settings,
-                        flood: FloodControl, command: bool = False, **_: object) -> None:
+                        flood: FloodControl, by_command: bool = False, **_: object) -> None:
     """Ask the chat's persona about the images (or read them as a document in OCR mode)."""
     first = next((m for m in items if m.caption), items[0])
-    target = Addressed("") if command else _for_us(first, profile, personas, first.caption or "")
+    target = Addressed("") if by_command else _for_us(first, profile, personas, first.caption or "")
     if target is None:
         return  # a group photo not addressed to the bot
     lang, scope = language(first), scope_of(first, profile)
@@ -72,7 +72,7 @@ async def answer_images(items: list[Message], *, desk: PhotoDesk, profile: BotPr
     if any(size > TELEGRAM_DOWNLOAD_LIMIT for _, size in refs):
         await first.reply(t(lang, "image_too_large"))  # Telegram would refuse the download anyway
         return
-    text, ocr = target.text, command or desk.take_ocr(scope)
+    text, ocr = target.text, by_command or desk.take_ocr(scope)
     if (match := _OCR_CAPTION.match(text)) is not None:
         text, ocr = text[match.end():].strip(), True
     ticket = conversations.ticket(scope)
@@ -97,7 +97,7 @@ async def ocr_command(message: Message, desk: PhotoDesk, profile: BotProfile, **
         # The photo is the replied-to message's; the asker, the message id (exactly-once) and the reply are the command's.
         photo = reply.model_copy(update={"from_user": message.from_user, "caption": None, "media_group_id": None,
                                          "message_id": message.message_id})
-        await answer_images([photo], desk=desk, profile=profile, command=True, **deps)  # type: ignore[arg-type]
+        await answer_images([photo], desk=desk, profile=profile, by_command=True, **deps)  # type: ignore[arg-type]
         return
     desk.want_ocr(scope_of(message, profile))
     await message.reply(t(language(message), "ocr_ready"))
