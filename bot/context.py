@@ -7,7 +7,7 @@ from aiogram import Bot
 from aiogram.types import Message
 
 from agents.persona import AgentsConfig, Persona
-from bot.addressing import Mention
+from bot.addressing import Addressed, Mention, addressed
 from bot.delivery import DeliveryOptions, TelegramSink
 from bot.texts import lang_of
 from storage.store import Inbound, Scope, Store
@@ -41,6 +41,15 @@ def mentions(message: Message) -> list[Mention]:
     ents = message.entities or message.caption_entities or []
     return [Mention(e.offset, e.length, e.user.id if e.user else None)
             for e in ents if e.type in ("mention", "text_mention")]
+
+
+def for_us(message: Message, profile: BotProfile, personas: AgentsConfig, text: str) -> Addressed | None:
+    """The cleaned text and named persona when the message is for this bot; None for group chatter."""
+    reply = message.reply_to_message
+    return addressed(
+        text, private=message.chat.type == "private", mentions=mentions(message), bot_username=profile.username,
+        bot_id=profile.bot.id, reply_to_user_id=reply.from_user.id if reply and reply.from_user else None,
+        personas=personas, locked=profile.locked)
 
 
 async def active_persona(store: Store, personas: AgentsConfig, profile: BotProfile, scope: Scope) -> tuple[Persona, int]:

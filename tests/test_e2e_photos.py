@@ -142,7 +142,7 @@ async def test_ocr_shows_fields_and_attaches_json_and_csv(tmp_path, tg, llm):
 
 
 async def test_caption_ocr_reads_a_document_in_english(tmp_path, tg, llm):
-    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=VISION_YAML) as bot:
+    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=VISION_YAML):
         llm.reply(RECEIPT)
         tg.send_photo(TOKEN, chat_id=1001, user_id=1001, image=jpeg(), caption="ocr", language_code="en")
         await tg.wait_for(lambda: len(tg.calls_of("sendDocument")) == 2)

@@ -51,7 +51,7 @@ def test_a_blank_page_reads_as_nothing() -> None:
 async def test_ocr_without_a_vision_model_reads_locally_and_the_chat_model_sorts_fields(tmp_path, tg, llm):
     answer = {"document_type": "receipt", "text": "\n".join(LINES),
               "fields": {"seller": "ТОВ «Сільпо-Фуд»", "total": "412.50", "currency": "UAH"}, "items": []}
-    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=TEXT_ONLY_YAML) as bot:
+    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=TEXT_ONLY_YAML):
         llm.reply(json.dumps(answer, ensure_ascii=False))
         tg.send_photo(TOKEN, chat_id=1001, user_id=1001, image=page(), caption="ocr")
         await tg.wait_for(lambda: len(tg.calls_of("sendDocument")) == 2)
@@ -64,7 +64,7 @@ async def test_ocr_without_a_vision_model_reads_locally_and_the_chat_model_sorts
 
 async def test_ocr_with_no_model_at_all_still_gives_the_text(tmp_path, tg):
     async with running_bot(tmp_path, tg=tg, llm=FakeLLM(), ollama_url=FakeLLM.refusing_url(),
-                           router_yaml=TEXT_ONLY_YAML) as bot:
+                           router_yaml=TEXT_ONLY_YAML):
         tg.send_photo(TOKEN, chat_id=1001, user_id=1001, image=page(), caption="ocr")
         await tg.wait_for(lambda: len(tg.calls_of("sendDocument")) == 2)
         shown = tg.sent_texts(1001)[0]

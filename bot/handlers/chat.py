@@ -5,12 +5,11 @@ from aiogram import Router
 from aiogram.types import Message
 
 from agents.persona import AgentsConfig
-from bot.addressing import addressed
 from bot.context import (
     BotProfile,
     active_persona,
+    for_us,
     language,
-    mentions,
     remember_user,
     scope_of,
     sink_for,
@@ -23,18 +22,10 @@ from bot.texts import t, wait_text
 from storage.store import Inbound, Store
 
 
-def _for_us(message: Message, profile: BotProfile, personas: AgentsConfig, text: str):  # type: ignore[no-untyped-def]
-    reply = message.reply_to_message
-    return addressed(
-        text, private=message.chat.type == "private", mentions=mentions(message), bot_username=profile.username,
-        bot_id=profile.bot.id, reply_to_user_id=reply.from_user.id if reply and reply.from_user else None,
-        personas=personas, locked=profile.locked)
-
-
 async def on_text(message: Message, store: Store, personas: AgentsConfig, profile: BotProfile,
                   conversations: Conversations, settings: Settings, flood: FloodControl) -> None:
     """Answer a text addressed to the bot, streaming the reply."""
-    target = _for_us(message, profile, personas, message.text or "")
+    target = for_us(message, profile, personas, message.text or "")
     if target is None:
         return  # group chatter that is not for us
     verdict = flood.check(message.from_user.id, message.chat.id, message.chat.type != "private")  # type: ignore[union-attr]
@@ -67,7 +58,7 @@ async def on_text(message: Message, store: Store, personas: AgentsConfig, profil
 
 async def unsupported(message: Message, personas: AgentsConfig, profile: BotProfile) -> None:
     """Stickers, voice, files…: explained in private or when addressed; ignored in group chatter."""
-    if message.chat.type != "private" and _for_us(message, profile, personas, message.caption or "") is None:
+    if message.chat.type != "private" and for_us(message, profile, personas, message.caption or "") is None:
         return
     await message.reply(t(language(message), "unsupported"))
 

@@ -11,11 +11,10 @@ from aiogram.types import Message
 from agents.persona import AgentsConfig
 from bot.addressing import Addressed
 from bot.albums import PhotoDesk
-from bot.context import BotProfile, active_persona, language, remember_user, scope_of, sink_for
+from bot.context import BotProfile, active_persona, for_us, language, remember_user, scope_of, sink_for
 from bot.conversation import Conversations
 from bot.filters import from_human
 from bot.flood import FloodControl
-from bot.handlers.chat import _for_us
 from bot.media import TELEGRAM_DOWNLOAD_LIMIT
 from bot.settings import Settings
 from bot.texts import t, wait_text
@@ -59,7 +58,7 @@ async def answer_images(items: list[Message], *, desk: PhotoDesk, profile: BotPr
                         flood: FloodControl, by_command: bool = False, **_: object) -> None:
     """Ask the chat's persona about the images (or read them as a document in OCR mode)."""
     first = next((m for m in items if m.caption), items[0])
-    target = Addressed("") if by_command else _for_us(first, profile, personas, first.caption or "")
+    target = Addressed("") if by_command else for_us(first, profile, personas, first.caption or "")
     if target is None:
         return  # a group photo not addressed to the bot
     lang, scope = language(first), scope_of(first, profile)
