@@ -18,7 +18,7 @@ from bot.context import BotProfile, sink_for
 from bot.delivery import DeliveryOptions
 from bot.flood import FloodControl
 from bot.albums import PhotoDesk
-from bot.handlers import agent_pick, chat, chat_settings, commands, photos, usage
+from bot.handlers import agent_pick, chat, chat_settings, commands, knowledge, photos, usage
 from bot.media import TelegramMedia
 from bot.pacing import ChatPacer, RetryAfterMiddleware
 from bot.services import Services
@@ -30,10 +30,12 @@ log = logging.getLogger(__name__)
 COMMANDS = {
     "uk": [("agent", "обрати агента"), ("reset", "нова розмова"), ("whoami", "хто я і який агент"),
            ("usage", "використання і ліміт"), ("handoff", "передача питань агентам"),
-           ("privacy", "лише локальні моделі"), ("ocr", "розпізнати документ з фото"), ("help", "довідка")],
+           ("privacy", "лише локальні моделі"), ("ocr", "розпізнати документ з фото"), ("kb", "база знань чату"),
+           ("help", "довідка")],
     "en": [("agent", "choose an agent"), ("reset", "new conversation"), ("whoami", "me, this chat, the agent"),
            ("usage", "my usage and limit"), ("handoff", "pass questions to specialists"),
-           ("privacy", "local models only"), ("ocr", "read a document from a photo"), ("help", "help")],
+           ("privacy", "local models only"), ("ocr", "read a document from a photo"), ("kb", "this chat's knowledge base"),
+           ("help", "help")],
 }
 
 
@@ -101,10 +103,11 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: 
     dp = Dispatcher(store=services.store, personas=services.personas, conversations=services.conversations,
                     settings=services.settings, flood=FloodControl.from_settings(services.settings),
                     usage_guard=services.router.usage, ledger=services.ledger,
-                    desk=desk or PhotoDesk(services.settings.album_wait))
+                    desk=desk or PhotoDesk(services.settings.album_wait), kb=services.kb,
+                    kb_desk=knowledge.KbDesk())
     dp.update.outer_middleware(ProfileMiddleware(profiles))
     dp.include_routers(agent_pick.router(), usage.router(), chat_settings.router(), photos.router(),
-                       commands.router(), chat.router())
+                       knowledge.router(), commands.router(), chat.router())
 
     @dp.errors(ExceptionTypeFilter(Exception))
     async def on_error(event: ErrorEvent) -> None:

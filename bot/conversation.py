@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, Protocol, Sequence
 from agents.agent import Agent, AgentInput
 from agents.handoff import HandoffRules
 from bot.handoff import hand_off
+from bot.knowledge_view import with_sources
 from bot.media import MediaError, MediaSource
 from bot.photos import agent_turns, deliver_ocr, images_for, only_capability_failures, read_locally
 from bot.texts import t
 from bot.usage_view import quota_notice
+from rag.knowledge import Asker, KnowledgeBase, agent_scope, chat_scope
+from rag.types import Passage
 from router.errors import AllTargetsFailed, LocalOnlyUnavailable, ProviderError, QuotaExceeded, StreamCut
 from storage.store import Answer, Inbound, Store
 
@@ -49,8 +52,9 @@ class Conversations:
     """Answers user messages exactly once, in order per chat, and records everything."""
 
     def __init__(self, store: Store, agent: Agent, personas: "AgentsConfig", *, history_limit: int = 40,
-                 media: MediaSource | None = None) -> None:
+                 media: MediaSource | None = None, kb: KnowledgeBase | None = None) -> None:
         self.store = store
+        self.kb = kb
         self.media = media  # set by the front end: Telegram downloads, the console reads files
         self.agent = agent
         self.personas = personas
@@ -123,10 +127,11 @@ class Conversations:
             turns = await self.store.history(inbound.scope, inbound.conversation, limit=self.history_limit)
             history = agent_turns(turns)
             images = await images_for(self.media, inbound, turns, history)
+            passages = await self._passages(inbound, persona.key, state.local_only)
             data = AgentInput(text=inbound.text, history=history, images=images, mode=inbound.mode, language=lang,
                               chat="group" if inbound.chat_type != "private" else "private",
                               user_id=inbound.user_id, chat_id=inbound.scope.chat_id, bot=inbound.scope.bot,
-                              local_only=state.local_only)
+                              local_only=state.local_only, passages=tuple(passages))
             ocr = inbound.mode == "ocr"  # a JSON answer: shown once parsed, never as a half-written draft
             try:
                 async for delta in self.agent.stream(persona, data):
@@ -145,7 +150,7 @@ class Conversations:
             if ocr:
                 text = await deliver_ocr(sink, text, lang)
             else:
-                await sink.finish(text)
+                await sink.finish(with_sources(text, passages, lang))
             await self.store.record_answer(inbound, inbound_id, Answer(
                 text=text, agent=persona.key, provider=provider, model=model,
                 tokens_in=usage.tokens_in if usage else 0, tokens_out=usage.tokens_out if usage else 0,
@@ -184,6 +189,19 @@ class Conversations:
         except Exception as exc:  # noqa: BLE001 - the user must hear back whatever broke
             log.exception("failed to answer message %s", inbound_id)
             await self._fail(inbound_id, sink, t(lang, "internal"), repr(exc))
+
+    async def _passages(self, inbound: Inbound, agent: str, local_only: bool) -> list[Passage]:
+        """Knowledge-base passages for the question: the chat's documents and the answering agent's."""
+        if self.kb is None or inbound.mode != "chat" or not inbound.text:
+            return []
+        scope = inbound.scope
+        scopes = [chat_scope(scope.bot, scope.chat_id, scope.thread_id), agent_scope(agent)]
+        try:
+            return await self.kb.search(inbound.text, scopes, Asker(
+                agent=agent, user_id=inbound.user_id, chat_id=scope.chat_id, bot=scope.bot, local_only=local_only))
+        except Exception:  # noqa: BLE001 - a broken index must not stop the answer; the model answers without it
+            log.exception("knowledge-base search failed in chat %s", scope.chat_id)
+            return []
 
     async def _fail(self, inbound_id: int, sink: ReplySink, notice: str, error: str) -> None:
         try:

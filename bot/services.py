@@ -14,8 +14,13 @@ from bot.logs import setup_logging
 from bot.settings import Settings
 from router.config import build_router, load_router_config
 from router.core import ModelRouter
+from router.errors import ConfigError
 from storage.store import Store, open_store
+from storage.documents import DocumentRegistry
 from storage.usage import UsageLedger
+from rag.index import IndexMismatch, KnowledgeIndex
+from rag.knowledge import KnowledgeBase
+from rag.settings import KnowledgeSettings
 from vision.images import ImageLimits
 
 
@@ -29,6 +34,7 @@ class Services:
     router: ModelRouter
     conversations: Conversations
     ledger: UsageLedger
+    kb: KnowledgeBase | None = None
 
     def image_limits(self) -> ImageLimits:
         """How photos are checked and downscaled before a vision model sees them."""
@@ -37,6 +43,8 @@ class Services:
     async def aclose(self) -> None:
         """Close model clients and the database."""
         await self.router.aclose()
+        if self.kb is not None:
+            await self.kb.close()
         await self.store.close()
 
 
@@ -67,5 +75,22 @@ async def build_services(settings: Settings) -> Services:
     store = await open_store(settings.database_url)
     ledger = UsageLedger(store.db)  # usage rows and quotas live in the same database as the chats
     router = build_router(config, env, data_dir=settings.data_dir, ledger=ledger)
-    conversations = Conversations(store, Agent(router), personas)
-    return Services(settings, store, personas, router, conversations, ledger)
+    kb = await open_knowledge(KnowledgeSettings.from_env(env, settings.data_dir), store, router)
+    conversations = Conversations(store, Agent(router), personas, kb=kb)
+    return Services(settings, store, personas, router, conversations, ledger, kb)
+
+
+async def open_knowledge(kb_settings: KnowledgeSettings, store: Store, router: ModelRouter) -> KnowledgeBase:
+    """Qdrant (embedded in DATA_DIR, or QDRANT_URL) with the document list in the bot's database."""
+    embed = router.targets("embed")
+    index = KnowledgeIndex.open(
+        path=None if kb_settings.qdrant_url else str(kb_settings.qdrant_path), url=kb_settings.qdrant_url,
+        api_key=kb_settings.qdrant_api_key.get_secret_value() if kb_settings.qdrant_api_key else None,
+        dense_dim=kb_settings.embed_dim, dense_model=str(embed[0]) if embed else "")
+    kb = KnowledgeBase(index, DocumentRegistry(store.db), router, kb_settings)
+    try:
+        await kb.start()
+    except IndexMismatch as exc:  # built for another embedding model or size: say how to fix, don't crash
+        await index.close()
+        raise ConfigError(str(exc)) from None
+    return kb

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+from bot.texts_kb import KB_TEXTS
+
 _UK_LANGS = {"uk", "ru", "be"}
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -17,6 +19,7 @@ TEXTS: dict[str, dict[str, str]] = {
                 "/privacy local|cloud — лише локальні моделі чи й хмарні\n"
                 "/usage — ваше використання моделей сьогодні і ліміт\n"
                 "/ocr — розпізнати текст і поля документа з наступного фото (або підпис «ocr» до фото)\n"
+                "/kb — база знань чату: /kb add і файл (PDF, DOCX, TXT…), /kb search, /kb delete\n"
                 "Фото можна надсилати з питанням у підписі або без нього; потім можна питати про нього далі.\n"
                 "/help — ця довідка\n\n"
                 "Агенти: {agents}\n"
@@ -42,7 +45,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "unknown_command": "Невідома команда {command}. Список команд — /help.",
         "empty": "Напишіть питання текстом — я відповім.",
         "too_long": "Повідомлення задовге ({length} символів, максимум {limit}). Скоротіть його або надішліть частинами.",
-        "unsupported": "Я розумію текст і фото (зображення). Напишіть питання словами або надішліть фото.",
+        "unsupported": "Я розумію текст, фото і документи для бази знань (/kb). Напишіть питання словами або надішліть фото.",
         "no_vision": "Зараз немає жодної моделі, що бачить фото. Спробуйте пізніше або опишіть питання текстом.",
         "image_not_image": "Цей файл не схожий на зображення. Надішліть фото або картинку (JPEG, PNG, WEBP).",
         "image_corrupt": "Не вдалося прочитати зображення: файл пошкоджений. Надішліть його ще раз.",
@@ -88,6 +91,7 @@ TEXTS: dict[str, dict[str, str]] = {
                 "/privacy local|cloud — local models only, or cloud models too\n"
                 "/usage — your model usage today and your limit\n"
                 "/ocr — read the text and fields of a document in the next photo (or caption a photo \"ocr\")\n"
+                "/kb — this chat's knowledge base: /kb add and a file (PDF, DOCX, TXT…), /kb search, /kb delete\n"
                 "Send photos with a question in the caption or without one; then ask more about them.\n"
                 "/help — this help\n\n"
                 "Agents: {agents}\n"
@@ -113,7 +117,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "unknown_command": "Unknown command {command}. See /help for the list.",
         "empty": "Please write your question as text and I'll answer.",
         "too_long": "Your message is too long ({length} characters, the limit is {limit}). Shorten it or send it in parts.",
-        "unsupported": "I understand text and photos (images). Please write your question or send a photo.",
+        "unsupported": "I understand text, photos and documents for the knowledge base (/kb). Please write your question or send a photo.",
         "no_vision": "No model that can see photos is available right now. Please try later or ask in text.",
         "image_not_image": "This file does not look like an image. Please send a photo or a picture (JPEG, PNG, WEBP).",
         "image_corrupt": "I could not read the image: the file is damaged. Please send it again.",
@@ -149,6 +153,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "usage_off": "Usage accounting is switched off on this server.",
     },
 }
+
+
+for _lang, _texts in KB_TEXTS.items():
+    TEXTS[_lang].update(_texts)
 
 
 def lang_of(language_code: str | None) -> str:

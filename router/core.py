@@ -1,4 +1,4 @@
-"""ModelRouter: pick a request's targets by the routing rules, try them in order until one answers."""
+"""ModelRouter: pick a request's targets by the routing rules, try them in order until one answers (or embeds)."""
 from __future__ import annotations
 
 import dataclasses
@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import aclosing
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from router.breaker import PROBE, SKIP, CircuitBreakers
 from router.errors import (
@@ -18,9 +18,9 @@ from router.errors import (
     ProviderUnavailable,
     StreamCut,
 )
-from router.provider import Provider
+from router.provider import Embedder, Provider
 from router.rules import NoRuleMatched, RouteContext, Rule, from_routes, match, ordered
-from router.types import ChatRequest, Delta, Target, Usage
+from router.types import ChatRequest, Delta, EmbedRequest, Embeddings, Target, Usage
 
 if TYPE_CHECKING:
     from router.quotas import UsageGuard
@@ -144,6 +144,67 @@ class ModelRouter:
                                          provider=target.provider, model=target.model)
         return await self.usage.over_quota(target) if self.usage is not None else None
 
+    async def embed(self, request: EmbedRequest, *, targets: Sequence[Target] | None = None) -> Embeddings:
+        """Vectors from the first target that embeds; raise AllTargetsFailed (LocalOnlyUnavailable) when none does.
+
+        No user or group quota is checked: embedding a shared document is not the user's chat. Pass `targets`
+        to pin the model a vector collection was built with (vectors of two models do not mix).
+        """
+        if not request.texts:
+            return Embeddings((), provider="", model="")
+        if targets is None:
+            rule = self.rule_for(RouteContext(mode=request.task, agent=request.agent))
+            targets = rule.targets if rule is not None else ()
+        who = _who(request)
+        errors: list[ProviderError | Target] = []  # a Target is one skipped for an open circuit
+        for target in targets:
+            provider = self.providers.get(target.provider)
+            if provider is None:
+                errors.append(ProviderUnavailable("no such provider", provider=target.provider, model=target.model))
+                continue
+            if request.local_only and not provider.local:
+                log.debug("skipping %s: request is local-only", target)
+                continue
+            unusable = await self._cannot_embed(target, provider)
+            if unusable is not None:
+                log.info("skipping %s: %s", target, unusable)
+                errors.append(unusable)
+                continue
+            admission = self.breakers.admit(target)
+            if admission == SKIP:
+                log.debug("skipping %s: circuit open", target)
+                errors.append(target)
+                continue
+            call = _Call(self, who, target, admission)
+            try:
+                vectors, call.usage = await cast(Embedder, provider).embed(target.model, request.texts)
+                call.outcome = "ok"
+            except ProviderError as exc:
+                call.failed(exc)
+                exc.provider, exc.model = exc.provider or target.provider, exc.model or target.model
+                log.warning("%s could not embed (%s): %s; trying the next", target, exc.kind, exc)
+                errors.append(exc)
+                continue
+            finally:
+                await call.close()
+            return Embeddings(tuple(tuple(v) for v in vectors), target.provider, target.model, call.usage)
+        failed = [self.breakers.open_error(e) if isinstance(e, Target) else e for e in errors]
+        summary = "; ".join(f"{e.provider}:{e.model}: {e.kind}: {e}" for e in failed) or "no usable target"
+        if request.local_only:
+            raise LocalOnlyUnavailable(f"local-only request: no local target of {request.task!r} embedded: {summary}",
+                                       errors=failed)
+        raise AllTargetsFailed(f"every target of {request.task!r} failed: {summary}", errors=failed)
+
+    async def _cannot_embed(self, target: Target, provider: Provider) -> ProviderError | None:
+        """Why a target cannot embed before anything is sent: no embed method or capability, or a quota."""
+        known = getattr(provider, "capabilities", None)
+        embedder = isinstance(provider, Embedder)
+        caps = await known(target.model) if embedder and known is not None else None
+        if caps is None or EMBEDDING not in caps:
+            why = "has no known capability list" if embedder and caps is None else "lacks embedding"
+            return MissingCapability(f"{target.model} {why}", provider=target.provider, model=target.model)
+        return await self.usage.over_quota(target) if self.usage is not None else None
+
     async def aclose(self) -> None:
         """Close every provider, even if one of them fails to close."""
         for name, provider in self.providers.items():
@@ -168,6 +229,14 @@ def required_capabilities(request: ChatRequest) -> frozenset[str]:
 
 
 _VISION = frozenset({"vision"})
+EMBEDDING = "embedding"  # Ollama's capability name; API models list it under router.yaml's `models`
+
+
+def _who(request: EmbedRequest) -> ChatRequest:
+    """Who asked, in the shape UsageGuard records."""
+    # Mode "embed" whatever rule mode routed it: the ledger keeps such rows out of user and chat quotas.
+    return ChatRequest(messages=(), agent=request.agent, local_only=request.local_only, user_id=request.user_id,
+                       chat_id=request.chat_id, bot=request.bot, task="embed")
 
 
 class _Call:

@@ -1,9 +1,10 @@
-"""The Provider protocol: one streamed chat method and a close."""
+"""The Provider protocol: one streamed chat method and a close; Embedder for backends that also embed."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import AsyncIterator, Protocol, runtime_checkable
 
-from router.types import ChatRequest, Delta
+from router.types import ChatRequest, Delta, Usage
 
 
 @runtime_checkable
@@ -19,4 +20,16 @@ class Provider(Protocol):
 
     async def aclose(self) -> None:
         """Release connections."""
+        ...
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """A backend that turns texts into vectors; providers may implement it beside Provider."""
+
+    name: str
+    local: bool
+
+    async def embed(self, model: str, texts: Sequence[str]) -> tuple[list[list[float]], Usage]:
+        """One vector per text, in order, and the call's usage; raise a `router.errors.ProviderError` on failure."""
         ...

@@ -69,6 +69,34 @@ class Usage:
 
 
 @dataclass(frozen=True, slots=True)
+class EmbedRequest:
+    """Texts to embed, and who asked (usage rows; local-only privacy)."""
+
+    texts: tuple[str, ...]
+    agent: str = ""
+    local_only: bool = False
+    user_id: int = 0
+    chat_id: int = 0
+    bot: str = ""
+    task: str = "embed"  # the rule mode; the usage row says "embed" whatever it is
+
+
+@dataclass(frozen=True, slots=True)
+class Embeddings:
+    """One vector per text, and which target made them."""
+
+    vectors: tuple[tuple[float, ...], ...]
+    provider: str
+    model: str
+    usage: Usage | None = None
+
+    @property
+    def dim(self) -> int:
+        """Length of each vector (0 when there are none): what a vector collection is created with."""
+        return len(self.vectors[0]) if self.vectors else 0
+
+
+@dataclass(frozen=True, slots=True)
 class Delta:
     """A piece of streamed text; the last one of a call carries usage."""
 

@@ -1,4 +1,5 @@
-"""SQLAlchemy 2 models: users, chats (agent and settings per chat/topic), messages, usage (rows and daily sums), quota overrides."""
+"""SQLAlchemy 2 models: users, chats (agent and settings per chat/topic), messages, usage (rows and daily sums),
+quota overrides, knowledge-base documents."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -46,6 +47,8 @@ class Chat(Base):
     handoff: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Only local models (Ollama, embedded, hosts marked local) may see this chat's messages.
     local_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Files sent here go to the chat's knowledge base without `/kb add` first.
+    kb_files: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Message(Base):
@@ -145,3 +148,26 @@ class QuotaOverride(Base):
     daily_tokens: Mapped[int | None] = mapped_column(Integer)  # None = the default; 0 = no limit
     daily_requests: Mapped[int | None] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class KbDocument(Base):
+    """A document in a knowledge base (its chunks live in Qdrant under the same id)."""
+
+    __tablename__ = "kb_documents"
+    __table_args__ = (
+        UniqueConstraint("scope", "content_hash", name="uq_kb_scope_hash"),  # the same file once per base
+        Index("ix_kb_documents_scope", "scope", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    doc_id: Mapped[str] = mapped_column(String(36), unique=True)  # the id the chunks carry in Qdrant
+    scope: Mapped[str] = mapped_column(String(96))  # agent:<key> | chat:<bot>:<chat_id>:<thread_id>
+    file_name: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(8))
+    content_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the file's bytes
+    size: Mapped[int] = mapped_column(Integer, default=0)
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    chunks: Mapped[int] = mapped_column(Integer, default=0)
+    dense: Mapped[bool] = mapped_column(Boolean, default=False)  # embedded with a dense model (or sparse only)
+    added_by: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -22,6 +22,7 @@ class ChatState:
     conversation: int
     handoff: bool = True  # the front-door agent may pass questions to a specialist
     local_only: bool = False  # only local models may see this chat
+    kb_files: bool = False  # files sent here go to the chat's knowledge base
 
 
 @dataclass(frozen=True, slots=True)

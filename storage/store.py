@@ -23,7 +23,7 @@ __all__ = ["Answer", "ChatState", "Inbound", "Pending", "Scope", "Store", "Turn"
 
 _IN_SCOPE = (Message.bot == bindparam("b"), Message.chat_id == bindparam("c"), Message.thread_id == bindparam("t"))
 _CHAT_SCOPE = (Chat.bot == bindparam("b"), Chat.chat_id == bindparam("c"), Chat.thread_id == bindparam("t"))
-_GET_CHAT = select(Chat.agent, Chat.conversation, Chat.handoff, Chat.local_only).where(*_CHAT_SCOPE)
+_GET_CHAT = select(Chat.agent, Chat.conversation, Chat.handoff, Chat.local_only, Chat.kb_files).where(*_CHAT_SCOPE)
 _HISTORY = (select(Message.role, Message.text, Message.agent, Message.attachments)
             .where(*_IN_SCOPE, Message.conversation == bindparam("conv"), Message.status == "done")
             # Answers sort right after their question, even when later questions arrived first.
@@ -34,7 +34,7 @@ _ADD = insert(Message)
 _MARK = update(Message).where(Message.id == bindparam("iid")).values(status=bindparam("st"), error=bindparam("err"))
 _SET_CHAT = update(Chat).where(*_CHAT_SCOPE).values(
     agent=bindparam("agent"), conversation=bindparam("conv"), handoff=bindparam("handoff"),
-    local_only=bindparam("local_only"), updated_at=bindparam("at"))
+    local_only=bindparam("local_only"), kb_files=bindparam("kb_files"), updated_at=bindparam("at"))
 
 
 async def open_store(url: str) -> "Store":
@@ -60,8 +60,8 @@ class Store:
         """Active agent and conversation of a chat/topic; defaults when never seen."""
         if (state := self._chats.get(scope)) is None:
             row = await self.db.run(lambda conn: conn.execute(_GET_CHAT, _keys(scope)).first())
-            state = ChatState(row.agent, row.conversation, bool(row.handoff), bool(row.local_only)) if row \
-                else ChatState(None, 1)
+            state = ChatState(row.agent, row.conversation, bool(row.handoff), bool(row.local_only),
+                              bool(row.kb_files)) if row else ChatState(None, 1)
             self._remember(self._chats, scope, state)
         return state
 
@@ -71,11 +71,12 @@ class Store:
         await self._save_chat(scope, chat_type, replace(state, agent=agent))
 
     async def set_chat_flags(self, scope: Scope, chat_type: str = "private", *, handoff: bool | None = None,
-                             local_only: bool | None = None) -> ChatState:
-        """Change the chat's hand-off and local-only settings (None leaves one as it is)."""
+                             local_only: bool | None = None, kb_files: bool | None = None) -> ChatState:
+        """Change the chat's hand-off, local-only and files-to-knowledge-base settings (None leaves one as it is)."""
         state = await self.chat_state(scope)
         state = replace(state, handoff=state.handoff if handoff is None else handoff,
-                        local_only=state.local_only if local_only is None else local_only)
+                        local_only=state.local_only if local_only is None else local_only,
+                        kb_files=state.kb_files if kb_files is None else kb_files)
         await self._save_chat(scope, chat_type, state)
         return state
 
@@ -171,14 +172,15 @@ class Store:
 
     async def _save_chat(self, scope: Scope, chat_type: str, state: ChatState) -> None:
         params = {**_keys(scope), "agent": state.agent, "conv": state.conversation, "handoff": state.handoff,
-                  "local_only": state.local_only, "at": utcnow()}
+                  "local_only": state.local_only, "kb_files": state.kb_files, "at": utcnow()}
 
         def work(conn: Connection) -> None:
             if conn.execute(_SET_CHAT, params).rowcount == 0:
                 conn.execute(insert(Chat).values(bot=scope.bot, chat_id=scope.chat_id, thread_id=scope.thread_id,
                                                  chat_type=chat_type, agent=state.agent,
                                                  conversation=state.conversation, handoff=state.handoff,
-                                                 local_only=state.local_only, updated_at=params["at"]))
+                                                 local_only=state.local_only, kb_files=state.kb_files,
+                                                 updated_at=params["at"]))
         await self.db.run(work)
         self._remember(self._chats, scope, state)
 

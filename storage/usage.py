@@ -45,7 +45,7 @@ _TOTALS = select(_daily(_D.tokens), _daily(_D.requests), _override(QuotaOverride
                  _override(QuotaOverride.daily_requests))
 _BY_AGENT = (select(Usage.agent, _REQUESTS, func.coalesce(func.sum(Usage.tokens_in), 0),
                     func.coalesce(func.sum(Usage.tokens_out), 0), func.coalesce(func.sum(Usage.cost), 0.0))
-             .where(Usage.user_id == bindparam("sid"), Usage.day == bindparam("day"))
+             .where(Usage.user_id == bindparam("sid"), Usage.day == bindparam("day"), Usage.mode != "embed")
              .group_by(Usage.agent).order_by(Usage.agent))
 
 
@@ -73,9 +73,10 @@ class UsageLedger:
         sums = {"day": row.day, "tokens": row.tokens_in + row.tokens_out,
                 "requests": int(row.outcome in ANSWERED), "calls": 1}
         bumps = [{"kind": "provider", "subject": row.provider, **sums}]
-        if row.user_id:
+        # Embedding a shared document spends the provider's tokens, not the user's or group's chat quota.
+        if row.user_id and row.mode != "embed":
             bumps.append({"kind": "user", "subject": str(row.user_id), **sums})
-        if row.chat_id:
+        if row.chat_id and row.mode != "embed":
             bumps.append({"kind": "chat", "subject": str(row.chat_id), **sums})
 
         def work(conn: Connection) -> None:

@@ -73,6 +73,8 @@ class EmbeddedProvider:
 
     async def capabilities(self, model: str) -> frozenset[str]:
         """A small text model: completion only, never vision."""
+        # Never "embedding" either (and no embed method): a chat GGUF's pooled states are poor for retrieval,
+        # and a fallback embedder of another size would put incompatible vectors into a knowledge base.
         return TEXT_ONLY
 
     def stream(self, model: str, request: ChatRequest) -> AsyncIterator[Delta]:

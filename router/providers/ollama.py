@@ -1,20 +1,22 @@
-"""Ollama provider on the official `ollama` client (NDJSON /api/chat)."""
+"""Ollama provider on the official `ollama` client (NDJSON /api/chat, and /api/embed)."""
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from contextlib import aclosing
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 import httpx
 import ollama
 from httpx_aiohttp import AiohttpTransport
 
-from router.errors import ProviderError, ProviderUnavailable
+from router.errors import ProviderError, ProviderTimeout, ProviderUnavailable
 from router.providers._errors import from_status, scrub, translate_common
-from router.providers._stream import Final, Piece, run_stream
+from router.providers._stream import Final, Piece, estimate_tokens, run_stream
 from router.timeouts import Timeouts
-from router.types import ChatMessage, ChatRequest, Delta
+from router.types import ChatMessage, ChatRequest, Delta, Usage
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +140,29 @@ class OllamaProvider:
                 if part.done:
                     yield Final(tokens_in=part.prompt_eval_count, tokens_out=part.eval_count)
                     return
+
+    async def embed(self, model: str, texts: Sequence[str]) -> tuple[list[list[float]], Usage]:
+        """One vector per text from /api/embed; every failure leaves as a ProviderError."""
+        started = time.perf_counter()
+        try:
+            # One answer, no stream: only connect (httpx) and total apply, first-token has no meaning here.
+            async with asyncio.timeout(self.timeouts.total):
+                response = await self._client.embed(model=model, input=list(texts), keep_alive=self.keep_alive)
+        except TimeoutError:
+            raise ProviderTimeout(f"total timeout after {self.timeouts.total:g}s", provider=self.name,
+                                  model=model) from None
+        except Exception as exc:  # BaseException (cancel) must pass through untouched
+            err = _translate(exc)
+            err.provider, err.model = self.name, model
+            raise err from None
+        vectors = [list(v) for v in response.embeddings]
+        if len(vectors) != len(texts):
+            # Vectors matched to the wrong chunks would poison a knowledge base silently.
+            raise ProviderUnavailable(f"{len(vectors)} vectors for {len(texts)} texts", provider=self.name,
+                                      model=model)
+        count = response.prompt_eval_count
+        tokens_in = count if count is not None else estimate_tokens(sum(len(t) for t in texts))
+        return vectors, Usage(tokens_in=tokens_in, latency_ms=(time.perf_counter() - started) * 1000)
 
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""

@@ -1,16 +1,18 @@
-"""Provider for any OpenAI-compatible /chat/completions server (OpenAI, Groq, Gemini, vLLM, llama.cpp)."""
+"""Provider for any OpenAI-compatible server (OpenAI, Groq, Gemini, vLLM, GPUStack, llama.cpp): chat and embeddings."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import asyncio
+import time
+from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 import openai
 
 from router.errors import ProviderError, ProviderTimeout, ProviderUnavailable
 from router.providers._errors import from_transport, from_status, scrub, translate_common
-from router.providers._stream import Final, Piece, run_stream
+from router.providers._stream import Final, Piece, estimate_tokens, run_stream
 from router.timeouts import Timeouts
-from router.types import TEXT_ONLY, ChatMessage, ChatRequest, Delta
+from router.types import TEXT_ONLY, ChatMessage, ChatRequest, Delta, Usage
 
 
 def _message(m: ChatMessage) -> dict[str, Any]:
@@ -96,6 +98,31 @@ class OpenAICompatProvider:
         if not finished:
             raise ProviderUnavailable("stream ended without finish_reason")
         yield Final(tokens_in=tokens_in, tokens_out=tokens_out)
+
+    async def embed(self, model: str, texts: Sequence[str]) -> tuple[list[list[float]], Usage]:
+        """One vector per text from /embeddings; every failure leaves as a ProviderError."""
+        started = time.perf_counter()
+        try:
+            # One answer, no stream: only connect (httpx) and total apply, first-token has no meaning here.
+            async with asyncio.timeout(self.timeouts.total):
+                # "float" explicitly: the SDK otherwise asks for base64, which not every compatible server speaks.
+                response = await self._client.embeddings.create(model=model, input=list(texts),
+                                                                encoding_format="float")
+        except TimeoutError:
+            raise ProviderTimeout(f"total timeout after {self.timeouts.total:g}s", provider=self.name,
+                                  model=model) from None
+        except Exception as exc:  # BaseException (cancel) must pass through untouched
+            err = self._translate(exc)
+            err.provider, err.model = self.name, model
+            raise err from None
+        data = sorted(response.data, key=lambda d: d.index)  # the spec does not promise input order
+        if len(data) != len(texts):
+            # Vectors matched to the wrong chunks would poison a knowledge base silently.
+            raise ProviderUnavailable(f"{len(data)} vectors for {len(texts)} texts", provider=self.name, model=model)
+        usage = response.usage
+        tokens_in = usage.prompt_tokens if usage is not None else estimate_tokens(sum(len(t) for t in texts))
+        vectors = [list(d.embedding) for d in data]
+        return vectors, Usage(tokens_in=tokens_in, latency_ms=(time.perf_counter() - started) * 1000)
 
     def _translate(self, exc: BaseException) -> ProviderError:
         if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)) and (by := from_transport(exc)):

@@ -14,6 +14,7 @@ from router.testing.server import RecordedRequest, _Failure
 
 _FAIL_MODES = ("500", "429", "hang", "hang_after_headers", "cut", "error_line", "not_found")
 _CHAT_PATHS = ("/api/chat", "/v1/chat/completions")
+_EMBED_PATHS = ("/api/embed", "/v1/embeddings")
 
 
 class FakeLLM(_OllamaWire, _OpenAIWire):
@@ -62,7 +63,7 @@ class FakeLLM(_OllamaWire, _OpenAIWire):
         self._replies.extend(texts)
 
     def fail(self, mode: str, count: int = 1, *, retry_after: int = 1, after_tokens: int = 2) -> None:
-        """Make the next `count` chat requests fail in `mode`."""
+        """Make the next `count` chat or embed requests fail in `mode` (an embed's cut drops the connection)."""
         if mode not in _FAIL_MODES:
             raise ValueError(f"unknown fail mode {mode!r}; use one of {_FAIL_MODES}")
         self._failures.extend(_Failure(mode, retry_after, after_tokens) for _ in range(count))
@@ -70,6 +71,10 @@ class FakeLLM(_OllamaWire, _OpenAIWire):
     def chat_requests(self) -> list[RecordedRequest]:
         """Only the chat requests of either protocol."""
         return [r for r in self.requests if r.path in _CHAT_PATHS]
+
+    def embed_requests(self) -> list[RecordedRequest]:
+        """Only the embed requests of either protocol (/api/embed, /v1/embeddings)."""
+        return [r for r in self.requests if r.path in _EMBED_PATHS]
 
     @staticmethod
     def images_of(request: RecordedRequest) -> list[bytes]:

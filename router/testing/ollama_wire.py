@@ -115,6 +115,8 @@ class _OllamaWire(_FakeServer):
             f"{family}.context_length": info.get("context_length", 32768),
             **info.get("model_info", {}),
         }
+        if "embedding" in info.get("capabilities", ()):
+            model_info[f"{family}.embedding_length"] = self._embed_dim(name)  # as real Ollama reports it
         return {"capabilities": list(info.get("capabilities", ["completion"])), "details": details, "model_info": model_info}
 
     async def _ollama_tags(self, request: web.Request) -> web.Response:
@@ -145,13 +147,26 @@ class _OllamaWire(_FakeServer):
             **info,
         })
 
-    async def _ollama_embed(self, request: web.Request) -> web.Response:
+    async def _ollama_embed(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
+        model = str(body.get("model", ""))
         inputs = body.get("input", "")
-        texts = [inputs] if isinstance(inputs, str) else list(inputs)
+        texts = [inputs] if isinstance(inputs, str) else [str(t) for t in inputs]
+        # Checked before the scripted failures, so a refused request consumes none.
+        if (refused := self._embed_refusal(model)) is not None:
+            return web.json_response({"error": refused[1]}, status=refused[0])
+        failure = self._failures.pop(0) if self._failures else None
+        if (hung := await self._fail_prelude(request, failure, "application/json")) is not None:
+            return hung
+        if failure is not None and (err := self._ollama_error(failure, model)) is not None:
+            return err
+        if failure is not None:  # cut, error_line: an answer that is not streamed breaks off or fails whole
+            return self._drop(request) if failure.mode == "cut" else web.json_response(
+                {"error": "model crashed"}, status=500)
+        dim = self._embed_dim(model)
         return web.json_response({
-            "model": body.get("model", ""),
-            "embeddings": [fake_embedding(t) for t in texts],
+            "model": model,
+            "embeddings": [fake_embedding(t, dim) for t in texts],
             "total_duration": 1000,
             "load_duration": 0,
             "prompt_eval_count": sum(len(t.split()) for t in texts),

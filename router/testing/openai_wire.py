@@ -112,14 +112,29 @@ class _OpenAIWire(_FakeServer):
         data = [{"id": name, "object": "model", "created": 0, "owned_by": "fake"} for name in self.models]
         return web.json_response({"object": "list", "data": data})
 
-    async def _openai_embeddings(self, request: web.Request) -> web.Response:
+    async def _openai_embeddings(self, request: web.Request) -> web.StreamResponse:
         body = await request.json()
+        model = str(body.get("model", ""))
         inputs = body.get("input", "")
         texts = [inputs] if isinstance(inputs, str) else [str(t) for t in inputs]
+        # Checked before the scripted failures, so a refused request consumes none.
+        if (refused := self._embed_refusal(model)) is not None:
+            status, message = refused
+            code = "model_not_found" if status == 404 else None
+            return web.json_response(self._openai_error_body(message, "invalid_request_error", code), status=status)
+        failure = self._failures.pop(0) if self._failures else None
+        if (hung := await self._fail_prelude(request, failure, "application/json")) is not None:
+            return hung
+        if failure is not None and (err := self._openai_error(failure, model)) is not None:
+            return err
+        if failure is not None:  # cut, error_line: an answer that is not streamed breaks off or fails whole
+            return self._drop(request) if failure.mode == "cut" else web.json_response(
+                self._openai_error_body("model crashed", "server_error", None), status=500)
         as_base64 = body.get("encoding_format") == "base64"
+        dim = self._embed_dim(model)
         data = []
         for i, t in enumerate(texts):
-            vec: Any = fake_embedding(t)
+            vec: Any = fake_embedding(t, dim)
             if as_base64:
                 vec = base64.b64encode(struct.pack(f"<{len(vec)}f", *vec)).decode()
             data.append({"object": "embedding", "index": i, "embedding": vec})
@@ -127,6 +142,6 @@ class _OpenAIWire(_FakeServer):
         return web.json_response({
             "object": "list",
             "data": data,
-            "model": body.get("model", ""),
+            "model": model,
             "usage": {"prompt_tokens": n, "total_tokens": n},
         })

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 
-from router.testing.text import tokenize
+from router.testing.text import EMBED_DIM, fake_embedding, tokenize
 from router.types import TEXT_ONLY, ChatRequest, Delta, Usage
 
 
@@ -20,6 +20,7 @@ class ScriptedProvider:
         local: bool = True,
         token_delay: float = 0.0,
         capabilities: frozenset[str] = TEXT_ONLY,
+        dim: int = EMBED_DIM,
     ) -> None:
         self.name = name
         self.local = local
@@ -27,6 +28,10 @@ class ScriptedProvider:
         self.token_delay = token_delay
         self.replies: list[str | Exception] = list(replies or [])
         self.calls: list[tuple[str, ChatRequest]] = []
+        self.dim = dim
+        # The router embeds here only when `capabilities` include "embedding"; these errors come first, in order.
+        self.embed_errors: list[Exception] = []
+        self.embeds: list[tuple[str, tuple[str, ...]]] = []
         self.closed = False
 
     async def capabilities(self, model: str) -> frozenset[str]:
@@ -61,6 +66,13 @@ class ScriptedProvider:
             first_token_ms=first_ms,
         )
         yield Delta(usage=usage, provider=self.name, model=model)
+
+    async def embed(self, model: str, texts: Sequence[str]) -> tuple[list[list[float]], Usage]:
+        """fake_embedding of each text (or the next scripted embed error)."""
+        self.embeds.append((model, tuple(texts)))
+        if self.embed_errors:
+            raise self.embed_errors.pop(0)
+        return [fake_embedding(t, self.dim) for t in texts], Usage(tokens_in=sum(len(t.split()) for t in texts))
 
     async def aclose(self) -> None:
         """Mark the provider closed."""

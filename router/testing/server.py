@@ -10,14 +10,14 @@ from typing import Any
 
 from aiohttp import web
 
-from router.testing.text import _echo
+from router.testing.text import EMBED_DIM, _echo
 
 _THINK = "<think>\nsome reasoning\n</think>\n\n"
 
 DEFAULT_MODELS: dict[str, dict] = {
     "qwen3:8b": {"capabilities": ["completion", "thinking"]},
     "llava:7b": {"capabilities": ["completion", "vision"]},
-    "bge-m3": {"capabilities": ["embedding"]},
+    "bge-m3": {"capabilities": ["embedding"], "dim": EMBED_DIM},  # 64, not the real 1024: tests stay light
     "gpt-4o-mini": {"capabilities": ["completion", "vision"]},
     "gemma2-9b-it": {"capabilities": ["completion"]},  # a text-only API model: images get a 400
 }
@@ -81,6 +81,26 @@ class _FakeServer:
         else:
             text = (self.responder or _echo)(messages)
         return _THINK + text if self.emit_think else text
+
+    def _embed_refusal(self, model: str) -> tuple[int, str] | None:
+        """Status and message a real server gives for embedding with an unknown or a chat-only model."""
+        info = self.models.get(model)
+        if info is None:
+            return 404, f"model '{model}' not found"
+        if "embedding" not in info.get("capabilities", ()):
+            return 400, f'"{model}" does not support embeddings'
+        return None
+
+    @staticmethod
+    def _drop(request: web.Request) -> web.Response:
+        """Close the connection without an answer (a crashed server)."""
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response()
+
+    def _embed_dim(self, model: str) -> int:
+        """The vector length of an embedding model: its "dim", else EMBED_DIM."""
+        return int(self.models[model].get("dim", EMBED_DIM))
 
     async def _pause(self, tokens: int = 1) -> None:
         """Sleep like generating `tokens` tokens; returns early when the server stops."""

@@ -9,6 +9,8 @@ from typing import Any
 from router.testing import images
 
 _TOKEN_RE = re.compile(r"\S+\s*|\s+")
+_WORD_RE = re.compile(r"\w+")
+EMBED_DIM = 64  # vector length of a fake embedding model without its own "dim" (bge-m3's real one is 1024)
 
 
 def tokenize(text: str) -> list[str]:
@@ -16,12 +18,20 @@ def tokenize(text: str) -> list[str]:
     return _TOKEN_RE.findall(text)
 
 
-def fake_embedding(text: str, dim: int = 8) -> list[float]:
-    """A deterministic unit vector derived from a hash of the text."""
-    digest = hashlib.sha256(text.encode()).digest()
-    raw = [digest[i] / 127.5 - 1.0 for i in range(dim)]
-    norm = math.sqrt(sum(x * x for x in raw)) or 1.0
-    return [x / norm for x in raw]
+def fake_embedding(text: str, dim: int = EMBED_DIM) -> list[float]:
+    """A deterministic unit vector in which texts sharing words point the same way (feature hashing).
+
+    Each lowercase word's first five characters (a crude stem, so Ukrainian inflections still match) add ±1
+    to one of `dim` buckets; the sum is L2-normalised. Dense retrieval over these behaves like a real model's.
+    """
+    vec = [0.0] * dim
+    for word in _WORD_RE.findall(text.lower()):
+        digest = hashlib.blake2b(word[:5].encode(), digest_size=8).digest()
+        vec[int.from_bytes(digest[:4], "little") % dim] += 1.0 if digest[4] & 1 else -1.0
+    norm = math.sqrt(sum(x * x for x in vec))
+    if norm == 0:  # no words (or all cancelled out): one fixed unit vector
+        return [1.0 / math.sqrt(dim)] * dim
+    return [x / norm for x in vec]
 
 
 def _text_of(content: Any) -> str:

