@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from rag.chunking import chunk
 from rag.extract import extract
 from rag.index import KnowledgeIndex
+from rag.rerank import Reranker
 from rag.settings import KnowledgeSettings
 from rag.types import Passage
 from router.core import ModelRouter
@@ -64,6 +65,8 @@ class KnowledgeBase:
     def __init__(self, index: KnowledgeIndex, registry: DocumentRegistry, router: ModelRouter | None,
                  settings: KnowledgeSettings) -> None:
         self.index, self.registry, self.router, self.settings = index, registry, router, settings
+        key = settings.rerank_api_key.get_secret_value() if settings.rerank_api_key else None
+        self.reranker = Reranker(settings.rerank_url, settings.rerank_model, api_key=key) if settings.rerank_url else None
         self._filled: set[str] = set()  # scopes that have documents: others cost no search at all
 
     async def start(self) -> None:
@@ -137,9 +140,11 @@ class KnowledgeBase:
         if not query.strip() or not self.has_documents(scopes):
             return []
         dense = await self.embed([query], asker)
-        return await self.index.search(query, scopes=scopes, dense=dense[0] if dense else None,
-                                       limit=limit or self.settings.top_k,
-                                       threshold=self.settings.threshold if threshold is None else threshold)
+        top = limit or self.settings.top_k
+        found = await self.index.search(query, scopes=scopes, dense=dense[0] if dense else None,
+                                        limit=top * 3 if self.reranker else top,  # the reranker picks from more
+                                        threshold=self.settings.threshold if threshold is None else threshold)
+        return await self.reranker.rerank(query, found, top) if self.reranker else found
 
     async def documents(self, scopes: Sequence[str]) -> list[Document]:
         """Documents of these bases."""
@@ -157,5 +162,7 @@ class KnowledgeBase:
         return doc
 
     async def close(self) -> None:
-        """Release Qdrant."""
+        """Release Qdrant (and the reranker's connections)."""
+        if self.reranker is not None:
+            await self.reranker.aclose()
         await self.index.close()

@@ -12,6 +12,7 @@ _ENV = {  # field → environment variable
     "qdrant_url": "QDRANT_URL", "qdrant_api_key": "QDRANT_API_KEY", "qdrant_path": "QDRANT_PATH",
     "embed_dim": "KB_EMBED_DIM", "threshold": "KB_THRESHOLD", "top_k": "KB_TOP_K",
     "chunk_tokens": "KB_CHUNK_TOKENS", "chunk_overlap": "KB_CHUNK_OVERLAP",
+    "rerank_url": "KB_RERANK_URL", "rerank_model": "KB_RERANK_MODEL", "rerank_api_key": "KB_RERANK_API_KEY",
 }
 
 
@@ -27,6 +28,10 @@ class KnowledgeSettings(BaseModel):
     top_k: int = Field(4, ge=1, le=20)  # passages given to the model per question
     chunk_tokens: int = Field(350, ge=50, le=2000)
     chunk_overlap: int = Field(50, ge=0, le=500)
+    # Optional cross-encoder: an OpenAI-style base URL serving /rerank (vLLM, llama.cpp server, GPUStack).
+    rerank_url: str | None = None
+    rerank_model: str = "bge-reranker-v2-m3"
+    rerank_api_key: SecretStr | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], data_dir: Path) -> "KnowledgeSettings":

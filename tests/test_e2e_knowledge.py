@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import re
 import os
 import subprocess
 import sys
@@ -177,3 +178,15 @@ def test_admins_fill_an_agents_base_from_the_command_line(tmp_path: Path) -> Non
     listed = subprocess.run([sys.executable, "-m", "rag", "list", "--agent", "helion"], cwd=tmp_path, env=env,
                             capture_output=True, text=True, timeout=120)
     assert "agent:helion tariffs.md" in listed.stdout
+
+
+async def test_progress_is_shown_by_editing_one_message(tmp_path, tg, llm, monkeypatch):
+    monkeypatch.setattr("bot.handlers.knowledge.PROGRESS_EVERY", 0.0)  # every stage visible (normally ≤ 1 edit/s)
+    text = "\n\n".join(f"Розділ {i}. Установка номер {i} виробляє {i * 10} кіловат енергії щодня." * 8
+                       for i in range(200))
+    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=KB_YAML) as bot:
+        status = await add_file(bot, 1001, text.encode(), "big.txt")
+        edits = [c.params["text"] for c in tg.calls_of("editMessageText", chat_id=1001)]
+        assert any(e.startswith("✂️ big.txt") for e in edits)
+        assert any(re.match(r"🧮 big.txt: обчислюю вектори 32/\d+", e) for e in edits)  # batches of 32
+        assert status.startswith("✅") and len({c.params["message_id"] for c in tg.calls_of("editMessageText")}) == 1

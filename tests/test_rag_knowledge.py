@@ -87,3 +87,26 @@ routes:
         bot.say("Який тариф ENERGY для кооперативів?")
         assert "Джерела" not in (await bot.replies(1001, 4))[-1]  # Helion's base is not GREENFOOD's
         assert chat_scope("main", 1001) == "chat:main:1001:0"
+
+
+async def test_a_reranker_reorders_candidates_and_its_failure_keeps_the_fused_order(tmp_path: Path) -> None:
+    async with FakeLLM() as llm:
+        store = await open_store(f"sqlite:///{tmp_path}/kb.db")
+        index = KnowledgeIndex.open(path=str(tmp_path / "qdrant"), dense_dim=None)
+        kb = KnowledgeBase(index, DocumentRegistry(store.db), None,
+                           KnowledgeSettings(rerank_url=llm.openai_url, threshold=0.0, top_k=2))
+        await kb.start()
+        scope = [chat_scope("main", 1)]
+        for name, text in [("a.txt", "Біогаз біогаз біогаз біогаз зберігають."),
+                           ("b.txt", "Біогаз EcoMiner зберігають у газгольдері під тиском.")]:
+            await kb.ingest(text.encode(), name, None, scope=scope[0], asker=Asker())
+        ranked = await kb.search("де зберігають біогаз EcoMiner у газгольдері", scope, Asker())
+        assert [p.file_name for p in ranked] == ["b.txt", "a.txt"]
+        [call] = [r for r in llm.requests if r.path == "/v1/rerank"]
+        assert call.json["top_n"] == 2 and len(call.json["documents"]) == 2
+        assert ranked[0].score > ranked[1].score  # the reranker's scores, not the fused ones
+        llm.fail("500")
+        kept = await kb.search("де зберігають біогаз EcoMiner у газгольдері", scope, Asker())
+        assert {p.file_name for p in kept} == {"a.txt", "b.txt"}  # still answered, in the fused order
+        await kb.close()
+        await store.close()

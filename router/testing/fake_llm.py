@@ -41,6 +41,7 @@ class FakeLLM(_OllamaWire, _OpenAIWire):
         app.router.add_post("/v1/chat/completions", self._openai_chat)
         app.router.add_get("/v1/models", self._openai_models)
         app.router.add_post("/v1/embeddings", self._openai_embeddings)
+        app.router.add_post("/v1/rerank", self._openai_rerank)
         # A short shutdown timeout so stop() is prompt even if a handler is mid-sleep.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()

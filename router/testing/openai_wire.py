@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import struct
 import time
 from typing import Any
@@ -145,3 +146,20 @@ class _OpenAIWire(_FakeServer):
             "model": model,
             "usage": {"prompt_tokens": n, "total_tokens": n},
         })
+
+    async def _openai_rerank(self, request: web.Request) -> web.Response:
+        """Jina/Cohere-style /v1/rerank (vLLM, llama.cpp, GPUStack): scores by shared 5-letter word stems."""
+        body = await request.json()
+        if not isinstance(body.get("query"), str) or not isinstance(body.get("documents"), list):
+            return web.json_response(self._openai_error_body("query and documents are required",
+                                                             "invalid_request_error", None), status=400)
+        if self._failures:
+            failure = self._failures.pop(0)
+            return web.json_response(self._openai_error_body(f"fail {failure.mode}", "server_error", None), status=500)
+        stems = lambda text: {w[:5] for w in re.findall(r"\w+", text.lower()) if len(w) > 2}  # noqa: E731
+        query = stems(body["query"])
+        scored = [(i, len(query & stems(str(d))) / (len(query) or 1)) for i, d in enumerate(body["documents"])]
+        scored.sort(key=lambda x: -x[1])
+        top = scored[: int(body.get("top_n") or len(scored))]
+        return web.json_response({"model": body.get("model", ""),
+                                  "results": [{"index": i, "relevance_score": s} for i, s in top]})
