@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, cast
 
@@ -84,53 +84,66 @@ class ModelRouter:
         if self.usage is not None:
             await self.usage.check_subjects(request)  # a user over quota costs no model call at all
         chosen = tuple(targets) if targets is not None else self.targets_for(request)
-        errors: list[ProviderError | Target] = []  # a Target is one skipped for an open circuit
-        for target in chosen:
+        errors: list[ProviderError | Target] = []
+        admitted = self._admitted(chosen, request.local_only, lambda t, p: self._unusable(t, p, request), errors)
+        async with aclosing(admitted):
+            async for target, provider, admission in admitted:
+                call = _Call(self, request, target, admission)
+                try:
+                    async with aclosing(provider.stream(target.model, request)) as deltas:
+                        async for delta in deltas:
+                            call.seen(delta)
+                            yield _labelled(delta, target)
+                    call.outcome = "ok"
+                    return
+                except ProviderError as exc:
+                    call.failed(exc)
+                    if isinstance(exc, StreamCut):
+                        raise
+                    if call.shown:
+                        # Text already reached the user; switching models mid-answer would garble it.
+                        raise StreamCut(f"{target}: {exc}", partial="".join(call.shown), provider=target.provider,
+                                        model=target.model) from exc
+                    exc.provider, exc.model = exc.provider or target.provider, exc.model or target.model
+                    log.warning("%s failed before its first token (%s): %s; trying the next", target, exc.kind, exc)
+                    errors.append(exc)
+                finally:
+                    await call.close()
+        raise self._none_answered(errors, request.task, request.local_only, "answered")
+
+    async def _admitted(self, targets: Sequence[Target], local_only: bool,
+                        unusable: Callable[[Target, Provider], Awaitable[ProviderError | None]],
+                        errors: list[ProviderError | Target]) -> AsyncIterator[tuple[Target, Provider, str]]:
+        """The targets that may be tried now, in order; why the others were skipped goes into `errors`."""
+        for target in targets:
             provider = self.providers.get(target.provider)
             if provider is None:
                 errors.append(ProviderUnavailable("no such provider", provider=target.provider, model=target.model))
                 continue
-            if request.local_only and not provider.local:
+            if local_only and not provider.local:
                 log.debug("skipping %s: request is local-only", target)
                 continue
-            unusable = await self._unusable(target, provider, request)
-            if unusable is not None:
-                log.info("skipping %s: %s", target, unusable)
-                errors.append(unusable)
+            why = await unusable(target, provider)
+            if why is not None:
+                log.info("skipping %s: %s", target, why)
+                errors.append(why)
                 continue
             admission = self.breakers.admit(target)
             if admission == SKIP:
                 log.debug("skipping %s: circuit open", target)
                 errors.append(target)  # its error is built only if every target fails: skipping stays cheap
                 continue
-            call = _Call(self, request, target, admission)
-            try:
-                async with aclosing(provider.stream(target.model, request)) as deltas:
-                    async for delta in deltas:
-                        call.seen(delta)
-                        yield _labelled(delta, target)
-                call.outcome = "ok"
-                return
-            except ProviderError as exc:
-                call.failed(exc)
-                if isinstance(exc, StreamCut):
-                    raise
-                if call.shown:
-                    # Text already reached the user; switching models mid-answer would garble it.
-                    raise StreamCut(
-                        f"{target}: {exc}", partial="".join(call.shown), provider=target.provider, model=target.model
-                    ) from exc
-                exc.provider, exc.model = exc.provider or target.provider, exc.model or target.model
-                log.warning("%s failed before its first token (%s): %s; trying the next", target, exc.kind, exc)
-                errors.append(exc)
-            finally:
-                await call.close()
+            yield target, provider, admission
+
+    def _none_answered(self, errors: list[ProviderError | Target], task: str, local_only: bool,
+                       verb: str) -> AllTargetsFailed:
+        """The error when no target served: every reason, and whether privacy was why."""
         failed = [self.breakers.open_error(e) if isinstance(e, Target) else e for e in errors]
         summary = "; ".join(f"{e.provider}:{e.model}: {e.kind}: {e}" for e in failed) or "no usable target"
-        if request.local_only:
-            raise LocalOnlyUnavailable(f"local-only request: no local target of {request.task!r} answered: {summary}",
-                                       errors=failed)
-        raise AllTargetsFailed(f"every target of {request.task!r} failed: {summary}", errors=failed)
+        if local_only:
+            return LocalOnlyUnavailable(f"local-only request: no local target of {task!r} {verb}: {summary}",
+                                        errors=failed)
+        return AllTargetsFailed(f"every target of {task!r} failed: {summary}", errors=failed)
 
     async def _unusable(self, target: Target, provider: Provider, request: ChatRequest) -> ProviderError | None:
         """Why a target cannot take this request before anything is sent: a capability or a quota."""
@@ -156,44 +169,24 @@ class ModelRouter:
             rule = self.rule_for(RouteContext(mode=request.task, agent=request.agent))
             targets = rule.targets if rule is not None else ()
         who = _who(request)
-        errors: list[ProviderError | Target] = []  # a Target is one skipped for an open circuit
-        for target in targets:
-            provider = self.providers.get(target.provider)
-            if provider is None:
-                errors.append(ProviderUnavailable("no such provider", provider=target.provider, model=target.model))
-                continue
-            if request.local_only and not provider.local:
-                log.debug("skipping %s: request is local-only", target)
-                continue
-            unusable = await self._cannot_embed(target, provider)
-            if unusable is not None:
-                log.info("skipping %s: %s", target, unusable)
-                errors.append(unusable)
-                continue
-            admission = self.breakers.admit(target)
-            if admission == SKIP:
-                log.debug("skipping %s: circuit open", target)
-                errors.append(target)
-                continue
-            call = _Call(self, who, target, admission)
-            try:
-                vectors, call.usage = await cast(Embedder, provider).embed(target.model, request.texts)
-                call.outcome = "ok"
-            except ProviderError as exc:
-                call.failed(exc)
-                exc.provider, exc.model = exc.provider or target.provider, exc.model or target.model
-                log.warning("%s could not embed (%s): %s; trying the next", target, exc.kind, exc)
-                errors.append(exc)
-                continue
-            finally:
-                await call.close()
-            return Embeddings(tuple(tuple(v) for v in vectors), target.provider, target.model, call.usage)
-        failed = [self.breakers.open_error(e) if isinstance(e, Target) else e for e in errors]
-        summary = "; ".join(f"{e.provider}:{e.model}: {e.kind}: {e}" for e in failed) or "no usable target"
-        if request.local_only:
-            raise LocalOnlyUnavailable(f"local-only request: no local target of {request.task!r} embedded: {summary}",
-                                       errors=failed)
-        raise AllTargetsFailed(f"every target of {request.task!r} failed: {summary}", errors=failed)
+        errors: list[ProviderError | Target] = []
+        admitted = self._admitted(targets, request.local_only, self._cannot_embed, errors)
+        async with aclosing(admitted):
+            async for target, provider, admission in admitted:
+                call = _Call(self, who, target, admission)
+                try:
+                    vectors, call.usage = await cast(Embedder, provider).embed(target.model, request.texts)
+                    call.outcome = "ok"
+                except ProviderError as exc:
+                    call.failed(exc)
+                    exc.provider, exc.model = exc.provider or target.provider, exc.model or target.model
+                    log.warning("%s could not embed (%s): %s; trying the next", target, exc.kind, exc)
+                    errors.append(exc)
+                    continue
+                finally:
+                    await call.close()
+                return Embeddings(tuple(tuple(v) for v in vectors), target.provider, target.model, call.usage)
+        raise self._none_answered(errors, request.task, request.local_only, "embedded")
 
     async def _cannot_embed(self, target: Target, provider: Provider) -> ProviderError | None:
         """Why a target cannot embed before anything is sent: no embed method or capability, or a quota."""
