@@ -86,7 +86,8 @@ async def open_knowledge(kb_settings: KnowledgeSettings, store: Store, router: M
     index = KnowledgeIndex.open(
         path=None if kb_settings.qdrant_url else str(kb_settings.qdrant_path), url=kb_settings.qdrant_url,
         api_key=kb_settings.qdrant_api_key.get_secret_value() if kb_settings.qdrant_api_key else None,
-        dense_dim=kb_settings.embed_dim, dense_model=str(embed[0]) if embed else "")
+        dense_dim=kb_settings.embed_dim, dense_model=str(embed[0]) if embed else "",
+        dense_weight=kb_settings.dense_weight)
     kb = KnowledgeBase(index, DocumentRegistry(store.db), router, kb_settings)
     try:
         await kb.start()

@@ -44,7 +44,8 @@ async def open_kb(env: dict[str, str]) -> tuple[KnowledgeBase, object]:
         index = KnowledgeIndex.open(
             path=None if settings.qdrant_url else str(settings.qdrant_path), url=settings.qdrant_url,
             api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None,
-            dense_dim=settings.embed_dim, dense_model=str(embed[0]) if embed else "")
+            dense_dim=settings.embed_dim, dense_model=str(embed[0]) if embed else "",
+            dense_weight=settings.dense_weight)
     except RuntimeError as exc:  # portalocker: the bot holds the embedded Qdrant folder
         raise ConfigError(f"{settings.qdrant_path} is in use ({exc}). Fix: stop the bot, or run Qdrant as a "
                           "server and set QDRANT_URL") from None

@@ -1,17 +1,22 @@
-"""The knowledge collection's layout in Qdrant: vectors, payload indexes, and the marker that guards them."""
+"""The knowledge collection's layout in Qdrant: vectors, payload and its indexes, point ids, the guarding marker."""
 from __future__ import annotations
 
+import uuid
 import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from qdrant_client import AsyncQdrantClient, models
 
 from rag import sparse
+from rag.types import Chunk, Passage
 
 DENSE = "dense"  # named dense vector: the embedding model's output, cosine
 SPARSE = "bm25"  # named sparse vector: rag.sparse term weights; Qdrant applies IDF
 KEYWORD_FIELDS = ("scope", "doc_id")  # every search filters on scope, delete on doc_id
 
 FIX = "rebuild it with `python -m rag reindex`"
+_IDS = uuid.uuid5(uuid.NAMESPACE_URL, "dagi:kb")  # namespace of point ids
 
 
 class IndexMismatch(Exception):
@@ -64,3 +69,47 @@ async def check(client: AsyncQdrantClient, name: str, *, dense_dim: int | None, 
         problems.append(f"built with {meta.get('dense_model')!r}, now {dense_model!r}")
     if problems:
         raise IndexMismatch(f"collection {name!r} does not fit: {'; '.join(problems)}; {FIX}")
+
+
+def point_id(scope: str, doc_id: str, index: int) -> str:
+    """A stable id per chunk; the scope is part of it so one doc_id in two bases never shares a point."""
+    return str(uuid.uuid5(_IDS, f"{scope}\x00{doc_id}\x00{index}"))
+
+
+def points(
+    scope: str,
+    doc_id: str,
+    file_name: str,
+    chunks: Sequence[Chunk],
+    dense: Sequence[Sequence[float]] | None,
+    avg_len: float,
+) -> list[models.PointStruct]:
+    """One point per chunk: bm25 always, dense when given, and the payload a Passage is made from."""
+    out = []
+    for i, chunk in enumerate(chunks):
+        sv = sparse.doc_vector(chunk.text, avg_len=avg_len)
+        vector: dict[str, object] = {SPARSE: models.SparseVector(indices=list(sv.indices), values=list(sv.values))}
+        if dense is not None:
+            vector[DENSE] = [float(x) for x in dense[i]]
+        payload = {"scope": scope, "doc_id": doc_id, "file_name": file_name, "page": chunk.page,
+                   "chunk_index": chunk.index, "text": chunk.text}
+        out.append(models.PointStruct(id=point_id(scope, doc_id, chunk.index), vector=vector, payload=payload))
+    return out
+
+
+def any_of(field: str, values: Sequence[str]) -> models.FieldCondition:
+    """field ∈ values, on a keyword payload index."""
+    return models.FieldCondition(key=field, match=models.MatchAny(any=list(values)))
+
+
+def passage(payload: Mapping[str, Any], score: float) -> Passage:
+    """A retrieved point's payload as a Passage."""
+    return Passage(
+        text=str(payload.get("text", "")),
+        file_name=str(payload.get("file_name", "")),
+        page=int(payload.get("page") or 0),
+        doc_id=str(payload.get("doc_id", "")),
+        chunk_index=int(payload.get("chunk_index") or 0),
+        scope=str(payload.get("scope", "")),
+        score=score,
+    )

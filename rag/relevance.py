@@ -1,7 +1,7 @@
 """Ranking and gating of retrieved chunks: reciprocal rank fusion, and absolute evidence of relevance."""
 from __future__ import annotations
 
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Sequence, Set
 from typing import TypeVar
 
 from rag import sparse
@@ -9,23 +9,31 @@ from rag import sparse
 K = TypeVar("K", bound=Hashable)
 
 # Qdrant's default and its formula, 1/(k + rank from 0), so server-side fusion would rank alike. Measured
-# (bench/rag.py, MiniLM + bm25): scifact nDCG@10 0.724 at k=2 vs 0.714 at the paper's 60; ua_squad,
-# where the English model is weak, 0.811 vs 0.548 — a small k lets a confident top hit of one list win.
+# (bench/rag.py, MiniLM + bm25): scifact nDCG@10 0.721 at k=2 vs 0.714 at the RRF paper's 60; ua_squad,
+# where the English model is weak, 0.823 vs 0.548: a small k lets one list's confident top hit win.
 RRF_K = 2
 
 
-def rrf(rankings: Sequence[Sequence[K]], *, k: int = RRF_K) -> dict[K, float]:
-    """Fused score per key: the sum of 1/(k + rank) over the rankings it appears in (rank from 0)."""
+def rrf(rankings: Sequence[Sequence[K]], *, k: int = RRF_K, weights: Sequence[float] | None = None) -> dict[K, float]:
+    """Fused score per key: the sum of weight/(k + rank) over the rankings it appears in (rank from 0)."""
     fused: dict[K, float] = {}
-    for ranking in rankings:
+    for i, ranking in enumerate(rankings):
+        w = 1.0 if weights is None else weights[i]
         for rank, key in enumerate(ranking):
-            fused[key] = fused.get(key, 0.0) + 1.0 / (k + rank)
+            fused[key] = fused.get(key, 0.0) + w / (k + rank)
     return fused
 
 
-def coverage(query: str, text: str) -> float:
-    """Share of the query's distinct content stems that occur in text (0 when the query has none)."""
-    wanted = set(sparse.tokens(query))
+def coverage(wanted: Set[str], text: str) -> float:
+    """Share of the query's distinct content stems (sparse.tokens) that occur in text; 0 when it has none."""
     if not wanted:
         return 0.0
     return len(wanted & set(sparse.tokens(text))) / len(wanted)
+
+
+def admits(lexical: float, cosine: float | None, threshold: float | None, dense_threshold: float | None) -> bool:
+    """Whether a passage counts as relevant: enough query words in it, or a close enough embedding."""
+    if threshold is None:
+        return True
+    cut = threshold if dense_threshold is None else dense_threshold
+    return lexical >= threshold or (cosine is not None and cosine >= cut)

@@ -10,7 +10,7 @@ from router.errors import ConfigError
 
 _ENV = {  # field → environment variable
     "qdrant_url": "QDRANT_URL", "qdrant_api_key": "QDRANT_API_KEY", "qdrant_path": "QDRANT_PATH",
-    "embed_dim": "KB_EMBED_DIM", "threshold": "KB_THRESHOLD", "top_k": "KB_TOP_K",
+    "embed_dim": "KB_EMBED_DIM", "threshold": "KB_THRESHOLD", "top_k": "KB_TOP_K", "dense_weight": "KB_DENSE_WEIGHT",
     "chunk_tokens": "KB_CHUNK_TOKENS", "chunk_overlap": "KB_CHUNK_OVERLAP",
     "rerank_url": "KB_RERANK_URL", "rerank_model": "KB_RERANK_MODEL", "rerank_api_key": "KB_RERANK_API_KEY",
 }
@@ -26,6 +26,7 @@ class KnowledgeSettings(BaseModel):
     embed_dim: int = Field(1024, ge=8, le=8192)  # the `embed` route's vector size (bge-m3: 1024)
     threshold: float = Field(0.5, ge=0.0, le=1.0)  # how relevant a passage must be to be used and cited
     top_k: int = Field(4, ge=1, le=20)  # passages given to the model per question
+    dense_weight: float = Field(0.5, ge=0.0, le=4.0)  # the dense list's weight in the fusion (words: 1.0)
     chunk_tokens: int = Field(350, ge=50, le=2000)
     chunk_overlap: int = Field(50, ge=0, le=500)
     # Optional cross-encoder: an OpenAI-style base URL serving /rerank (vLLM, llama.cpp server, GPUStack).

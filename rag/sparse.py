@@ -18,17 +18,18 @@ _WORD = re.compile(r"\w+(?:['’ʼ`]\w+)*")
 _APOSTROPHES = str.maketrans({"’": "'", "ʼ": "'", "`": "'"})
 _CLITIC = re.compile(r"'(?:s|re|ve|ll|d|m)$")  # English what's, we're: the bare word carries the meaning
 
-# Function words of Ukrainian and English, matched on the whole lowercased word before stemming.
-# Qdrant's IDF already makes them cheap in ranking; dropping them keeps vectors short and stops
-# "what is the …" from counting as evidence in the index's relevance gate.
+# Function words of Ukrainian and English, matched on the whole word before stemming. IDF already makes
+# them cheap, yet dropping them measured better (bench/rag.py, nDCG@10: scifact 0.692 vs 0.683, ua_squad
+# 0.874 vs 0.862; a longer NLTK-like list lost ~0.003 on both) and keeps "what is the …" from counting
+# as evidence in the index's relevance gate.
 STOPWORDS = frozenset(
     """
-    a an and are as at be been but by can could do does did for from had has have he her his how i if in
-    into is it its me my no not of on or our she so than that the their them then there these they this
-    those to us was we were what when where which who whom why will with would you your
-    а але б би був була були було бути в від вона вони воно все всі ви він до є же з за і із й
-    їх його її коли котрий котра котре котрі ли лише ми на над не ні но ну о об от по при про та так
-    також там те тим то тобто треба ти у хто це цей ці ця чи що щоб як який яка яке які якщо я
+    a an and are as at be been but by can could do does did don't doesn't for from had has have he her his how
+    i if in into is isn't it its me my no not of on or our she so than that the their them then there these they
+    this those to us was we were what when where which who whom why will with would you your
+    а але б би бо був була були було бути в від вона вони воно все всі ви він де до є же з за і із й їх його її
+    коли котрий котра котре котрі ли лише ми на над не ні но ну о об от по при про та так така таке такий такі
+    також там те тим то тобто треба ти у хто це цей ці ця чи що щоб як яка яке які який якщо я
     """.split()
 )
 
