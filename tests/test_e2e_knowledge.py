@@ -1,7 +1,6 @@
 """Knowledge bases as a Telegram user meets them: files become cited answers, per chat, with clear errors."""
 from __future__ import annotations
 
-import io
 import re
 import os
 import subprocess
@@ -9,10 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from fpdf import FPDF
-from pypdf import PdfReader, PdfWriter
-
 from tests.harness import TOKEN, running_bot
+from tests.test_rag_extract import encrypt
+from tests.test_rag_extract import make_pdf as pdf
 
 ROOT = Path(__file__).resolve().parent.parent
 KB_YAML = """
@@ -31,23 +29,12 @@ routes:
 NOTES = ("Когенераційна установка EcoMiner виробляє електроенергію і тепло з біогазу.\n\n"
          "Гарантійний строк EcoMiner становить п'ять років з дати введення в експлуатацію.\n\n"
          "Сервісний центр Energy Union працює у Полтаві з понеділка по п'ятницю.")
-FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 PROGRESS = ("📄", "✂️", "🧮", "💾")  # the ingest's progress lines; anything else is its outcome
 
 
 @pytest.fixture(autouse=True)
 def _kb_env(monkeypatch):
     monkeypatch.setenv("KB_EMBED_DIM", "64")  # the fake's bge-m3 gives 64-dim vectors
-
-
-def pdf(pages: list[str]) -> bytes:
-    doc = FPDF()
-    doc.add_font("DejaVu", fname=FONT)
-    doc.set_font("DejaVu", size=12)
-    for text in pages:
-        doc.add_page()
-        doc.multi_cell(0, 8, text)
-    return bytes(doc.output())
 
 
 def final_status(tg, chat_id: int) -> str:  # type: ignore[no-untyped-def]
@@ -129,13 +116,9 @@ async def test_pdf_pages_are_cited_and_instructions_inside_documents_stay_data(t
 
 
 async def test_bad_files_get_clear_answers_and_leave_nothing_behind(tmp_path, tg, llm):
-    writer = PdfWriter()
-    writer.append(PdfReader(io.BytesIO(pdf(["Таємний звіт"]))))
-    writer.encrypt("secret")
-    locked = io.BytesIO()
-    writer.write(locked)
+    locked = encrypt(pdf(["Таємний звіт"]), "secret")
     async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=KB_YAML) as bot:
-        assert "захищений паролем" in await add_file(bot, 1001, locked.getvalue(), "report.pdf")
+        assert "захищений паролем" in await add_file(bot, 1001, locked, "report.pdf")
         assert "порожній" in await add_file(bot, 1001, b"", "empty.txt")
         assert "не читаю" in await add_file(bot, 1001, b"MZ\x90\x00", "setup.exe")
         assert "скан" in await add_file(bot, 1001, pdf([""]), "scan.pdf")
