@@ -18,9 +18,9 @@ from router.errors import ConfigError
 from storage.store import Store, open_store
 from storage.documents import DocumentRegistry
 from storage.usage import UsageLedger
-from rag.index import IndexMismatch, KnowledgeIndex
 from rag.knowledge import KnowledgeBase
 from rag.settings import KnowledgeSettings
+from rag.types import IndexMismatch
 from vision.images import ImageLimits
 
 
@@ -83,15 +83,20 @@ async def build_services(settings: Settings) -> Services:
 async def open_knowledge(kb_settings: KnowledgeSettings, store: Store, router: ModelRouter) -> KnowledgeBase:
     """Qdrant (embedded in DATA_DIR, or QDRANT_URL) with the document list in the bot's database."""
     embed = router.targets("embed")
-    index = KnowledgeIndex.open(
-        path=None if kb_settings.qdrant_url else str(kb_settings.qdrant_path), url=kb_settings.qdrant_url,
-        api_key=kb_settings.qdrant_api_key.get_secret_value() if kb_settings.qdrant_api_key else None,
-        dense_dim=kb_settings.embed_dim, dense_model=str(embed[0]) if embed else "",
-        dense_weight=kb_settings.dense_weight)
-    kb = KnowledgeBase(index, DocumentRegistry(store.db), router, kb_settings)
+
+    def open_index():  # type: ignore[no-untyped-def]
+        from rag.index import KnowledgeIndex  # Qdrant's client loads when a base first has documents
+
+        return KnowledgeIndex.open(
+            path=None if kb_settings.qdrant_url else str(kb_settings.qdrant_path), url=kb_settings.qdrant_url,
+            api_key=kb_settings.qdrant_api_key.get_secret_value() if kb_settings.qdrant_api_key else None,
+            dense_dim=kb_settings.embed_dim, dense_model=str(embed[0]) if embed else "",
+            dense_weight=kb_settings.dense_weight)
+
+    kb = KnowledgeBase(open_index, DocumentRegistry(store.db), router, kb_settings)
     try:
         await kb.start()
     except IndexMismatch as exc:  # built for another embedding model or size: say how to fix, don't crash
-        await index.close()
+        await kb.close()
         raise ConfigError(str(exc)) from None
     return kb

@@ -21,8 +21,8 @@ from rag.extract import kind_of
 from rag.knowledge import Asker, KnowledgeBase, agent_scope
 from rag.reindex import reindex
 from rag.settings import KnowledgeSettings
-from rag.index import IndexMismatch, KnowledgeIndex
-from rag.types import ExtractError
+from rag.index import KnowledgeIndex
+from rag.types import ExtractError, IndexMismatch
 from router.__main__ import read_env
 from router.config import build_router, load_router_config
 from router.errors import ConfigError

@@ -7,9 +7,6 @@ from __future__ import annotations
 import os
 import re
 
-from rag.extract_docx import docx_text
-from rag.extract_pdf import pdf_pages
-from rag.extract_text import csv_text, decode, html_text
 from rag.types import Extracted, ExtractError, Page
 
 __all__ = ["KINDS", "MAX_BYTES", "extract", "kind_of", "normalise"]
@@ -51,6 +48,8 @@ def extract(data: bytes, file_name: str, mime: str | None = None) -> Extracted:
     if len(data) > MAX_BYTES:
         raise ExtractError("too_large", f"{len(data)} bytes > {MAX_BYTES}")
     if kind == "pdf":
+        from rag.extract_pdf import pdf_pages  # parsers load with the first document, not at the bot's start
+
         # Blank pages stay: page numbers and the page count must match what the user sees.
         pages = tuple(Page(p.number, normalise(p.text)) for p in pdf_pages(data))
         if sum(len("".join(p.text.split())) for p in pages) < MIN_PDF_CHARS:
@@ -70,6 +69,9 @@ def normalise(text: str) -> str:
 
 def _whole_text(kind: str, data: bytes) -> str:
     """Text of a format without pages."""
+    from rag.extract_docx import docx_text
+    from rag.extract_text import csv_text, decode, html_text
+
     if kind == "docx":
         return docx_text(data)
     if kind == "html":

@@ -179,8 +179,9 @@ class KnowledgeIndex:
         return passages
 
     async def count(self, scopes: Sequence[str] | None = None) -> int:
-        """Points in the given scopes (None: the whole collection)."""
-        if scopes is not None and not scopes:
+        """Points in the given scopes (None: the whole collection); 0 before the collection exists."""
+        if (scopes is not None and not scopes) or not await self._call(
+                lambda: self.client.collection_exists(self.collection)):
             return 0
         flt = None if scopes is None else models.Filter(must=[schema.any_of("scope", scopes)])
         return (await self._call(lambda: self.client.count(self.collection, count_filter=flt, exact=True))).count

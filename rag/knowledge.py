@@ -9,9 +9,8 @@ import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
-from rag.chunking import chunk
-from rag.extract import extract
-from rag.index import KnowledgeIndex
+from typing import TYPE_CHECKING
+
 from rag.rerank import Reranker
 from rag.settings import KnowledgeSettings
 from rag.types import Passage
@@ -19,6 +18,9 @@ from router.core import ModelRouter
 from router.errors import ProviderError
 from router.types import EmbedRequest
 from storage.documents import Document, DocumentRegistry
+
+if TYPE_CHECKING:
+    from rag.index import KnowledgeIndex
 
 log = logging.getLogger(__name__)
 BATCH = 32  # texts per embedding call: bge-m3 on Ollama takes this in one request comfortably
@@ -62,17 +64,36 @@ async def _nothing(stage: str, done: int, total: int) -> None:
 class KnowledgeBase:
     """Documents in Qdrant (chunks) and SQL (the list); dense vectors through the router's `embed` route."""
 
-    def __init__(self, index: KnowledgeIndex, registry: DocumentRegistry, router: ModelRouter | None,
-                 settings: KnowledgeSettings) -> None:
-        self.index, self.registry, self.router, self.settings = index, registry, router, settings
+    def __init__(self, index: "KnowledgeIndex | Callable[[], KnowledgeIndex]", registry: DocumentRegistry,
+                 router: ModelRouter | None, settings: KnowledgeSettings) -> None:
+        # A factory defers Qdrant (~90 MB of imports and the collection in memory) until a base has documents.
+        self._open_index = index if callable(index) else (lambda: index)
+        self._index: KnowledgeIndex | None = None
+        self._ensured = False
+        self.registry, self.router, self.settings = registry, router, settings
         key = settings.rerank_api_key.get_secret_value() if settings.rerank_api_key else None
         self.reranker = Reranker(settings.rerank_url, settings.rerank_model, api_key=key) if settings.rerank_url else None
         self._filled: set[str] = set()  # scopes that have documents: others cost no search at all
 
+    @property
+    def index(self) -> "KnowledgeIndex":
+        """The Qdrant index, opened on first use."""
+        if self._index is None:
+            self._index = self._open_index()
+        return self._index
+
+    async def ready(self) -> "KnowledgeIndex":
+        """The index, its collection created or checked (IndexMismatch when built for another model)."""
+        if not self._ensured:
+            await self.index.ensure()
+            self._ensured = True
+        return self.index
+
     async def start(self) -> None:
-        """Create or check the collection; learn which bases have documents."""
-        await self.index.ensure()
+        """Learn which bases have documents; with any, open and check the collection now (a mismatch fails start)."""
         self._filled = {d.scope for d in await self.registry.all()}
+        if self._filled:
+            await self.ready()
 
     def has_documents(self, scopes: Sequence[str]) -> bool:
         """Whether a search in these bases can find anything (no I/O)."""
@@ -85,29 +106,33 @@ class KnowledgeBase:
         digest = hashlib.sha256(data).hexdigest()
         if (known := await self.registry.find(scope, digest)) is not None:
             return Ingested(known, duplicate=True)
+        from rag.chunking import chunk  # loaded with the first document, not at the bot's start
+        from rag.extract import extract
+
         await progress("extracting", 0, 0)
         extracted = await asyncio.to_thread(extract, data, file_name, mime)
         await progress("chunking", 0, 0)
         chunks = await asyncio.to_thread(chunk, extracted, size=self.settings.chunk_tokens,
                                          overlap=self.settings.chunk_overlap)
+        index = await self.ready()
         dense = await self.embed([c.text for c in chunks], asker, progress)
         doc_id = str(uuid.uuid4())
         try:
             await progress("storing", 0, len(chunks))
-            await self.index.add(scope=scope, doc_id=doc_id, file_name=file_name, chunks=chunks, dense=dense)
+            await index.add(scope=scope, doc_id=doc_id, file_name=file_name, chunks=chunks, dense=dense)
             document = await self.registry.add(Document(
                 id=0, doc_id=doc_id, scope=scope, file_name=file_name, kind=extracted.kind, content_hash=digest,
                 size=len(data), pages=sum(1 for p in extracted.pages if p.number) or 1, chunks=len(chunks),
                 dense=dense is not None, added_by=asker.user_id or None))
         except BaseException:
-            await asyncio.shield(self.index.delete(doc_id))  # a failed ingest leaves no chunks behind
+            await asyncio.shield(index.delete(doc_id))  # a failed ingest leaves no chunks behind
             raise
         self._filled.add(scope)
         return Ingested(document, seconds=time.perf_counter() - started)
 
     async def embed(self, texts: list[str], asker: Asker, progress: Progress = _nothing) -> list[list[float]] | None:
         """Dense vectors in batches; None (sparse only) when no embedding model answers or sizes disagree."""
-        if self.router is None or not self.index.dense_dim:
+        if self.router is None or not self.settings.embed_dim:
             return None
         vectors: list[list[float]] = []
         for start in range(0, len(texts), BATCH):
@@ -119,11 +144,11 @@ class KnowledgeBase:
             except ProviderError as exc:
                 log.warning("no embedding model answered; storing sparse vectors only: %s", exc)
                 return None
-            if got.dim != self.index.dense_dim or not self._same_model(got.model):
+            if got.dim != self.settings.embed_dim or not self._same_model(got.model):
                 # Vectors of two models (or sizes) in one collection would be compared as if alike: refuse them.
                 log.error("the embedding model %s:%s (%d-dim) is not the collection's %s (%d-dim): using words "
                           "only; fix KB_EMBED_DIM or the embed route, then run `python -m rag reindex`",
-                          got.provider, got.model, got.dim, self.index.dense_model, self.index.dense_dim)
+                          got.provider, got.model, got.dim, self.index.dense_model, self.settings.embed_dim)
                 return None
             vectors.extend(list(v) for v in got.vectors)
         await progress("embedding", len(texts), len(texts))
@@ -139,9 +164,10 @@ class KnowledgeBase:
         """The best passages of these bases for the query (hybrid when the embedding model answers)."""
         if not query.strip() or not self.has_documents(scopes):
             return []
+        index = await self.ready()
         dense = await self.embed([query], asker)
         top = limit or self.settings.top_k
-        found = await self.index.search(query, scopes=scopes, dense=dense[0] if dense else None,
+        found = await index.search(query, scopes=scopes, dense=dense[0] if dense else None,
                                         limit=top * 3 if self.reranker else top,  # the reranker picks from more
                                         threshold=self.settings.threshold if threshold is None else threshold)
         return await self.reranker.rerank(query, found, top) if self.reranker else found
@@ -155,7 +181,7 @@ class KnowledgeBase:
         doc = await self.registry.get(number, scopes)
         if doc is None:
             return None
-        await self.index.delete(doc.doc_id)
+        await (await self.ready()).delete(doc.doc_id)
         await self.registry.remove(doc.doc_id)
         if not await self.registry.list([doc.scope]):
             self._filled.discard(doc.scope)
@@ -165,4 +191,5 @@ class KnowledgeBase:
         """Release Qdrant (and the reranker's connections)."""
         if self.reranker is not None:
             await self.reranker.aclose()
-        await self.index.close()
+        if self._index is not None:
+            await self._index.close()

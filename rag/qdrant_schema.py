@@ -9,7 +9,7 @@ from typing import Any
 from qdrant_client import AsyncQdrantClient, models
 
 from rag import sparse
-from rag.types import Chunk, Passage
+from rag.types import IndexMismatch, Chunk, Passage
 
 DENSE = "dense"  # named dense vector: the embedding model's output, cosine
 SPARSE = "bm25"  # named sparse vector: rag.sparse term weights; Qdrant applies IDF
@@ -19,8 +19,6 @@ FIX = "rebuild it with `python -m rag reindex`"
 _IDS = uuid.uuid5(uuid.NAMESPACE_URL, "dagi:kb")  # namespace of point ids
 
 
-class IndexMismatch(Exception):
-    """The collection was built for another embedding model/size; message names the fix (python -m rag reindex)."""
 
 
 def marker(dense_dim: int | None, dense_model: str) -> dict[str, object]:

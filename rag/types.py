@@ -65,3 +65,7 @@ class Passage:
     chunk_index: int
     scope: str
     score: float
+
+
+class IndexMismatch(Exception):
+    """The collection was built for another embedding model/size; the message names the fix (python -m rag reindex)."""

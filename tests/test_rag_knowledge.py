@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from rag.index import IndexMismatch, KnowledgeIndex
+from rag.index import KnowledgeIndex
+from rag.types import IndexMismatch
 from rag.knowledge import Asker, KnowledgeBase, agent_scope, chat_scope
 from rag.reindex import reindex
 from rag.settings import KnowledgeSettings
@@ -21,8 +22,8 @@ from tests.harness import running_bot
 DOC = "Тариф ENERGY для кооперативів становить 4,2 гривні за кіловат-годину з першого січня.".encode()
 
 
-async def open_kb(tmp: Path, llm: FakeLLM, model: str, dim: int):  # type: ignore[no-untyped-def]
-    store = await open_store(f"sqlite:///{tmp}/kb.db")
+async def open_kb(tmp: Path, llm: FakeLLM, model: str, dim: int, db: str = "kb.db"):  # type: ignore[no-untyped-def]
+    store = await open_store(f"sqlite:///{tmp}/{db}")
     router = ModelRouter({"ollama": OllamaProvider("ollama", llm.url, local=True)},
                          {"chat": [Target("ollama", "qwen3:8b")], "embed": [Target("ollama", model)]})
     index = KnowledgeIndex.open(path=str(tmp / "qdrant"), dense_dim=dim, dense_model=f"ollama:{model}")
@@ -58,8 +59,9 @@ async def test_a_new_embedding_size_is_refused_with_the_fix_then_reindex_rebuild
 
 
 async def test_the_bot_refuses_to_start_on_a_mismatched_collection(tmp_path, tg, llm, monkeypatch) -> None:
-    kb, store, router = await open_kb(tmp_path / "data", llm, "bge-m3", 64)
+    kb, store, router = await open_kb(tmp_path / "data", llm, "bge-m3", 64, db="../dagi.db")  # the bot's database
     await kb.start()
+    await kb.ingest(DOC, "tariffs.txt", None, scope=agent_scope("helion"), asker=Asker())  # a mismatch matters with documents
     await close(kb, store, router)
     monkeypatch.setenv("KB_EMBED_DIM", "1024")
     with pytest.raises(ConfigError, match="reindex"):
