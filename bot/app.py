@@ -18,11 +18,15 @@ from bot.context import BotProfile, sink_for
 from bot.delivery import DeliveryOptions
 from bot.flood import FloodControl
 from bot.albums import PhotoDesk
-from bot.handlers import agent_pick, chat, chat_settings, commands, knowledge, photos, usage
+from bot.access import AccessMiddleware
+from bot.handlers import admin, agent_pick, chat, chat_settings, commands, forget, knowledge, photos, reminders, usage
+from bot.notifier import TelegramNotifier
 from bot.media import TelegramMedia
 from bot.pacing import ChatPacer, RetryAfterMiddleware
 from bot.services import Services
 from bot.texts import lang_of, t
+from ops.control import restore
+from ops.jobs import schedule_system_jobs
 from router.errors import ConfigError
 from storage.store import Inbound
 
@@ -104,10 +108,16 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: 
                     settings=services.settings, flood=FloodControl.from_settings(services.settings),
                     usage_guard=services.router.usage, ledger=services.ledger,
                     desk=desk or PhotoDesk(services.settings.album_wait), kb=services.kb,
-                    kb_desk=knowledge.KbDesk())
+                    kb_desk=knowledge.KbDesk(), ops=services.ops)
     dp.update.outer_middleware(ProfileMiddleware(profiles))
-    dp.include_routers(agent_pick.router(), usage.router(), chat_settings.router(), photos.router(),
-                       knowledge.router(), commands.router(), chat.router())
+    ops = services.ops
+    if ops is not None:  # roles, bans and the access mode, checked once before any handler
+        gate = AccessMiddleware(ops.access, ops.people)
+        dp.message.outer_middleware(gate)
+        dp.callback_query.outer_middleware(gate)
+        dp.include_router(admin.router(ops.people))
+    dp.include_routers(agent_pick.router(), usage.router(), chat_settings.router(), reminders.router(),
+                       forget.router(), photos.router(), knowledge.router(), commands.router(), chat.router())
 
     @dp.errors(ExceptionTypeFilter(Exception))
     async def on_error(event: ErrorEvent) -> None:
@@ -173,9 +183,18 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]]) -> 
         return sink_for(by_key[inbound.scope.bot], inbound, reply_to=inbound.tg_message_id)
 
     recovery = asyncio.create_task(services.conversations.recover(recovered, list(by_key)))
+    ops = services.ops
+    if ops is not None:
+        ops.notifier = TelegramNotifier({k: p.bot for k, p in by_key.items()})
+        await restore(ops)  # targets switched off and agent routes set from chat survive restarts
+        if ops.scheduler is not None:  # started with polling, stopped with it; jobs stay stored in the database
+            schedule_system_jobs(ops)
+            ops.scheduler.start()
     try:
         await dp.start_polling(*(b for _, b, _ in bots), allowed_updates=dp.resolve_used_update_types())
     finally:
+        if ops is not None and ops.scheduler is not None:
+            ops.scheduler.stop()
         recovery.cancel()
         await asyncio.gather(recovery, return_exceptions=True)
         await desk.aclose()

@@ -16,8 +16,13 @@ from router.config import build_router, load_router_config
 from router.core import ModelRouter
 from router.errors import ConfigError
 from storage.store import Store, open_store
+from storage.claims import JobClaims
 from storage.documents import DocumentRegistry
+from storage.people import PeopleStore
 from storage.usage import UsageLedger
+from ops.access import AccessControl
+from ops.scheduler import Scheduler, runner_id
+from ops.services import Ops, OpsSettings
 from rag.knowledge import KnowledgeBase
 from rag.settings import KnowledgeSettings
 from rag.types import IndexMismatch
@@ -35,13 +40,16 @@ class Services:
     conversations: Conversations
     ledger: UsageLedger
     kb: KnowledgeBase | None = None
+    ops: Ops | None = None
 
     def image_limits(self) -> ImageLimits:
         """How photos are checked and downscaled before a vision model sees them."""
         return ImageLimits(max_side=self.settings.image_max_side)
 
     async def aclose(self) -> None:
-        """Close model clients and the database."""
+        """Stop the scheduler; close model clients and the database."""
+        if self.ops is not None and self.ops.scheduler is not None:
+            self.ops.scheduler.stop()
         await self.router.aclose()
         if self.kb is not None:
             await self.kb.close()
@@ -77,7 +85,24 @@ async def build_services(settings: Settings) -> Services:
     router = build_router(config, env, data_dir=settings.data_dir, ledger=ledger)
     kb = await open_knowledge(KnowledgeSettings.from_env(env, settings.data_dir), store, router)
     conversations = Conversations(store, Agent(router), personas, kb=kb)
-    return Services(settings, store, personas, router, conversations, ledger, kb)
+    ops = build_ops(settings, config.quotas.timezone, store, ledger, router, personas, kb, env)
+    return Services(settings, store, personas, router, conversations, ledger, kb, ops)
+
+
+def build_ops(settings: Settings, tz: str, store: Store, ledger: UsageLedger, router: ModelRouter,
+              personas: AgentsConfig, kb: KnowledgeBase | None, env: dict[str, str]) -> Ops:
+    """Roles and access, and a scheduler whose jobs live in the bot's database (started by the front end)."""
+    people = PeopleStore(store.db)
+    opts = OpsSettings(
+        owners=tuple(settings.owner_ids), access_mode=settings.access_mode, invite_days=settings.invite_days,
+        timezone=tz, history_days=settings.history_days, health_interval=settings.health_interval,
+        report_time=settings.report_time, broadcast_rate=settings.broadcast_rate, agents_file=settings.agents_file,
+        router_file=settings.router_file, data_dir=settings.data_dir)
+    access = AccessControl(people, owners=opts.owners, mode=opts.access_mode, invite_days=opts.invite_days)
+    ops = Ops(opts, store, ledger, router, personas, people, access, kb=kb, env=env)
+    if settings.scheduler:
+        ops.scheduler = Scheduler(store.db.engine, JobClaims(store.db, runner_id()), ops, timezone=tz)
+    return ops
 
 
 async def open_knowledge(kb_settings: KnowledgeSettings, store: Store, router: ModelRouter) -> KnowledgeBase:

@@ -5,8 +5,10 @@ import re
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from typing import Annotated, Literal
+
 from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
 from router.errors import ConfigError
@@ -17,6 +19,9 @@ _FIXES = {
     "agent_bot_tokens": "set AGENT_BOT_TOKENS__<AGENT>=123456:ABC... (one BotFather token per persona bot)",
     "telegram_api_url": "use a full URL such as https://api.telegram.org or http://localhost:8081 for a local Bot API server",
     "ollama_url": "use a full URL such as http://localhost:11434",
+    "owner_ids": "set OWNER_IDS=123456789,987654321 (Telegram user ids; /whoami shows yours)",
+    "access_mode": "use open, allowlist or invite",
+    "report_time": "use HH:MM, e.g. REPORT_TIME=09:00",
     "database_url": "use a SQLAlchemy URL such as sqlite:///data/dagi.db or postgresql+psycopg://user:pass@host/db",
 }
 
@@ -46,6 +51,16 @@ class Settings(BaseSettings):
     # Photos: the longest side sent to a vision model, and how long to wait for the rest of an album.
     image_max_side: int = Field(1568, ge=256, le=8192)
     album_wait: float = Field(0.8, ge=0.1, le=5.0)
+    # Admin and access: owners are Telegram user ids; the mode decides who may talk to the bot.
+    owner_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    access_mode: Literal["open", "allowlist", "invite"] = "open"
+    invite_days: int = Field(7, ge=0, le=365)  # an invite code expires after this many days (0 = never)
+    # Scheduled jobs (APScheduler; its jobs live in the bot's database). Off on replicas that must not schedule.
+    scheduler: bool = True
+    health_interval: float = Field(300.0, ge=10.0, le=86400.0)  # seconds between provider health checks
+    report_time: str = "09:00"  # owners' daily report, in the quota time zone
+    history_days: int = Field(90, ge=0, le=36500)  # messages older than this are deleted (0 = keep)
+    broadcast_rate: float = Field(25.0, gt=0.0, le=30.0)  # messages per second (Telegram allows ~30 per bot)
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -78,6 +93,23 @@ class Settings(BaseSettings):
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or " " in v.strip():
             raise ValueError("must be an http(s) URL")
         return v.strip().rstrip("/")
+
+    @field_validator("owner_ids", mode="before")
+    @classmethod
+    def _ids(cls, v: object) -> object:
+        if isinstance(v, (int, float)):
+            return [int(v)]
+        if isinstance(v, str):  # OWNER_IDS=123,456 (or a JSON list)
+            v = v.strip()
+            return [int(x) for x in re.split(r"[,\s\[\]]+", v) if x]
+        return v
+
+    @field_validator("report_time")
+    @classmethod
+    def _hhmm(cls, v: str) -> str:
+        if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", v.strip()):
+            raise ValueError("must be a time like 09:00")
+        return v.strip()
 
     @field_validator("database_url")
     @classmethod

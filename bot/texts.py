@@ -3,7 +3,12 @@ from __future__ import annotations
 
 import math
 
+from bot.texts_admin import ADMIN_TEXTS
+from bot.texts_broadcast import BROADCAST_TEXTS
 from bot.texts_kb import KB_TEXTS
+from bot.texts_providers import PROVIDERS_TEXTS
+from bot.texts_reminders import REMINDERS_TEXTS
+from bot.texts_stats import STATS_TEXTS
 
 _UK_LANGS = {"uk", "ru", "be"}
 
@@ -155,8 +160,9 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 
-for _lang, _texts in KB_TEXTS.items():
-    TEXTS[_lang].update(_texts)
+for _table in (KB_TEXTS, ADMIN_TEXTS, BROADCAST_TEXTS, PROVIDERS_TEXTS, REMINDERS_TEXTS, STATS_TEXTS):
+    for _lang, _texts in _table.items():
+        TEXTS[_lang].update(_texts)
 
 
 def lang_of(language_code: str | None) -> str:

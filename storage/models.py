@@ -1,5 +1,6 @@
 """SQLAlchemy 2 models: users, chats (agent and settings per chat/topic), messages, usage (rows and daily sums),
-quota overrides, knowledge-base documents."""
+quota overrides, knowledge-base documents, and the admin side: allowed groups, invites, reminders,
+job claims, the audit log, admin settings and provider health events."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -27,6 +28,10 @@ class User(Base):
     first_name: Mapped[str | None] = mapped_column(String(128))
     language: Mapped[str | None] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # owner | admin | member | guest | banned; NULL = not decided yet (the access mode's default applies).
+    role: Mapped[str | None] = mapped_column(String(8))
+    tz: Mapped[str | None] = mapped_column(String(64))  # IANA zone for reminders; NULL = the deployment's
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # the user blocked the bot
 
 
 class Chat(Base):
@@ -171,3 +176,99 @@ class KbDocument(Base):
     dense: Mapped[bool] = mapped_column(Boolean, default=False)  # embedded with a dense model (or sparse only)
     added_by: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AllowedChat(Base):
+    """A group allowed as a whole: its members may talk to the bot there in allow-list and invite modes."""
+
+    __tablename__ = "allowed_chats"
+
+    chat_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    bot: Mapped[str] = mapped_column(String(64), default="main")  # the bot that serves it (for broadcasts)
+    title: Mapped[str | None] = mapped_column(String(255))
+    added_by: Mapped[int | None] = mapped_column(BigInteger)
+    blocked: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())  # the bot was removed
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Invite(Base):
+    """A one-time invite code: `/start CODE` makes its redeemer a member."""
+
+    __tablename__ = "invites"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    created_by: Mapped[int] = mapped_column(BigInteger)
+    role: Mapped[str] = mapped_column(String(8), default="member")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    used_by: Mapped[int | None] = mapped_column(BigInteger)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Reminder(Base):
+    """A user's reminder; its APScheduler job (id `reminder:<id>`) fires it."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_user", "user_id", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bot: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    thread_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    text: Mapped[str] = mapped_column(Text)
+    due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # UTC
+    tz: Mapped[str] = mapped_column(String(64))  # the zone the user set it in (for display)
+    language: Mapped[str] = mapped_column(String(8), default="uk")
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending | sent | deleted | failed
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class JobRun(Base):
+    """One scheduled run of a job, claimed by the first replica that reaches it (the others skip it)."""
+
+    __tablename__ = "job_runs"
+
+    job_id: Mapped[str] = mapped_column(String(191), primary_key=True)
+    run_at: Mapped[str] = mapped_column(String(32), primary_key=True)  # the scheduled time, ISO UTC
+    runner: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """An admin action or a refused attempt at one."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    user_id: Mapped[int] = mapped_column(BigInteger)
+    action: Mapped[str] = mapped_column(String(64))
+    allowed: Mapped[bool] = mapped_column(Boolean, default=True)
+    detail: Mapped[str | None] = mapped_column(String(500))
+
+
+class AdminSetting(Base):
+    """A setting changed from chat (a target switched off, an agent's route), kept across restarts."""
+
+    __tablename__ = "admin_settings"
+
+    key: Mapped[str] = mapped_column(String(128), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)  # JSON
+    updated_by: Mapped[int | None] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ProviderEvent(Base):
+    """A provider's health changed (up → down or back), as the health check saw it."""
+
+    __tablename__ = "provider_events"
+    __table_args__ = (Index("ix_provider_events_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    provider: Mapped[str] = mapped_column(String(64))
+    healthy: Mapped[bool] = mapped_column(Boolean)
+    detail: Mapped[str | None] = mapped_column(String(500))

@@ -14,7 +14,8 @@ from router.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWED = {  # package → packages it may import
-    "bot": {"agents", "router", "rag", "vision", "storage"},
+    "bot": {"agents", "ops", "router", "rag", "vision", "storage"},
+    "ops": {"agents", "router", "rag", "vision", "storage"},  # admin actions and jobs; Telegram only through a Notifier
     "agents": {"router", "rag", "vision"},
     "rag": {"router", "storage"},  # the document list lives in the database, beside usage rows
     "vision": {"router"},

@@ -1,0 +1,125 @@
+"""Access in one place: an outer middleware decides who may go on; an inner one guards every admin handler."""
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Awaitable, Callable
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject
+
+from bot.context import for_us
+
+from bot.texts import lang_of, t
+from ops.access import AccessControl, Verdict
+from ops.roles import Role, at_least
+from storage.people import PeopleStore
+
+log = logging.getLogger(__name__)
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+_OPEN_COMMANDS = ("/whoami", "/help")  # what a guest may still do: learn their id to ask an admin
+PREFIX = "adm:"  # callback data of every admin button starts with this (the role check keys on it)
+NOTICE_EVERY = 60.0  # seconds between refusals to one user: a refused user who keeps writing is not answered each time
+
+
+def _is_admin_action(event: TelegramObject) -> bool:
+    if isinstance(event, Message):
+        return (event.text or "").split("@")[0].split(" ")[0].lower() == "/admin"
+    return isinstance(event, CallbackQuery) and (event.data or "").startswith(PREFIX)
+
+
+def _describe(event: TelegramObject) -> str:
+    """What was attempted, for the audit log (the command and its first words, or the button's data)."""
+    if isinstance(event, CallbackQuery):
+        return event.data or ""
+    return " ".join((getattr(event, "text", "") or "").split()[:3])
+
+
+class AccessMiddleware(BaseMiddleware):
+    """Bans, the access mode and invite codes, before any handler; puts the caller's `role` in the data."""
+
+    def __init__(self, access: AccessControl, people: PeopleStore) -> None:
+        self.access, self.people = access, people
+        self._told: dict[int, float] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = getattr(event, "from_user", None)
+        if user is None or user.is_bot:
+            return await handler(event, data)
+        message = event if isinstance(event, Message) else None
+        chat = message.chat if message else (event.message.chat if isinstance(event, CallbackQuery) and event.message else None)
+        private = chat is None or chat.type == "private"
+        verdict = await self.access.check(user.id, chat.id if chat else user.id, private=private)
+        if not verdict.allowed and message is not None and private:
+            verdict = await self._guest_way_in(message, verdict)
+        data["role"] = verdict.role
+        if verdict.allowed:
+            return await handler(event, data)
+        if _is_admin_action(event):
+            log.warning("refused admin action from user %s (%s): %s", user.id, verdict.role, _describe(event))
+            await self.people.audit(user.id, _describe(event), allowed=False, detail=f"role {verdict.role}")
+        await self._refuse(event, verdict, data, lang_of(user.language_code))
+        return None
+
+    async def _guest_way_in(self, message: Message, verdict: Verdict) -> Verdict:
+        """/start CODE redeems an invite; /whoami and /help stay open so a guest can ask to be let in."""
+        words = (message.text or "").split()
+        command = words[0].split("@")[0].lower() if words else ""
+        if verdict.refusal != "private":
+            return verdict
+        if command == "/start" and len(words) > 1 and self.access.mode == "invite":
+            ok = await self.access.redeem(message.from_user.id, words[1])  # type: ignore[union-attr]
+            lang = lang_of(message.from_user.language_code)  # type: ignore[union-attr]
+            await message.answer(t(lang, "invite_ok" if ok else "invite_bad"))
+            if ok:
+                return await self.access.check(message.from_user.id, message.chat.id, private=True)  # type: ignore[union-attr]
+            self._told[message.from_user.id] = time.monotonic()  # type: ignore[union-attr] # told already
+            return verdict
+        if command in _OPEN_COMMANDS:
+            return Verdict(verdict.role)
+        return verdict
+
+    async def _refuse(self, event: TelegramObject, verdict: Verdict, data: dict[str, Any], lang: str) -> None:
+        user_id = event.from_user.id  # type: ignore[attr-defined]
+        if isinstance(event, CallbackQuery):
+            await event.answer(t(lang, f"access_{verdict.refusal}", user_id=user_id, invite=""), show_alert=True)
+            return
+        message: Message = event  # type: ignore[assignment]
+        if verdict.refusal in ("group", "banned") and message.chat.type != "private":
+            profile, personas = data.get("profile"), data.get("personas")
+            text = message.text or message.caption or ""
+            if profile is None or personas is None or for_us(message, profile, personas, text) is None:
+                return  # group chatter not meant for us: stay quiet
+            if verdict.refusal == "banned":
+                return  # a banned user is not answered in a group (it would only invite more noise)
+        now = time.monotonic()
+        if now - self._told.get(user_id, -NOTICE_EVERY) < NOTICE_EVERY:
+            return
+        if len(self._told) > 10_000:
+            self._told.clear()
+        self._told[user_id] = now
+        hint = t(lang, "access_invite_hint") if self.access.mode == "invite" else ""
+        await message.answer(t(lang, f"access_{verdict.refusal}", user_id=user_id, invite=hint))
+
+
+class RequireAdmin(BaseMiddleware):
+    """Inner middleware of the admin router: every admin handler runs only for admins and owners, and is audited."""
+
+    def __init__(self, people: PeopleStore) -> None:
+        self.people = people
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user = getattr(event, "from_user", None)
+        role: Role = data.get("role", Role.GUEST)
+        if user is None or not at_least(role, Role.ADMIN):
+            uid = user.id if user else 0
+            log.warning("refused admin action from user %s (%s): %s", uid, role, _describe(event))
+            await self.people.audit(uid, _describe(event), allowed=False, detail=f"role {role}")
+            lang = lang_of(user.language_code if user else None)
+            if isinstance(event, CallbackQuery):
+                await event.answer(t(lang, "admin_only"), show_alert=True)
+            elif isinstance(event, Message):
+                await event.answer(t(lang, "admin_only"))
+            return None
+        await self.people.audit(user.id, _describe(event), allowed=True)
+        return await handler(event, data)

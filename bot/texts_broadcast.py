@@ -1,0 +1,9 @@
+"""The broadcast feature's sentences, in Ukrainian and English (merged into bot.texts.TEXTS)."""
+from __future__ import annotations
+
+BROADCAST_TEXTS: dict[str, dict[str, str]] = {
+    "uk": {
+    },
+    "en": {
+    },
+}

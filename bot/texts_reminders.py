@@ -1,0 +1,9 @@
+"""The reminders feature's sentences, in Ukrainian and English (merged into bot.texts.TEXTS)."""
+from __future__ import annotations
+
+REMINDERS_TEXTS: dict[str, dict[str, str]] = {
+    "uk": {
+    },
+    "en": {
+    },
+}

@@ -1,0 +1,57 @@
+"""The ops side of the composition root: everything admin commands and scheduled jobs use."""
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from agents.persona import AgentsConfig
+from ops.access import AccessControl, Mode
+from ops.notify import Notifier
+from rag.knowledge import KnowledgeBase
+from router.core import ModelRouter
+from storage.models import utcnow
+from storage.people import PeopleStore
+from storage.store import Store
+from storage.usage import UsageLedger
+
+if TYPE_CHECKING:
+    from ops.scheduler import Scheduler
+
+
+@dataclass(frozen=True)
+class OpsSettings:
+    """The admin and scheduling settings ops code reads (from bot.settings at the composition root)."""
+
+    owners: tuple[int, ...] = ()
+    access_mode: Mode = "open"
+    invite_days: int = 7
+    timezone: str = "Europe/Kyiv"  # the quota time zone: days, reports and default reminder zone
+    history_days: int = 90
+    health_interval: float = 300.0
+    report_time: str = "09:00"
+    broadcast_rate: float = 25.0
+    agents_file: Path = Path("config/agents.yaml")
+    router_file: Path = Path("config/router.yaml")
+    data_dir: Path = Path("data")
+
+
+@dataclass
+class Ops:
+    """Services for admin commands and jobs; jobs receive it as their first argument."""
+
+    settings: OpsSettings
+    store: Store
+    ledger: UsageLedger
+    router: ModelRouter
+    personas: AgentsConfig
+    people: PeopleStore
+    access: AccessControl
+    kb: KnowledgeBase | None = None
+    notifier: Notifier | None = None  # set by the front end once its bots are up
+    scheduler: "Scheduler | None" = None
+    env: dict[str, str] = field(default_factory=dict)  # for re-reading router.yaml (`${VAR}` values)
+    now: Callable[[], datetime] = utcnow  # tests freeze or move this clock
+    extra: dict[str, Any] = field(default_factory=dict)  # per-feature services added by their modules
