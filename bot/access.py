@@ -40,7 +40,7 @@ class AccessMiddleware(BaseMiddleware):
 
     def __init__(self, access: AccessControl, people: PeopleStore) -> None:
         self.access, self.people = access, people
-        self._told: dict[int, float] = {}
+        self._told: dict[tuple[int, int], float] = {}  # (user, chat) → when last refused
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user = getattr(event, "from_user", None)
@@ -73,7 +73,7 @@ class AccessMiddleware(BaseMiddleware):
             await message.answer(t(lang, "invite_ok" if ok else "invite_bad"))
             if ok:
                 return await self.access.check(message.from_user.id, message.chat.id, private=True)  # type: ignore[union-attr]
-            self._told[message.from_user.id] = time.monotonic()  # type: ignore[union-attr] # told already
+            self._told[(message.from_user.id, message.chat.id)] = time.monotonic()  # type: ignore[union-attr]
             return verdict
         if command in _OPEN_COMMANDS:
             return Verdict(verdict.role)
@@ -92,12 +92,12 @@ class AccessMiddleware(BaseMiddleware):
                 return  # group chatter not meant for us: stay quiet
             if verdict.refusal == "banned":
                 return  # a banned user is not answered in a group (it would only invite more noise)
-        now = time.monotonic()
-        if now - self._told.get(user_id, -NOTICE_EVERY) < NOTICE_EVERY:
+        now, key = time.monotonic(), (user_id, message.chat.id)
+        if now - self._told.get(key, -NOTICE_EVERY) < NOTICE_EVERY:
             return
         if len(self._told) > 10_000:
             self._told.clear()
-        self._told[user_id] = now
+        self._told[key] = now
         hint = t(lang, "access_invite_hint") if self.access.mode == "invite" else ""
         await message.answer(t(lang, f"access_{verdict.refusal}", user_id=user_id, invite=hint))
 

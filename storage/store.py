@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict, deque
+from collections.abc import Collection
 from dataclasses import replace
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
@@ -88,7 +89,8 @@ class Store:
 
     async def save_user(self, user_id: int, username: str | None, first_name: str | None, language: str | None) -> None:
         """Insert or refresh a user's profile."""
-        values = dict(username=username, first_name=first_name, language=language)
+        # Writing again means the user no longer blocks the bot: broadcasts reach them again.
+        values = dict(username=username, first_name=first_name, language=language, blocked=False)
 
         def work(conn: Connection) -> None:
             if self._upsert is not None:
@@ -159,6 +161,14 @@ class Store:
             agent=r.agent or "", conversation=r.conversation, tg_message_id=r.tg_message_id,
             language=r.language or "uk", chat_type=r.chat_type, attachments=_unpack(r.attachments),
             mode=r.mode or "chat")) for r in rows]
+
+    def drop_cached(self, chat_ids: Collection[int]) -> None:
+        """Forget the cached state and history of these chats (every bot and topic) after their rows changed."""
+        ids = set(chat_ids)
+        for scope in [s for s in self._chats if s.chat_id in ids]:
+            del self._chats[scope]
+        for key in [k for k in self._turns if k[0].chat_id in ids]:
+            del self._turns[key]
 
     async def close(self) -> None:
         """Finish queued writes and release connections."""

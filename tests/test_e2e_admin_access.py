@@ -1,0 +1,149 @@
+"""Roles and access as people meet them: admin commands refused and logged, bans, invite codes, allowed groups."""
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import select
+
+from storage.models import AuditEntry
+from tests.harness import TOKEN, running_bot
+
+OWNER, MEMBER, OTHER = 42, 1001, 2002
+ADMIN_ONLY = "лише для адміністраторів"
+EVERY_ADMIN_COMMAND = ["/admin", "/admin stats", "/admin providers", "/admin users", "/admin user @olena",
+                       f"/admin role {MEMBER} admin", f"/admin ban {OTHER}", f"/admin unban {OTHER}",
+                       f"/admin quota user {MEMBER} 0 0", f"/admin usage {MEMBER}", "/admin invite", "/admin allow",
+                       "/admin disallow", "/admin kb", "/admin kb delete 1", "/admin broadcast all hello",
+                       "/admin reload", "/admin target ollama:qwen3:8b off", "/admin route helion backup:gpt-4o-mini",
+                       "/admin@dagi_bot stats", "/admin nonsense"]
+
+
+async def audit(bot) -> list:  # type: ignore[no-untyped-def]
+    return await bot.services.store.db.run(lambda c: c.execute(select(AuditEntry).order_by(AuditEntry.id)).all())
+
+
+async def test_every_admin_command_is_refused_to_a_member_and_logged(tmp_path, tg, llm, monkeypatch):
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, owner_ids=[OWNER]) as bot:
+        for i, command in enumerate(EVERY_ADMIN_COMMAND):
+            bot.say(command, user_id=MEMBER, chat_id=MEMBER)
+            texts = await bot.replies(MEMBER, i + 1)
+            assert ADMIN_ONLY in texts[i], (command, texts[i])
+        assert len(tg.sent_texts(MEMBER)) == len(EVERY_ADMIN_COMMAND), "one refusal each, nothing else"
+        assert llm.chat_requests() == [], "no admin command reached a model"
+        refused = [e for e in await audit(bot) if not e.allowed]
+        assert len(refused) == len(EVERY_ADMIN_COMMAND) and {e.user_id for e in refused} == {MEMBER}
+        assert await bot.services.ops.access.role(MEMBER) == "member", "the forged /admin role did nothing"
+
+
+async def test_a_forged_admin_button_is_refused(tmp_path, tg, llm, monkeypatch):
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, owner_ids=[OWNER]) as bot:
+        tg.press_button(TOKEN, chat_id=MEMBER, user_id=MEMBER, message_id=1, data=f"adm:users:role:{MEMBER}:admin")
+        await tg.wait_for(lambda: tg.calls_of("answerCallbackQuery"))
+        [answer] = tg.calls_of("answerCallbackQuery")
+        assert ADMIN_ONLY in answer.params["text"] and answer.params.get("show_alert")
+        assert await bot.services.ops.access.role(MEMBER) == "member"
+        assert [(e.user_id, e.action, e.allowed) for e in await audit(bot)] == [
+            (MEMBER, f"adm:users:role:{MEMBER}:admin", False)]
+
+
+async def test_the_owner_gets_the_panel_and_can_appoint_an_admin_who_cannot_appoint_others(tmp_path, tg, llm, monkeypatch):
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, owner_ids=[OWNER]) as bot:
+        bot.say("/start", user_id=MEMBER, chat_id=MEMBER)  # the member is known by name
+        await bot.replies(MEMBER)
+        bot.say("/admin", user_id=OWNER, chat_id=OWNER)
+        await bot.replies(OWNER)
+        panel = tg.messages(OWNER)[-1]
+        buttons = [b["callback_data"] for row in panel["reply_markup"]["inline_keyboard"] for b in row]
+        assert {"adm:stats", "adm:providers", "adm:users", "adm:kb", "adm:broadcast", "adm:reload"} <= set(buttons)
+        bot.say(f"/admin role {MEMBER} admin", user_id=OWNER, chat_id=OWNER)
+        assert "роль тепер admin" in (await bot.replies(OWNER, 2))[1]
+        bot.say(f"/admin role {OTHER} admin", user_id=MEMBER, chat_id=MEMBER)  # the new admin tries to appoint one
+        assert "лише власники" in (await bot.replies(MEMBER, 2))[1]
+        assert await bot.services.ops.access.role(OTHER) == "member"
+        bot.say("/admin users", user_id=MEMBER, chat_id=MEMBER)
+        assert "Режим доступу: open" in (await bot.replies(MEMBER, 3))[2]
+        bot.say(f"/admin ban {OWNER}", user_id=MEMBER, chat_id=MEMBER)  # nobody bans an owner
+        assert "Не можна" in (await bot.replies(MEMBER, 4))[3]
+        assert await bot.services.ops.access.role(OWNER) == "owner"
+
+
+async def test_a_banned_user_is_told_once_and_cannot_use_admin_commands_or_models(tmp_path, tg, llm, monkeypatch):
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, owner_ids=[OWNER]) as bot:
+        bot.say(f"/admin ban {OTHER}", user_id=OWNER, chat_id=OWNER)
+        assert "banned" in (await bot.replies(OWNER))[0]
+        bot.say("/admin stats", user_id=OTHER, chat_id=OTHER)
+        [notice] = await bot.replies(OTHER)
+        assert "закрив вам доступ" in notice
+        bot.say("Привіт", user_id=OTHER, chat_id=OTHER)
+        bot.say("/help", user_id=OTHER, chat_id=OTHER)
+        await tg.wait_for(lambda: tg.pending_updates(TOKEN) == 0)
+        bot.say("/whoami", user_id=OWNER, chat_id=OWNER)  # a marker: updates are handled in order per bot
+        await bot.replies(OWNER, 2)
+        assert len(tg.sent_texts(OTHER)) == 1, "the notice is not repeated to a user who keeps writing"
+        assert llm.chat_requests() == []
+        refused = [(e.user_id, e.action) for e in await audit(bot) if not e.allowed]
+        assert refused == [(OTHER, "/admin stats")]
+        bot.say(f"/admin unban {OTHER}", user_id=OWNER, chat_id=OWNER)
+        await bot.replies(OWNER, 3)
+        bot.say("Привіт", user_id=OTHER, chat_id=OTHER)
+        assert (await bot.replies(OTHER, 2))[1] == "echo: Привіт"
+
+
+async def test_invite_codes_let_one_person_in_once(tmp_path, tg, llm, monkeypatch):
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, owner_ids=[OWNER],
+                           access_mode="invite") as bot:
+        bot.say("Привіт", user_id=MEMBER, chat_id=MEMBER)
+        [closed] = await bot.replies(MEMBER)
+        assert "приватний бот" in closed and str(MEMBER) in closed and "/start КОД" in closed
+        bot.say("/admin invite", user_id=OWNER, chat_id=OWNER)
+        [invite] = await bot.replies(OWNER)
+        code = re.search(r"start=(\S+)", invite).group(1)  # type: ignore[union-attr]
+        bot.say(f"/start {code}", user_id=MEMBER, chat_id=MEMBER)
+        texts = await bot.replies(MEMBER, 3)
+        assert "Запрошення прийнято" in texts[1] and "Вітаю" in texts[2]
+        bot.say("Привіт", user_id=MEMBER, chat_id=MEMBER)
+        assert (await bot.replies(MEMBER, 4))[3] == "echo: Привіт"
+        bot.say(f"/start {code}", user_id=OTHER, chat_id=OTHER)  # the same code again
+        [used] = await bot.replies(OTHER)
+        assert "недійсний" in used
+        bot.say("Привіт", user_id=OTHER, chat_id=OTHER)
+        bot.say("/whoami", user_id=OTHER, chat_id=OTHER)  # still open to a guest: they need their id
+        texts = await bot.replies(OTHER, 2)
+        assert str(OTHER) in texts[1]
+        assert [r.json["messages"][-1]["content"] for r in llm.chat_requests()] == ["Привіт"]
+
+
+async def test_allowlist_mode_and_a_group_allowed_as_a_whole(tmp_path, tg, llm, monkeypatch):
+    group = -100500
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, owner_ids=[OWNER],
+                           access_mode="allowlist") as bot:
+        bot.say("@dagi_bot привіт", user_id=OTHER, chat_id=group, chat_type="supergroup")
+        [not_yet] = await bot.replies(group)
+        assert "/admin allow" in not_yet
+        bot.say("просто розмова", user_id=OTHER, chat_id=group, chat_type="supergroup")
+        bot.say("/admin allow", user_id=OWNER, chat_id=group, chat_type="supergroup")
+        assert "дозволено" in (await bot.replies(group, 2))[1]
+        bot.say("@dagi_bot привіт", user_id=OTHER, chat_id=group, chat_type="supergroup")
+        assert (await bot.replies(group, 3))[2] == "echo: привіт"
+        bot.say("привіт", user_id=OTHER, chat_id=OTHER)  # a guest is not admitted to a private chat
+        assert "приватний бот" in (await bot.replies(OTHER))[0]
+        bot.say(f"/admin role {OTHER} member", user_id=OWNER, chat_id=OWNER)  # the allow-list: admitted by an admin
+        await bot.replies(OWNER)
+        bot.say("привіт знову", user_id=OTHER, chat_id=OTHER)
+        assert (await bot.replies(OTHER, 2))[1] == "echo: привіт знову"
+
+
+async def test_a_quota_set_from_chat_is_enforced_by_the_router(tmp_path, tg, llm, monkeypatch):
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, owner_ids=[OWNER]) as bot:
+        bot.say(f"/admin quota user {MEMBER} - 1", user_id=OWNER, chat_id=OWNER)
+        assert "запитів: 1" in (await bot.replies(OWNER))[0]
+        bot.say("перше", user_id=MEMBER, chat_id=MEMBER)
+        await bot.replies(MEMBER)
+        bot.say("друге", user_id=MEMBER, chat_id=MEMBER)
+        notice = (await bot.replies(MEMBER, 2))[1]
+        assert "ліміт" in notice and "запитів: 1" in notice
+        assert len(llm.chat_requests()) == 1
+        bot.say(f"/admin quota user {MEMBER} reset", user_id=OWNER, chat_id=OWNER)
+        await bot.replies(OWNER, 2)
+        bot.say("третє", user_id=MEMBER, chat_id=MEMBER)
+        assert (await bot.replies(MEMBER, 3))[2] == "echo: третє"
