@@ -17,7 +17,8 @@ from storage.people import PeopleStore
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
-_OPEN_COMMANDS = ("/whoami", "/help")  # what a guest may still do: learn their id to ask an admin
+_OPEN_COMMANDS = ("/whoami", "/help", "/forget")  # a guest may learn their id to ask an admin, and delete their data
+_ALWAYS_OPEN = ("/forget",)  # even a banned user may delete their data (the ban itself is kept)
 PREFIX = "adm:"  # callback data of every admin button starts with this (the role check keys on it)
 NOTICE_EVERY = 60.0  # seconds between refusals to one user: a refused user who keeps writing is not answered each time
 
@@ -35,6 +36,12 @@ def _describe(event: TelegramObject) -> str:
     return " ".join((getattr(event, "text", "") or "").split()[:3])
 
 
+async def _forget_button(event: TelegramObject, verdict: Verdict) -> Verdict:
+    """The confirm button of /forget works for everyone who may send /forget."""
+    data = event.data if isinstance(event, CallbackQuery) else None
+    return Verdict(verdict.role) if data and data.startswith("forget:") else verdict
+
+
 class AccessMiddleware(BaseMiddleware):
     """Bans, the access mode and invite codes, before any handler; puts the caller's `role` in the data."""
 
@@ -50,8 +57,8 @@ class AccessMiddleware(BaseMiddleware):
         chat = message.chat if message else (event.message.chat if isinstance(event, CallbackQuery) and event.message else None)
         private = chat is None or chat.type == "private"
         verdict = await self.access.check(user.id, chat.id if chat else user.id, private=private)
-        if not verdict.allowed and message is not None and private:
-            verdict = await self._guest_way_in(message, verdict)
+        if not verdict.allowed and private:
+            verdict = await (self._guest_way_in(message, verdict) if message is not None else _forget_button(event, verdict))
         data["role"] = verdict.role
         if verdict.allowed:
             return await handler(event, data)
@@ -65,6 +72,8 @@ class AccessMiddleware(BaseMiddleware):
         """/start CODE redeems an invite; /whoami and /help stay open so a guest can ask to be let in."""
         words = (message.text or "").split()
         command = words[0].split("@")[0].lower() if words else ""
+        if command in _ALWAYS_OPEN:
+            return Verdict(verdict.role)
         if verdict.refusal != "private":
             return verdict
         if command == "/start" and len(words) > 1 and self.access.mode == "invite":

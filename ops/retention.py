@@ -1,8 +1,37 @@
-"""retention (scheduled job)."""
+"""History retention (a nightly job): old messages and finished reminders are deleted; usage rows stay."""
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
 from ops.services import Ops
+from storage.retention import RetentionStore
+
+log = logging.getLogger(__name__)
+REMINDER_DAYS = 30  # sent, deleted or failed reminders are kept this long (for "what did I set?")
 
 
-async def retention(ops: Ops) -> None:
-    """Placeholder until the feature lands."""
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    """What one retention run deleted."""
+
+    messages: int
+    reminders: int
+
+
+async def retention(ops: Ops) -> Pruned:
+    """Delete messages older than `history_days` (0 keeps them all) — never a pending one — and old reminders.
+
+    Usage rows are kept: they hold no text, and quotas and stats are sums over them. Finished reminders are
+    pruned whatever `history_days` says (they are not conversation history).
+    """
+    store, now = RetentionStore(ops.store.db), ops.now()
+    messages = 0
+    if ops.settings.history_days > 0:
+        messages, chats = await store.delete_old_messages(now - timedelta(days=ops.settings.history_days))
+        ops.store.drop_cached(chats)  # a cached history must not bring deleted turns back to a model
+    reminders = await store.prune_reminders(now - timedelta(days=REMINDER_DAYS))
+    log.info("retention: deleted %d messages older than %d days and %d finished reminders", messages,
+             ops.settings.history_days, reminders)
+    return Pruned(messages, reminders)

@@ -147,3 +147,22 @@ async def test_a_quota_set_from_chat_is_enforced_by_the_router(tmp_path, tg, llm
         await bot.replies(OWNER, 2)
         bot.say("третє", user_id=MEMBER, chat_id=MEMBER)
         assert (await bot.replies(MEMBER, 3))[2] == "echo: третє"
+
+
+async def test_a_banned_user_may_still_delete_their_data_and_stays_banned(tmp_path, tg, llm, monkeypatch):
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, owner_ids=[OWNER]) as bot:
+        bot.say("Привіт", user_id=OTHER, chat_id=OTHER)
+        await bot.replies(OTHER)
+        bot.say(f"/admin ban {OTHER}", user_id=OWNER, chat_id=OWNER)
+        await bot.replies(OWNER)
+        bot.say("/forget", user_id=OTHER, chat_id=OTHER)
+        preview = (await bot.replies(OTHER, 2))[1]
+        assert "повідомлень" in preview and "закрив" not in preview
+        question = dict(tg.messages(OTHER)[-1])  # a copy: the fake edits its message in place
+        tg.press_button(TOKEN, chat_id=OTHER, user_id=OTHER, message_id=question["message_id"], data=f"forget:yes:{OTHER}")
+        await tg.wait_for(lambda: tg.messages(OTHER)[-1]["text"] != question["text"])
+        assert "Видалено" in tg.messages(OTHER)[-1]["text"]
+        assert await bot.services.ops.access.role(OTHER) == "banned", "forgetting does not lift a ban"
+        bot.say("Привіт знову", user_id=OTHER, chat_id=OTHER)
+        await tg.wait_for(lambda: tg.pending_updates(TOKEN) == 0)
+        assert len(llm.chat_requests()) == 1

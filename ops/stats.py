@@ -1,0 +1,151 @@
+"""One day's stats in the quota time zone: people, messages per agent, model calls, cost, local share, latency.
+
+Model calls are generation calls (chat, vision, OCR). Embedding calls (mode "embed": documents and searches of
+the knowledge bases) are listed on their own lines and are left out of the answered/failed counts, the error
+rate, the local share and the latency percentiles: they are not answers a person waits for. Calls the caller
+abandoned ("cancelled") count as neither answered nor failed.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from ops.services import Ops
+from ops.stats_texts import money, num, percent, say
+from storage.stats import CallSums, StatsStore
+
+
+@dataclass(frozen=True, slots=True)
+class ModelLine:
+    """One provider:model's calls on the day."""
+
+    target: str
+    local: bool
+    tokens_in: int
+    tokens_out: int
+    cost: float
+    answered: int
+    errors: int
+
+
+@dataclass(frozen=True, slots=True)
+class Stats:
+    """Everything /admin stats and the daily report show for one day."""
+
+    day: date
+    tz: str
+    users_total: int
+    users_active: int
+    chats_total: int
+    chats_active: int
+    agents: tuple[tuple[str, int, int], ...]  # (agent, messages on the day, in the 7 days ending it), busiest first
+    models: tuple[ModelLine, ...]  # generation calls
+    embeddings: tuple[ModelLine, ...]
+    p50_ms: float | None
+    p95_ms: float | None
+
+    @property
+    def messages_day(self) -> int:
+        return sum(a[1] for a in self.agents)
+
+    @property
+    def messages_week(self) -> int:
+        return sum(a[2] for a in self.agents)
+
+    @property
+    def answered(self) -> int:
+        return sum(m.answered for m in self.models)
+
+    @property
+    def errors(self) -> int:
+        return sum(m.errors for m in self.models)
+
+    @property
+    def local_answered(self) -> int:
+        return sum(m.answered for m in self.models if m.local)
+
+    @property
+    def cost(self) -> float:
+        return sum(m.cost for m in (*self.models, *self.embeddings))
+
+
+def today(ops: Ops) -> date:
+    """Today in the quota time zone."""
+    return ops.now().astimezone(ZoneInfo(ops.settings.timezone)).date()
+
+
+def bounds(day: date, tz: str) -> tuple[datetime, datetime]:
+    """The day's first instant and the next day's, in UTC."""
+    zone = ZoneInfo(tz)
+    start = datetime.combine(day, time.min, tzinfo=zone)
+    end = datetime.combine(day + timedelta(days=1), time.min, tzinfo=zone)
+    return start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+
+
+def percentile(values: Sequence[float], q: float) -> float | None:
+    """The q-quantile (0..1) by linear interpolation between the closest ranks; None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    pos = (len(ordered) - 1) * q
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(ordered) - 1)
+    return ordered[lo] + (ordered[hi] - ordered[lo]) * (pos - lo)
+
+
+def _line(ops: Ops, c: CallSums) -> ModelLine:
+    provider = ops.router.providers.get(c.provider)  # one no longer configured counts as not local
+    return ModelLine(f"{c.provider}:{c.model}", bool(provider is not None and provider.local), c.tokens_in,
+                     c.tokens_out, c.cost, c.answered, c.errors)
+
+
+async def compute(ops: Ops, day: date | None = None) -> Stats:
+    """Stats of `day` (default today) in the quota time zone."""
+    tz = ops.settings.timezone
+    day = day or today(ops)
+    start, end = bounds(day, tz)
+    store = StatsStore(ops.store.db)
+    activity = await store.activity(start, end, bounds(day - timedelta(days=6), tz)[0])
+    calls = await store.calls(day.isoformat())
+    latencies = await store.latencies(day.isoformat())
+    agents = sorted(((a, d, w) for a, (d, w) in activity.by_agent.items()), key=lambda a: (-a[2], -a[1], a[0]))
+    return Stats(day, tz, activity.users_total, activity.users_active, activity.chats_total, activity.chats_active,
+                 tuple(agents), tuple(_line(ops, c) for c in calls if not c.embed),
+                 tuple(_line(ops, c) for c in calls if c.embed), percentile(latencies, 0.5),
+                 percentile(latencies, 0.95))
+
+
+def _ms(lang: str, value: float | None) -> str:
+    return "—" if value is None else say(lang, "ms", n=num(value))
+
+
+def render(stats: Stats, lang: str, names: Mapping[str, str] | None = None) -> str:
+    """The stats as plain text in `lang`; `names` maps agent keys to what people call them."""
+    names = names or {}
+    lines = [say(lang, "head", day=stats.day.isoformat(), tz=stats.tz),
+             say(lang, "people", total=num(stats.users_total), active=num(stats.users_active)),
+             say(lang, "chats", total=num(stats.chats_total), active=num(stats.chats_active)),
+             say(lang, "messages", day=num(stats.messages_day), week=num(stats.messages_week))]
+    lines += [say(lang, "agent", agent=names.get(a, a or "—"), day=num(d), week=num(w)) for a, d, w in stats.agents]
+    if not stats.models and not stats.embeddings:
+        lines.append(say(lang, "no_calls"))
+        return "\n".join(lines)
+    answered, errors = stats.answered, stats.errors
+    lines.append(say(lang, "calls", answered=num(answered), errors=num(errors), rate=percent(errors, answered + errors)))
+    lines += [say(lang, "model", target=m.target, local=say(lang, "local_mark") if m.local else "",
+                  answered=num(m.answered), errors=num(m.errors), tin=num(m.tokens_in), tout=num(m.tokens_out),
+                  cost=money(m.cost)) for m in stats.models]
+    lines.append(say(lang, "local", share=percent(stats.local_answered, answered)))
+    lines.append(say(lang, "latency", p50=_ms(lang, stats.p50_ms), p95=_ms(lang, stats.p95_ms)))
+    lines.append(say(lang, "cost", cost=money(stats.cost)))
+    lines += [say(lang, "embed", target=m.target, calls=num(m.answered + m.errors), errors=num(m.errors),
+                  tokens=num(m.tokens_in + m.tokens_out)) for m in stats.embeddings]
+    return "\n".join(lines)
+
+
+def agent_names(ops: Ops) -> dict[str, str]:
+    """Agent key → "⚡ Helion", for render."""
+    return {p.key: f"{p.emoji} {p.name}".strip() for p in ops.personas.agents.values()}

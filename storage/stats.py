@@ -1,0 +1,104 @@
+"""Read-only sums for the admins' stats and the owners' report: activity from messages, model calls from usage."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, case, distinct, func, select, union
+
+from storage.db import Database
+from storage.models import Chat, Message, ProviderEvent, Usage, User
+
+ANSWERED = ("ok", "cut")
+NOT_COUNTED = ("cancelled",)  # the caller stopped reading: neither an answer nor the provider's fault
+DOWN = ("unavailable", "timeout")  # outcomes that mean the provider itself did not answer
+
+
+@dataclass(frozen=True, slots=True)
+class Activity:
+    """People, chats and user messages: all time, on the day, and per agent on the day and its week."""
+
+    users_total: int
+    users_active: int
+    chats_total: int
+    chats_active: int
+    by_agent: dict[str, tuple[int, int]]  # agent → (messages on the day, in the 7 days ending it)
+
+
+@dataclass(frozen=True, slots=True)
+class CallSums:
+    """One provider:model's calls on a day, for one kind of call (embed or not)."""
+
+    provider: str
+    model: str
+    embed: bool
+    tokens_in: int
+    tokens_out: int
+    cost: float
+    answered: int
+    errors: int
+    down: int  # errors that were unavailable / timeout
+
+
+class StatsStore:
+    """Sums over messages, usage rows and provider events; each call is one read transaction."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def activity(self, start: datetime, end: datetime, week_start: datetime) -> Activity:
+        """Users and chats seen, and user messages in [start, end) and [week_start, end) (UTC bounds)."""
+        inbound = (Message.role == "user",)
+        on_day = (Message.created_at >= start, Message.created_at < end)
+        chats = union(select(Message.chat_id), select(Chat.chat_id)).subquery()
+        per_agent = (select(func.coalesce(Message.agent, ""), func.sum(case((Message.created_at >= start, 1), else_=0)),
+                            func.count())
+                     .where(*inbound, Message.created_at >= week_start, Message.created_at < end)
+                     .group_by(Message.agent))
+
+        def work(conn: Connection) -> Activity:
+            active = conn.execute(select(func.count(distinct(Message.user_id)), func.count(distinct(Message.chat_id)))
+                                  .where(*inbound, *on_day)).one()
+            return Activity(
+                users_total=int(conn.execute(select(func.count()).select_from(User)).scalar() or 0),
+                users_active=int(active[0]),
+                chats_total=int(conn.execute(select(func.count()).select_from(chats)).scalar() or 0),
+                chats_active=int(active[1]),
+                by_agent={str(r[0]): (int(r[1] or 0), int(r[2])) for r in conn.execute(per_agent)})
+        return await self.db.run(work)
+
+    async def calls(self, day: str) -> list[CallSums]:
+        """Model calls of a quota day per provider:model, embeddings apart; cancelled calls left out."""
+        answered = Usage.outcome.in_(ANSWERED)
+        stmt = (select(Usage.provider, Usage.model, Usage.mode, func.sum(Usage.tokens_in), func.sum(Usage.tokens_out),
+                       func.sum(Usage.cost), func.sum(case((answered, 1), else_=0)),
+                       func.sum(case((answered, 0), else_=1)), func.sum(case((Usage.outcome.in_(DOWN), 1), else_=0)))
+                .where(Usage.day == day, Usage.outcome.not_in(NOT_COUNTED))
+                .group_by(Usage.provider, Usage.model, Usage.mode))
+        sums: dict[tuple[str, str, bool], list[float]] = {}
+        for r in await self.db.run(lambda c: c.execute(stmt).all()):  # chat, vision and OCR calls add up
+            into = sums.setdefault((r[0], r[1], r[2] == "embed"), [0, 0, 0.0, 0, 0, 0])
+            for i, value in enumerate(r[3:]):
+                into[i] += value or 0
+        return [CallSums(p, m, e, int(v[0]), int(v[1]), float(v[2]), int(v[3]), int(v[4]), int(v[5]))
+                for (p, m, e), v in sorted(sums.items())]
+
+    async def latencies(self, day: str) -> list[float]:
+        """Latency (ms) of every answered generation call of a quota day (embeddings excluded)."""
+        stmt = select(Usage.latency_ms).where(Usage.day == day, Usage.outcome.in_(ANSWERED), Usage.mode != "embed")
+        return [float(v) for v in await self.db.run(lambda c: c.execute(stmt).scalars().all())]
+
+    async def outages(self, start: datetime, end: datetime) -> dict[str, int]:
+        """Providers the health check saw down in [start, end): provider → times it went down (0: down since before)."""
+        went_down = (select(ProviderEvent.provider, func.count()).where(
+            ProviderEvent.healthy.is_(False), ProviderEvent.at >= start, ProviderEvent.at < end)
+            .group_by(ProviderEvent.provider))
+        latest = (select(func.max(ProviderEvent.id)).where(ProviderEvent.at < start)
+                  .group_by(ProviderEvent.provider))
+        carried = select(ProviderEvent.provider).where(ProviderEvent.id.in_(latest), ProviderEvent.healthy.is_(False))
+
+        def work(conn: Connection) -> dict[str, int]:
+            found = {p: 0 for p in conn.execute(carried).scalars()}  # still down when the day began
+            found.update({r[0]: int(r[1]) for r in conn.execute(went_down)})
+            return found
+        return await self.db.run(work)
