@@ -141,6 +141,13 @@ class AgentsConfig(BaseModel):
             pattern = re.compile(rf"\s*{words}(?=$|[\s{_SEP}])\s*[{_SEP}]*\s*", re.IGNORECASE)
             self._patterns.append((pattern, persona))
 
+    def replace_with(self, other: "AgentsConfig") -> None:
+        """Take a reloaded file's personas in place, so every holder of this object sees them at once."""
+        # Frozen for callers; a reload is the one sanctioned change. Fields and the name index swap together.
+        object.__setattr__(self, "__dict__", dict(other.__dict__))
+        object.__setattr__(self, "__pydantic_fields_set__", set(other.__pydantic_fields_set__))
+        object.__setattr__(self, "__pydantic_private__", dict(other.__pydantic_private__ or {}))
+
     @property
     def default(self) -> Persona:
         """The persona a new chat starts with."""

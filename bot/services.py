@@ -8,10 +8,12 @@ from dotenv import dotenv_values
 from sqlalchemy import make_url
 
 from agents.agent import Agent
+from agents.handoff import HandoffRules
 from agents.persona import AgentsConfig, load_personas
 from bot.conversation import Conversations
 from bot.logs import setup_logging
 from bot.settings import Settings
+from bot.texts import t
 from router.config import build_router, load_router_config
 from router.core import ModelRouter
 from router.errors import ConfigError
@@ -21,6 +23,7 @@ from storage.documents import DocumentRegistry
 from storage.people import PeopleStore
 from storage.usage import UsageLedger
 from ops.access import AccessControl
+from ops.control import on_reload
 from ops.scheduler import Scheduler, runner_id
 from ops.services import Ops, OpsSettings
 from rag.knowledge import KnowledgeBase
@@ -86,6 +89,8 @@ async def build_services(settings: Settings) -> Services:
     kb = await open_knowledge(KnowledgeSettings.from_env(env, settings.data_dir), store, router)
     conversations = Conversations(store, Agent(router), personas, kb=kb)
     ops = build_ops(settings, config.quotas.timezone, store, ledger, router, personas, kb, env)
+    # Hand-off keywords are compiled from the personas: rebuild them when /admin reload swaps the personas.
+    on_reload(ops, lambda: setattr(conversations, "handoffs", HandoffRules(personas)))
     return Services(settings, store, personas, router, conversations, ledger, kb, ops)
 
 
@@ -100,6 +105,7 @@ def build_ops(settings: Settings, tz: str, store: Store, ledger: UsageLedger, ro
         router_file=settings.router_file, data_dir=settings.data_dir)
     access = AccessControl(people, owners=opts.owners, mode=opts.access_mode, invite_days=opts.invite_days)
     ops = Ops(opts, store, ledger, router, personas, people, access, kb=kb, env=env)
+    ops.extra["texts"] = t  # jobs (reminders…) word their messages with bot.texts; ops cannot import bot
     if settings.scheduler:
         ops.scheduler = Scheduler(store.db.engine, JobClaims(store.db, runner_id()), ops, timezone=tz)
     return ops

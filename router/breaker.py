@@ -125,6 +125,38 @@ class CircuitBreakers:
             log.warning("circuit of %s open for %.1f s after %d failure(s) in a row (last: %s)",
                         target, circuit.retry_at - now, circuit.failures, error.kind)
 
+    def probe_now(self, target: Target) -> bool:
+        """Make an open circuit due for its probe now (a health check saw its provider answer); True if it was open.
+
+        Half-open, not closed: a model listing is not an answer, so one real request still decides.
+        """
+        circuit = self._circuits.get(target)
+        if circuit is None or circuit.retry_at is None or circuit.probing:
+            return False
+        now = self._clock()
+        if now < circuit.retry_at:
+            circuit.retry_at = now
+            log.info("circuit of %s half-open early: its provider passed a health check", target)
+        return True
+
+    def check_failed(self, target: Target, error: ProviderError) -> None:
+        """A health check of the target's provider failed: one more failure, or a failed probe if one was due."""
+        circuit = self._circuits.get(target)
+        if (circuit is not None and circuit.retry_at is not None and not circuit.probing
+                and self._clock() >= circuit.retry_at):
+            # Due for its probe: the check was that probe, so no user request has to fail on it.
+            circuit.probing = True
+            self.failed(target, PROBE, error)
+        else:
+            self.failed(target, PASS, error)
+
+    def adopt(self, policy: BreakerPolicy) -> None:
+        """Use a reloaded policy; circuits keep their state (a reload does not make a dead server answer)."""
+        self.policy = policy
+        self._on = policy.failures > 0
+        if not self._on:
+            self._circuits.clear()
+
     def release(self, target: Target, admission: Admission) -> None:
         """The caller cancelled: neither success nor failure, but a probe slot is given back."""
         if admission == PROBE and (circuit := self._circuits.get(target)) is not None:

@@ -1,14 +1,16 @@
 """ModelRouter: pick a request's targets by the routing rules, try them in order until one answers (or embeds)."""
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, cast
 
-from router.breaker import PROBE, SKIP, CircuitBreakers
+from router.breaker import SKIP, CircuitBreakers
+from router.calls import Call
 from router.errors import (
     AllTargetsFailed,
     ConfigError,
@@ -18,9 +20,11 @@ from router.errors import (
     ProviderUnavailable,
     StreamCut,
 )
+from router.health import HealthResult, feed, ping_all
+from router.overrides import AgentRoute, Overrides, unique
 from router.provider import Embedder, Provider
 from router.rules import NoRuleMatched, RouteContext, Rule, from_routes, match, ordered
-from router.types import ChatRequest, Delta, EmbedRequest, Embeddings, Target, Usage
+from router.types import ChatRequest, Delta, EmbedRequest, Embeddings, Target
 
 if TYPE_CHECKING:
     from router.quotas import UsageGuard
@@ -36,7 +40,8 @@ class ModelRouter:
     `rules` (router.rules.Rule) are tried by priority; `routes` (task → targets) is the older shorthand,
     checked after every rule, its `chat` route serving tasks without a route of their own.
     `breakers` skip targets that keep failing; None gives the default policy, and
-    `CircuitBreakers(BreakerPolicy(failures=0))` switches them off.
+    `CircuitBreakers(BreakerPolicy(failures=0))` switches them off. `overrides` are an admin's changes:
+    targets switched off and agent routes (rules above every other), kept across `replace_with`.
     """
 
     def __init__(
@@ -50,15 +55,19 @@ class ModelRouter:
     ) -> None:
         self.usage = usage  # None: no usage rows and no quotas (tests, benchmarks, the console without a DB)
         self.breakers = breakers if breakers is not None else CircuitBreakers()
+        self.overrides = Overrides()
         self.providers: dict[str, Provider] = dict(providers)
         self.routes: dict[str, tuple[Target, ...]] = {task: tuple(ts) for task, ts in (routes or {}).items()}
-        self.rules: tuple[Rule, ...] = ordered((*rules, *from_routes(self.routes)))
-        for rule in self.rules:
+        self._config_rules = ordered((*rules, *from_routes(self.routes)))
+        for rule in self._config_rules:
             for target in rule.targets:
                 if target.provider not in self.providers:
                     raise ConfigError(f"{rule.name or 'rule'}: {target} names unknown provider {target.provider!r}")
-        if rules and not any(rule.catch_all for rule in self.rules):
+        if rules and not any(rule.catch_all for rule in self._config_rules):
             raise ConfigError("the rules need a catch-all rule (one with an empty `when`)")
+        self.rules: tuple[Rule, ...] = self._config_rules
+        self._busy: Counter[int] = Counter()  # calls in flight per provider object, so a retired one closes idle
+        self._retiring: set[asyncio.Task[None]] = set()
 
     def rule_for(self, context: RouteContext) -> Rule | None:
         """The rule that decides the targets for `context`; None when no rule matches."""
@@ -77,6 +86,80 @@ class ModelRouter:
         rule = self.rule_for(RouteContext(mode=task))
         return rule.targets if rule is not None else ()
 
+    def known_targets(self) -> tuple[Target, ...]:
+        """Every target router.yaml's rules name, in the order the rules are tried, without repeats."""
+        return unique(t for rule in self._config_rules for t in rule.targets)
+
+    def targets_of(self, provider: str) -> tuple[Target, ...]:
+        """Every target of one provider that a rule (an admin's agent route included) may send to."""
+        return unique(t for rule in self.rules for t in rule.targets if t.provider == provider)
+
+    def switch(self, spec: str, on: bool) -> None:
+        """Switch a target (`provider:model`) or a whole provider on or off; KeyError to switch off an unknown one."""
+        if on:
+            self.overrides.disabled.discard(spec)
+        elif spec.partition(":")[0] in self.providers:
+            self.overrides.disabled.add(spec)
+        else:
+            raise KeyError(spec)
+
+    def switched_off(self, target: Target) -> bool:
+        """True when an admin switched the target or its provider off."""
+        return self.overrides.off(target) is not None
+
+    def set_agent_route(self, agent: str, targets: Sequence[Target], *, task: str = "chat") -> None:
+        """Send the agent's `task` requests to `targets` before any rule applies; no targets = back to the rules."""
+        unknown = [str(t) for t in targets if t.provider not in self.providers]
+        if unknown:
+            raise KeyError(", ".join(unknown))
+        if targets:
+            self.overrides.routes[agent] = AgentRoute(agent, tuple(targets), task)
+        else:
+            self.overrides.routes.pop(agent, None)
+        self.rules = ordered((*self.overrides.rules(), *self._config_rules))
+
+    async def health(self, timeout: float = 5.0) -> dict[str, HealthResult]:
+        """Ping every provider at once; a failure counts against its targets' circuits, a pass makes open ones due."""
+        results = await ping_all(self.providers, timeout)
+        for name, result in results.items():
+            feed(self.breakers, result, self.targets_of(name))
+            if result.healthy is False:
+                log.info("health check: %s failed: %s", name, result.detail)
+        return results
+
+    def replace_with(self, other: ModelRouter, *, grace: float = 60.0) -> list[str]:
+        """Take `other`'s providers, rules, breaker policy and usage limits in place, so holders of this router see
+        a reloaded config; admin overrides stay while their providers exist (the dropped ones are returned).
+
+        The old providers are closed once `grace` seconds have passed and no call uses them any more: an answer
+        streaming from one is never cut by a reload.
+        """
+        old = [p for p in self.providers.values() if p not in other.providers.values()]
+        self.providers, self.routes, self._config_rules = dict(other.providers), other.routes, other._config_rules
+        self.breakers.adopt(other.breakers.policy)
+        if self.usage is not None and other.usage is not None:
+            # In place: the dispatcher and the /usage view hold this very guard; its in-flight counts stay right.
+            mine, theirs = self.usage, other.usage
+            mine.limits, mine.user, mine.group, mine.tz = theirs.limits, theirs.user, theirs.group, theirs.tz
+        else:
+            self.usage = other.usage
+        dropped = self.overrides.keep_known(self.providers)
+        self.rules = ordered((*self.overrides.rules(), *self._config_rules))
+        if old:
+            task = asyncio.get_running_loop().create_task(self._retire(old, grace))
+            self._retiring.add(task)
+            task.add_done_callback(self._retiring.discard)
+        return dropped
+
+    async def _retire(self, providers: list[Provider], grace: float) -> None:
+        """Close replaced providers after the grace period, once idle (or at once when the router closes)."""
+        try:
+            await asyncio.sleep(grace)
+            while any(self._busy[id(p)] for p in providers):
+                await asyncio.sleep(0.25)
+        finally:
+            await _close_all((getattr(p, "name", "?"), p) for p in providers)
+
     async def stream(
         self, request: ChatRequest, *, targets: Sequence[Target] | None = None
     ) -> AsyncIterator[Delta]:
@@ -88,7 +171,7 @@ class ModelRouter:
         admitted = self._admitted(chosen, request.local_only, lambda t, p: self._unusable(t, p, request), errors)
         async with aclosing(admitted):
             async for target, provider, admission in admitted:
-                call = _Call(self, request, target, admission)
+                call = Call(self, request, target, admission, provider)
                 try:
                     async with aclosing(provider.stream(target.model, request)) as deltas:
                         async for delta in deltas:
@@ -122,6 +205,10 @@ class ModelRouter:
                 continue
             if local_only and not provider.local:
                 log.debug("skipping %s: request is local-only", target)
+                continue
+            if (off := self.overrides.off(target)) is not None:
+                log.debug("skipping %s: switched off by an admin", target)
+                errors.append(off)
                 continue
             why = await unusable(target, provider)
             if why is not None:
@@ -173,7 +260,7 @@ class ModelRouter:
         admitted = self._admitted(targets, request.local_only, self._cannot_embed, errors)
         async with aclosing(admitted):
             async for target, provider, admission in admitted:
-                call = _Call(self, who, target, admission)
+                call = Call(self, who, target, admission, provider)
                 try:
                     vectors, call.usage = await cast(Embedder, provider).embed(target.model, request.texts)
                     call.outcome = "ok"
@@ -199,12 +286,19 @@ class ModelRouter:
         return await self.usage.over_quota(target) if self.usage is not None else None
 
     async def aclose(self) -> None:
-        """Close every provider, even if one of them fails to close."""
-        for name, provider in self.providers.items():
-            try:
-                await provider.aclose()
-            except Exception:
-                log.warning("closing provider %s failed", name, exc_info=True)
+        """Close every provider (those a reload replaced too), even if one of them fails to close."""
+        for task in list(self._retiring):
+            task.cancel()
+        await asyncio.gather(*self._retiring, return_exceptions=True)
+        await _close_all(self.providers.items())
+
+
+async def _close_all(providers: Iterable[tuple[str, Provider]]) -> None:
+    for name, provider in providers:
+        try:
+            await provider.aclose()
+        except Exception:
+            log.warning("closing provider %s failed", name, exc_info=True)
 
 
 def _labelled(delta: Delta, target: Target) -> Delta:
@@ -230,48 +324,3 @@ def _who(request: EmbedRequest) -> ChatRequest:
     # Mode "embed" whatever rule mode routed it: the ledger keeps such rows out of user and chat quotas.
     return ChatRequest(messages=(), agent=request.agent, local_only=request.local_only, user_id=request.user_id,
                        chat_id=request.chat_id, bot=request.bot, task="embed")
-
-
-class _Call:
-    """One attempt at one target: its text so far, and its verdict for the breaker and the usage table."""
-
-    __slots__ = ("router", "request", "target", "admission", "shown", "usage", "outcome", "error", "started")
-
-    def __init__(self, router: ModelRouter, request: ChatRequest, target: Target, admission: str) -> None:
-        self.router, self.request, self.target, self.admission = router, request, target, admission
-        self.shown: list[str] = []
-        self.usage: Usage | None = None
-        self.outcome = "cancelled"  # stays so if the caller stops reading early
-        self.error: ProviderError | None = None
-        self.started = time.perf_counter()
-        if router.usage is not None:
-            router.usage.started(target)
-
-    def seen(self, delta: Delta) -> None:
-        if delta.text:
-            self.shown.append(delta.text)
-        if delta.usage is not None:
-            self.usage = delta.usage
-
-    def failed(self, exc: ProviderError) -> None:
-        self.error = exc
-        self.outcome = "cut" if self.shown or isinstance(exc, StreamCut) else exc.kind
-
-    async def close(self) -> None:
-        """Tell the breaker and write the usage row."""
-        breakers = self.router.breakers
-        if self.outcome == "ok":
-            breakers.succeeded(self.target, self.admission)
-        elif self.error is not None:
-            breakers.failed(self.target, self.admission, self.error)
-        elif self.admission == PROBE:
-            breakers.release(self.target, self.admission)  # cancelled: no verdict, but free the probe slot
-        if self.router.usage is None:
-            return
-        usage = self.usage
-        if usage is None and self.shown:  # a cut stream has no final counts: estimate what was produced
-            usage = Usage(tokens_out=max(1, len("".join(self.shown)) // 3))
-        await self.router.usage.finished(
-            self.request, self.target, outcome=self.outcome, usage=usage,
-            latency_ms=(time.perf_counter() - self.started) * 1000,
-            error=str(self.error)[:500] if self.error is not None else None)

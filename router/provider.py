@@ -33,3 +33,14 @@ class Embedder(Protocol):
     async def embed(self, model: str, texts: Sequence[str]) -> tuple[list[list[float]], Usage]:
         """One vector per text, in order, and the call's usage; raise a `router.errors.ProviderError` on failure."""
         ...
+
+
+@runtime_checkable
+class Pingable(Protocol):
+    """A backend that can say cheaply whether it is reachable (the periodic health check)."""
+
+    name: str
+
+    async def ping(self) -> None:
+        """Return when the backend answers; raise a `router.errors.ProviderError` when it does not."""
+        ...

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -186,6 +187,16 @@ class EmbeddedProvider:
             send(_END)
         except BaseException as exc:
             send(exc)
+
+    async def ping(self) -> None:
+        """Cheap: llama-cpp-python is installed and the model file is there (loading it would take seconds)."""
+        loaded = self._loading
+        if loaded is not None and loaded.done() and not loaded.cancelled() and loaded.exception() is None:
+            return  # loaded and working
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise ProviderUnavailable(f"llama-cpp-python is not installed; {_FIX}", provider=self.name)
+        if not self.model_path.is_file():
+            raise ProviderUnavailable(f"model file {self.model_path} does not exist", provider=self.name)
 
     async def aclose(self) -> None:
         """Free the model once no generation is running."""

@@ -164,6 +164,15 @@ class OllamaProvider:
         tokens_in = count if count is not None else estimate_tokens(sum(len(t) for t in texts))
         return vectors, Usage(tokens_in=tokens_in, latency_ms=(time.perf_counter() - started) * 1000)
 
+    async def ping(self) -> None:
+        """GET /api/tags (the list of pulled models): the server is up and answering."""
+        try:
+            await self._client.list()
+        except Exception as exc:  # BaseException (cancel) must pass through untouched
+            err = _translate(exc)
+            err.provider = self.name
+            raise err from None
+
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""
         await self._client.close()

@@ -124,6 +124,17 @@ class OpenAICompatProvider:
         vectors = [list(d.embedding) for d in data]
         return vectors, Usage(tokens_in=tokens_in, latency_ms=(time.perf_counter() - started) * 1000)
 
+    async def ping(self) -> None:
+        """GET /models: reachable and the key accepted; a server without /models (404) is reachable too."""
+        try:
+            await self._client.models.list()
+        except openai.NotFoundError:
+            return  # llama.cpp and some proxies have no /models, yet they answered
+        except Exception as exc:  # BaseException (cancel) must pass through untouched
+            err = self._translate(exc)
+            err.provider = self.name
+            raise err from None
+
     def _translate(self, exc: BaseException) -> ProviderError:
         if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)) and (by := from_transport(exc)):
             return by

@@ -33,6 +33,8 @@ class ScriptedProvider:
         self.embed_errors: list[Exception] = []
         self.embeds: list[tuple[str, tuple[str, ...]]] = []
         self.closed = False
+        self.ping_error: Exception | None = None  # what ping() raises; None = healthy
+        self.pings = 0
 
     async def capabilities(self, model: str) -> frozenset[str]:
         """The capabilities given at construction (text only by default)."""
@@ -73,6 +75,12 @@ class ScriptedProvider:
         if self.embed_errors:
             raise self.embed_errors.pop(0)
         return [fake_embedding(t, self.dim) for t in texts], Usage(tokens_in=sum(len(t.split()) for t in texts))
+
+    async def ping(self) -> None:
+        """The health check: raise `ping_error` when one is set."""
+        self.pings += 1
+        if self.ping_error is not None:
+            raise self.ping_error
 
     async def aclose(self) -> None:
         """Mark the provider closed."""
