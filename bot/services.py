@@ -105,7 +105,7 @@ def build_ops(settings: Settings, tz: str, store: Store, ledger: UsageLedger, ro
         router_file=settings.router_file, data_dir=settings.data_dir)
     access = AccessControl(people, owners=opts.owners, mode=opts.access_mode, invite_days=opts.invite_days)
     ops = Ops(opts, store, ledger, router, personas, people, access, kb=kb, env=env)
-    ops.extra["texts"] = t  # jobs (reminders…) word their messages with bot.texts; ops cannot import bot
+    ops.say = t  # jobs (reminders…) word their messages with bot.texts; ops cannot import bot
     if settings.scheduler:
         ops.scheduler = Scheduler(store.db.engine, JobClaims(store.db, runner_id()), ops, timezone=tz)
     return ops

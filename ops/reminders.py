@@ -1,8 +1,163 @@
-"""Reminders (placeholder until the feature lands)."""
+"""Reminders: create, list, delete, the job that fires one, and re-creating jobs a wiped job table lost.
+
+A reminder is a row (the truth) plus an APScheduler date job `reminder:<id>` (the alarm clock). The job
+may run twice (a re-created job, two replicas): the row is switched from pending to sent in one UPDATE
+before anything is sent, so only one run ever sends it.
+"""
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ops.reminder_time import When, parse, zone_or
 from ops.services import Ops
+from storage.reminders import ReminderRow, ReminderStore
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 1000
+MAX_PENDING = 50
+LATE = timedelta(seconds=60)  # later than this, the bot was down: the reminder says so
+SWEEP_EVERY = 60  # seconds: jobs for reminders stored on a replica without a scheduler are made this soon
+SWEEP_WINDOW = timedelta(minutes=10)
+TOO_LONG, TOO_MANY = "long", "limit"  # error keys besides the parser's
+Say = Callable[..., str]  # bot.texts.t: (lang, key, **kw) → the sentence; ops code cannot import bot
+
+
+@dataclass(frozen=True, slots=True)
+class Created:
+    """A stored reminder: its id, when it is due, the zone it was read in, and whether a job was made."""
+
+    id: int
+    when: When
+    tz: str
+    scheduled: bool
+
+
+def store(ops: Ops) -> ReminderStore:
+    """The reminder rows of this deployment (one store per Ops)."""
+    found = ops.extra.get("reminders")
+    if found is None:
+        found = ops.extra["reminders"] = ReminderStore(ops.store.db)
+    return found
+
+
+async def user_zone(ops: Ops, user_id: int) -> str:
+    """The user's zone name, or the deployment's default."""
+    person = await ops.people.get(user_id)
+    return zone_or(person.tz if person else None, ops.settings.timezone).key
+
+
+async def create(ops: Ops, *, bot: str, chat_id: int, thread_id: int, user_id: int, args: str,
+                 language: str) -> Created | str:
+    """Parse `WHEN TEXT`, store the reminder and schedule it; an error key when the input is wrong."""
+    tz = await user_zone(ops, user_id)
+    when = parse(args, ops.now(), zone_or(tz, ops.settings.timezone))
+    if isinstance(when, str):
+        return when
+    if len(when.text) > MAX_TEXT:
+        return TOO_LONG
+    rid = await store(ops).add(bot=bot, chat_id=chat_id, thread_id=thread_id, user_id=user_id, text=when.text,
+                               due_at=when.due, tz=tz, language=language, limit=MAX_PENDING, now=ops.now())
+    if rid is None:
+        return TOO_MANY
+    return Created(rid, when, tz, _schedule(ops, rid, when.due))
+
+
+def _schedule(ops: Ops, rid: int, due: datetime) -> bool:
+    """Make the reminder's job; False without a scheduler here (a scheduling replica's sweep makes it)."""
+    if ops.scheduler is None:
+        return False
+    try:
+        ops.scheduler.add(fire_reminder, "date", job_id=f"reminder:{rid}", args=(rid,), run_date=due)
+    except Exception:  # noqa: BLE001 - the row is stored: reconcile makes the job at the next start or sweep
+        log.exception("could not schedule reminder %s", rid)
+        return False
+    return True
+
+
+async def pending(ops: Ops, user_id: int, chat_id: int | None) -> list[ReminderRow]:
+    """A user's pending reminders in one chat (None: everywhere), soonest first."""
+    return await store(ops).pending(user_id, chat_id)
+
+
+async def delete(ops: Ops, reminder_id: int, user_id: int) -> str:
+    """"deleted", "not_yours" (someone else's) or "gone" (already sent, deleted or never existed)."""
+    row = await store(ops).get(reminder_id)
+    if row is None or row.status != "pending":
+        return "gone"
+    if row.user_id != user_id:
+        log.warning("user %s tried to delete reminder %s of user %s", user_id, reminder_id, row.user_id)
+        return "not_yours"
+    if not await store(ops).delete(reminder_id, user_id):
+        return "gone"
+    if ops.scheduler is not None:  # without one here the job still fires, finds the row deleted and sends nothing
+        ops.scheduler.remove(f"reminder:{reminder_id}")
+    return "deleted"
+
+
+def when_text(say: Say, lang: str, due: datetime, zone_name: str, now: datetime) -> str:
+    """"сьогодні о 18:30", "завтра о 09:00", "31.12 о 18:30", "05.01.2027 о 10:00" on the zone's clock."""
+    zone = zone_or(zone_name, "UTC")
+    local, today = due.astimezone(zone), now.astimezone(zone).date()
+    clock = local.strftime("%H:%M")
+    days = (local.date() - today).days
+    if days in (0, 1, -1):
+        return say(lang, ("rem_at_yesterday", "rem_at_today", "rem_at_tomorrow")[days + 1], time=clock)
+    day = local.strftime("%d.%m" if local.year == today.year else "%d.%m.%Y")
+    return say(lang, "rem_at_date", date=day, time=clock)
 
 
 async def fire_reminder(ops: Ops, reminder_id: int) -> None:
-    """Placeholder."""
+    """The job: send the reminder where it was set, once; late ones say they are late."""
+    say: Say | None = ops.say
+    if ops.notifier is None or say is None:  # not wired yet: it stays pending, reconcile re-creates the job
+        log.error("reminder %s cannot be sent: no notifier or texts in ops", reminder_id)
+        return
+    now = ops.now()
+    row = await store(ops).claim(reminder_id, now)
+    if row is None:
+        log.info("reminder %s is no longer pending; nothing to send", reminder_id)
+        return
+    text = say(row.language, "rem_fire", text=row.text)
+    if now - row.due_at > LATE:
+        text += "\n" + say(row.language, "rem_late", when=when_text(say, row.language, row.due_at, row.tz, now))
+    try:
+        sent = await ops.notifier.send(row.bot, row.chat_id, text, thread_id=row.thread_id)
+    except Exception:  # noqa: BLE001 - marked failed below; never retried, so never sent twice
+        log.exception("reminder %s could not be sent", reminder_id)
+        sent = None
+    if sent is None or sent.status != "delivered":
+        await store(ops).set_status(reminder_id, "failed")
+        log.warning("reminder %s not delivered: %s", reminder_id, sent.error if sent else "error")
+
+
+async def reconcile(ops: Ops, *, since: timedelta | None = None) -> int:
+    """Re-create the jobs of pending reminders that have none (a wiped job table, a replica without a
+    scheduler); returns how many were made. Overdue ones run at once, with the late note."""
+    if ops.scheduler is None:
+        return 0
+    now = ops.now()
+    rows = await store(ops).all_pending(created_after=now - since if since else None)
+    made = 0
+    for row in rows:
+        if ops.scheduler.get(f"reminder:{row.id}") is None:
+            # An overdue one runs now: a fresh run time, so a claim left by a run that died cannot block it.
+            made += _schedule(ops, row.id, max(row.due_at, now))
+    if made:
+        log.info("re-created %d reminder job(s)", made)
+    return made
+
+
+async def sweep(ops: Ops) -> None:
+    """The periodic job: jobs for reminders stored lately on a replica without a scheduler."""
+    await reconcile(ops, since=SWEEP_WINDOW)
+
+
+async def start(ops: Ops) -> None:
+    """At start on a scheduling replica: re-create missing jobs, and sweep for new rows every minute."""
+    if ops.scheduler is None:
+        return
+    await reconcile(ops)
+    ops.scheduler.add(sweep, "interval", job_id="system:reminders", seconds=SWEEP_EVERY)

@@ -54,4 +54,7 @@ class Ops:
     scheduler: "Scheduler | None" = None
     env: dict[str, str] = field(default_factory=dict)  # for re-reading router.yaml (`${VAR}` values)
     now: Callable[[], datetime] = utcnow  # tests freeze or move this clock
+    # How jobs word what they send (bot.texts.t: (lang, key, **kw) → sentence), given by the front end
+    # because ops cannot import bot; None in a process without one.
+    say: Callable[..., str] | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # per-feature services added by their modules
