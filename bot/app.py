@@ -12,7 +12,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.filters import ExceptionTypeFilter
 from aiogram.methods.base import Response
-from aiogram.types import BotCommand, ErrorEvent, TelegramObject
+from aiogram.types import BotCommand, BotCommandScopeChat, ErrorEvent, TelegramObject
 
 from bot.context import BotProfile, sink_for
 from bot.delivery import DeliveryOptions
@@ -35,11 +35,13 @@ COMMANDS = {
     "uk": [("agent", "обрати агента"), ("reset", "нова розмова"), ("whoami", "хто я і який агент"),
            ("usage", "використання і ліміт"), ("handoff", "передача питань агентам"),
            ("privacy", "лише локальні моделі"), ("ocr", "розпізнати документ з фото"), ("kb", "база знань чату"),
-           ("help", "довідка")],
+           ("remind", "нагадати"), ("reminders", "мої нагадування"), ("tz", "часовий пояс"),
+           ("forget", "видалити мої дані"), ("help", "довідка")],
     "en": [("agent", "choose an agent"), ("reset", "new conversation"), ("whoami", "me, this chat, the agent"),
            ("usage", "my usage and limit"), ("handoff", "pass questions to specialists"),
            ("privacy", "local models only"), ("ocr", "read a document from a photo"), ("kb", "this chat's knowledge base"),
-           ("help", "help")],
+           ("remind", "set a reminder"), ("reminders", "my reminders"), ("tz", "my time zone"),
+           ("forget", "delete my data"), ("help", "help")],
 }
 
 
@@ -93,13 +95,20 @@ async def _profile(key: str, bot: Bot, locked: str | None, services: Services) -
     return BotProfile(key=key, bot=bot, delivery=opts, locked=locked, username=me.username or "")
 
 
-async def _set_commands(bot: Bot) -> None:
+async def _set_commands(bot: Bot, owners: tuple[int, ...] = ()) -> None:
     for lang, items in COMMANDS.items():
         try:
             await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in items],
                                       language_code=None if lang == "en" else lang)
         except Exception as exc:  # noqa: BLE001 - a menu is a nicety, never a reason not to start
             log.warning("could not set the command menu: %s", exc)
+    admin = [BotCommand(command="admin", description="адміністрування / admin")]
+    for owner in owners:  # owners also see /admin in their menu (Telegram: a menu per chat)
+        try:
+            await bot.set_my_commands(admin + [BotCommand(command=c, description=d) for c, d in COMMANDS["uk"]],
+                                      scope=BotCommandScopeChat(chat_id=owner))
+        except Exception as exc:  # noqa: BLE001 - e.g. the owner never opened a chat with this bot
+            log.info("no admin menu for owner %s: %s", owner, exc)
 
 
 def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: PhotoDesk | None = None) -> Dispatcher:
@@ -172,7 +181,7 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]]) -> 
     for key, bot, locked in bots:
         profile = await _profile(key, bot, locked, services)
         profiles[bot.id] = profile
-        await _set_commands(bot)
+        await _set_commands(bot, services.ops.settings.owners if services.ops else ())
     by_key = {p.key: p for p in profiles.values()}
     # Photos are downloaded through the bot that received them (a file id is valid for that bot only).
     services.conversations.media = TelegramMedia({k: p.bot for k, p in by_key.items()}, services.image_limits())
