@@ -35,7 +35,7 @@ class AccessControl:
                  now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
         self.people, self.owners, self.mode = people, frozenset(owners), mode
         self.invite_days, self.ttl, self.clock, self.now = invite_days, ttl, clock, now
-        self._roles: dict[int, tuple[Role, float]] = {}
+        self._roles: dict[int, tuple[Role, bool, float]] = {}  # user → role, marked blocked, when read
         self._chats: tuple[dict[int, str], float] | None = None
 
     @property
@@ -47,17 +47,20 @@ class AccessControl:
         """The user's role now."""
         if user_id in self.owners:
             return Role.OWNER
+        return (await self._state(user_id))[0]
+
+    async def _state(self, user_id: int) -> tuple[Role, bool, float]:
         cached = self._roles.get(user_id)
-        if cached is not None and self.clock() - cached[1] < self.ttl:
-            return cached[0]
-        stored = await self.people.role(user_id)
+        if cached is not None and self.clock() - cached[2] < self.ttl:
+            return cached
+        stored, blocked = await self.people.access_state(user_id)
         role = Role(stored) if stored in Role.__members__.values() else self.default_role
         if role is Role.OWNER:  # an owner removed from OWNER_IDS is no longer one
             role = Role.ADMIN
         if len(self._roles) > 50_000:
             self._roles.clear()
-        self._roles[user_id] = (role, self.clock())
-        return role
+        self._roles[user_id] = state = (role, blocked, self.clock())
+        return state
 
     async def allowed_chats(self) -> dict[int, str]:
         """Groups allowed as a whole (chat id → bot), cached like roles."""
@@ -67,7 +70,12 @@ class AccessControl:
 
     async def check(self, user_id: int, chat_id: int, *, private: bool) -> Verdict:
         """Whether a message from this user in this chat may go on."""
-        role = await self.role(user_id)
+        if user_id in self.owners:
+            return Verdict(Role.OWNER)
+        role, blocked, at = await self._state(user_id)
+        if blocked and private:  # they write to us again, so they unblocked the bot: broadcasts reach them again
+            await self.people.set_blocked(user_id, False)
+            self._roles[user_id] = (role, False, at)
         if role is Role.BANNED:
             return Verdict(role, "banned")
         if role is not Role.GUEST:

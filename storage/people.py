@@ -60,7 +60,13 @@ class PeopleStore:
 
     async def role(self, user_id: int) -> str | None:
         """The stored role (None: never set)."""
-        return await self.db.run(lambda c: c.execute(select(User.role).where(User.id == user_id)).scalar())
+        return (await self.access_state(user_id))[0]
+
+    async def access_state(self, user_id: int) -> tuple[str | None, bool]:
+        """The stored role (None: never set) and whether the user is marked as having blocked the bot."""
+        stmt = select(User.role, User.blocked).where(User.id == user_id)
+        row = await self.db.run(lambda c: c.execute(stmt).first())
+        return (row.role, bool(row.blocked)) if row else (None, False)
 
     async def set_role(self, user_id: int, role: str | None) -> None:
         """Store a user's role, creating the user row when the user was never seen."""

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.testing.limits import _Limits
 from bot.testing.methods import _Methods
 from bot.testing.state import Call, _ApiError, _Bot, _Failure
 from bot.testing.updates import _Updates
@@ -34,7 +35,7 @@ def _decode(key: str, value: Any) -> Any:
     return decoded if isinstance(decoded, (dict, list, bool, int, float)) else value
 
 
-class FakeTelegram(_Updates, _Methods):
+class FakeTelegram(_Updates, _Methods, _Limits):
     """A local aiohttp server implementing the parts of the Bot API the bot uses."""
 
     async def __aenter__(self) -> "FakeTelegram":
@@ -171,6 +172,7 @@ class FakeTelegram(_Updates, _Methods):
             if token not in self._bots:
                 raise _ApiError(401, "Unauthorized")
             self._maybe_fail(method, params)
+            self._check_limits(call)
             handler = getattr(self, f"_m_{method.lower()}", None)
             result = True if handler is None else await handler(self._bots[token], params)
         except _ApiError as e:

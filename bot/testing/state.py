@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+from collections import deque
 from dataclasses import dataclass, field
 
 from aiohttp import web
@@ -61,6 +62,10 @@ class _FakeState:
         self._failures: dict[str, list[_Failure]] = {}
         self._callback_ids = itertools.count(1)
         self._members: dict[int, dict[int, str]] = {}  # chat → user → status (creator | administrator)
+        self._blocked: set[int] = set()  # chats whose user blocked the bot (or group that removed it)
+        self._per_second: int | None = None  # the per-token rate limit; None = no limit
+        self._windows: dict[str, deque[float]] = {}  # token → times of the calls counted in the last second
+        self.rate_limited: list[Call] = []  # calls the rate limit answered with 429
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
 
