@@ -50,6 +50,22 @@ async def tg():
         yield fake
 
 
+API_TOKEN = "123456:AAtest"  # the token the `bot` fixture talks to the fake Bot API with
+
+
+@pytest.fixture
+async def bot(tg: FakeTelegram):
+    """A real aiogram Bot on the fake Bot API (its token registered as @dagi_bot)."""
+    from aiogram import Bot
+    from aiogram.client.session.aiohttp import AiohttpSession
+    from aiogram.client.telegram import TelegramAPIServer
+
+    tg.add_bot(API_TOKEN, "dagi_bot")
+    b = Bot(API_TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(tg.url)))
+    yield b
+    await b.session.close()
+
+
 @pytest.fixture
 async def llm():
     """A fake Ollama/OpenAI server on 127.0.0.1."""

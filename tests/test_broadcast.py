@@ -24,9 +24,9 @@ from storage.audience import AudienceStore, Recipient
 from storage.models import AllowedChat, Chat, Message, User
 from storage.people import PeopleStore
 from storage.store import Store, open_store
+from tests.conftest import API_TOKEN as TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "123456:AAtest"
 
 
 class FakeNotifier:
@@ -196,19 +196,7 @@ def test_audiences_are_parsed_by_name_and_agent_alias() -> None:
 # -- the fake Telegram's refusals, and the real notifier through them ------------------------------------------
 
 
-@pytest.fixture
-async def tg():
-    async with FakeTelegram() as fake:
-        fake.add_bot(TOKEN, "dagi_bot")
-        yield fake
 
-
-@pytest.fixture
-async def bot(tg: FakeTelegram):
-    session = AiohttpSession(api=TelegramAPIServer.from_base(tg.url))
-    b = Bot(TOKEN, session=session)
-    yield b
-    await b.session.close()
 
 
 async def test_the_fake_answers_403_for_a_chat_that_blocked_the_bot(tg: FakeTelegram, bot: Bot) -> None:
@@ -237,6 +225,7 @@ async def test_the_fake_rate_limit_answers_429_past_the_limit_and_records_it(tg:
 
 
 async def test_a_429_during_a_broadcast_is_waited_out_not_counted_as_failed(tg: FakeTelegram, store: Store) -> None:
+    tg.add_bot(TOKEN, "dagi_bot")
     session = AiohttpSession(api=TelegramAPIServer.from_base(tg.url))
     session.middleware(RetryAfterMiddleware())
     bot = Bot(TOKEN, session=session)

@@ -24,8 +24,8 @@ from bot.testing import FakeTelegram
 from router.errors import ProviderUnavailable, StreamCut
 from router.testing import FakeLLM, ScriptedProvider, fake_embedding, tokenize
 from router.types import ChatMessage, ChatRequest
+from tests.conftest import API_TOKEN as TOKEN
 
-TOKEN = "123456:AAtest"
 MSGS = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi there"}]
 
 
@@ -38,18 +38,7 @@ async def opened():
         await c.close()
 
 
-@pytest.fixture
-async def tg():
-    async with FakeTelegram() as fake:
-        fake.add_bot(TOKEN, "dagi_bot")
-        yield fake
 
-
-@pytest.fixture
-async def bot(tg: FakeTelegram):
-    b = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(tg.url)))
-    yield b
-    await b.session.close()
 
 
 def _ollama(opened: list, host: str, **kw: float) -> ollama.AsyncClient:
