@@ -12,7 +12,7 @@ ADMIN_TEXTS: dict[str, dict[str, str]] = {
         "admin_only": "Ця команда лише для адміністраторів бота.",
         "admin_menu": "Панель адміністратора. Оберіть розділ або надішліть команду:\n"
                       "/admin stats · /admin providers · /admin users · /admin kb · /admin broadcast · /admin reload\n"
-                      "/admin invite · /admin allow · /admin role ID роль · /admin ban ID · /admin quota …",
+                      "/admin invite · /admin allow · /admin role ID роль · /admin ban ID · /admin quota … · /admin audit",
         "adm_btn_stats": "📊 Статистика", "adm_btn_providers": "🧠 Моделі", "adm_btn_users": "👥 Користувачі",
         "adm_btn_kb": "📚 Бази знань", "adm_btn_broadcast": "📣 Розсилка", "adm_btn_reload": "🔄 Перечитати конфіг",
         "adm_unknown": "Невідома дія /admin {sub}. Список — /admin.",
@@ -43,6 +43,7 @@ ADMIN_TEXTS: dict[str, dict[str, str]] = {
         "adm_kb_deleted": "Видалено документ №{n} {name} з бази {scope}.",
         "adm_kb_no_such": "Немає документа №{n}. Список — /admin kb.",
         "adm_kb_off": "Бази знань вимкнені на цьому сервері.",
+        "adm_audit_head": "Журнал дій адміністраторів (✅ виконано, ⛔ відмовлено), новіші вгорі:",
     },
     "en": {
         "access_banned": "An administrator has closed your access to this bot. If this is a mistake, contact them.",
@@ -54,7 +55,7 @@ ADMIN_TEXTS: dict[str, dict[str, str]] = {
         "admin_only": "This command is for the bot's administrators only.",
         "admin_menu": "Admin panel. Pick a section or send a command:\n"
                       "/admin stats · /admin providers · /admin users · /admin kb · /admin broadcast · /admin reload\n"
-                      "/admin invite · /admin allow · /admin role ID role · /admin ban ID · /admin quota …",
+                      "/admin invite · /admin allow · /admin role ID role · /admin ban ID · /admin quota … · /admin audit",
         "adm_btn_stats": "📊 Stats", "adm_btn_providers": "🧠 Models", "adm_btn_users": "👥 Users",
         "adm_btn_kb": "📚 Knowledge", "adm_btn_broadcast": "📣 Broadcast", "adm_btn_reload": "🔄 Reload config",
         "adm_unknown": "Unknown action /admin {sub}. See /admin.",
@@ -85,5 +86,6 @@ ADMIN_TEXTS: dict[str, dict[str, str]] = {
         "adm_kb_deleted": "Deleted document #{n} {name} from {scope}.",
         "adm_kb_no_such": "There is no document #{n}. See /admin kb.",
         "adm_kb_off": "Knowledge bases are switched off on this server.",
+        "adm_audit_head": "Admin actions (✅ done, ⛔ refused), newest first:",
     },
 }

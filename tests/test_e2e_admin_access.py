@@ -15,7 +15,7 @@ EVERY_ADMIN_COMMAND = ["/admin", "/admin stats", "/admin providers", "/admin use
                        f"/admin quota user {MEMBER} 0 0", f"/admin usage {MEMBER}", "/admin invite", "/admin allow",
                        "/admin disallow", "/admin kb", "/admin kb delete 1", "/admin broadcast all hello",
                        "/admin reload", "/admin target ollama:qwen3:8b off", "/admin route helion backup:gpt-4o-mini",
-                       "/admin@dagi_bot stats", "/admin nonsense"]
+                       "/admin@dagi_bot stats", "/admin audit", "/admin nonsense"]
 
 
 async def audit(bot) -> list:  # type: ignore[no-untyped-def]
@@ -65,6 +65,9 @@ async def test_the_owner_gets_the_panel_and_can_appoint_an_admin_who_cannot_appo
         bot.say(f"/admin ban {OWNER}", user_id=MEMBER, chat_id=MEMBER)  # nobody bans an owner
         assert "Не можна" in (await bot.replies(MEMBER, 4))[3]
         assert await bot.services.ops.access.role(OWNER) == "owner"
+        bot.say("/admin audit", user_id=OWNER, chat_id=OWNER)
+        log = (await bot.replies(OWNER, 3))[2]
+        assert f"{MEMBER} · /admin ban {OWNER}" in log and f"{OWNER} · /admin role {MEMBER}" in log
 
 
 async def test_a_banned_user_is_told_once_and_cannot_use_admin_commands_or_models(tmp_path, tg, llm, monkeypatch):

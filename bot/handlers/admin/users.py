@@ -166,8 +166,19 @@ async def allow(message: Message, ops: Ops, profile: BotProfile, sub: str) -> No
         await message.answer(t(lang_, "adm_not_allowed"))
 
 
+async def audit(message: Message, ops: Ops) -> None:
+    """`/admin audit`: the latest admin actions and refused attempts, newest first."""
+    entries = await ops.people.audit_log(limit=20)
+    lines = [t(lang(message), "adm_audit_head")]
+    for e in entries:
+        mark = "✅" if e.allowed else "⛔"
+        lines.append(f"{mark} {e.at:%d.%m %H:%M} · {e.user_id} · {e.action}" + (f" · {e.detail}" if e.detail else ""))
+    await message.answer("\n".join(lines)[:4000])
+
+
 def router() -> Router:
     r = Router(name="admin-users")
+    r.message(Sub("audit", "log"))(audit)
     r.message(Sub("users"))(overview)
     r.callback_query(Button("users"))(role_button)
     r.message(Sub("user", "find"))(find)
