@@ -72,6 +72,7 @@ async def forget_button(query: CallbackQuery, callback_data: ForgetAction, ops: 
 def router() -> Router:
     """/forget and its confirmation buttons."""
     r = Router(name="forget")
-    r.message(is_command, Command("forget"))(forget_command)
+    r.message.filter(is_command)  # chat messages skip this router after one cheap check
+    r.message(Command("forget"))(forget_command)
     r.callback_query(ForgetAction.filter())(forget_button)
     return r

@@ -124,9 +124,10 @@ async def on_startup(ops: Ops | None = None) -> None:
 def router() -> Router:
     """/remind, /reminders, /tz and the ❌ buttons."""
     r = Router(name="reminders")
-    r.message.register(remind, Command("remind"), is_command)
-    r.message.register(list_reminders, Command("reminders"), is_command)
-    r.message.register(time_zone, Command("tz"), is_command)
+    r.message.filter(is_command)  # chat messages skip this router after one cheap check
+    r.message.register(remind, Command("remind"))
+    r.message.register(list_reminders, Command("reminders"))
+    r.message.register(time_zone, Command("tz"))
     r.callback_query.register(delete_button, _is_delete)
     r.startup.register(on_startup)
     return r
