@@ -13,7 +13,7 @@ from agents.persona import AgentsConfig, load_personas
 from bot.conversation import Conversations
 from bot.logs import setup_logging
 from bot.settings import Settings
-from bot.texts import t
+from bot.texts import lang_of, t
 from router.config import build_router, load_router_config
 from router.core import ModelRouter
 from router.errors import ConfigError
@@ -105,7 +105,9 @@ def build_ops(settings: Settings, tz: str, store: Store, ledger: UsageLedger, ro
         router_file=settings.router_file, data_dir=settings.data_dir)
     access = AccessControl(people, owners=opts.owners, mode=opts.access_mode, invite_days=opts.invite_days)
     ops = Ops(opts, store, ledger, router, personas, people, access, kb=kb, env=env)
-    ops.say = t  # jobs (reminders…) word their messages with bot.texts; ops cannot import bot
+    # Jobs and reports word what people read with bot.texts (ops cannot import bot); a Telegram language code
+    # ("en-US") or a resolved "uk"/"en" both work.
+    ops.say = lambda lang, key, **kw: t(lang_of(lang), key, **kw)
     if settings.scheduler:
         ops.scheduler = Scheduler(store.db.engine, JobClaims(store.db, runner_id()), ops, timezone=tz)
     return ops

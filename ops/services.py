@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from ops.scheduler import Scheduler
 
 
+Say = Callable[..., str]  # (language code or "uk"/"en", text key, **values) → the sentence
+
+
 @dataclass(frozen=True)
 class OpsSettings:
     """The admin and scheduling settings ops code reads (from bot.settings at the composition root)."""
@@ -54,7 +57,7 @@ class Ops:
     scheduler: "Scheduler | None" = None
     env: dict[str, str] = field(default_factory=dict)  # for re-reading router.yaml (`${VAR}` values)
     now: Callable[[], datetime] = utcnow  # tests freeze or move this clock
-    # How jobs word what they send (bot.texts.t: (lang, key, **kw) → sentence), given by the front end
+    # How ops words what people read (bot.texts with the language resolved), given by the front end
     # because ops cannot import bot; None in a process without one.
-    say: Callable[..., str] | None = None
+    say: Say | None = None
     extra: dict[str, Any] = field(default_factory=dict)  # per-feature services added by their modules

@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from ops.services import Ops
-from ops.stats_texts import money, num, percent, say
+from ops.services import Ops, Say
 from storage.stats import CallSums, StatsStore
 
 
@@ -118,30 +117,30 @@ async def compute(ops: Ops, day: date | None = None) -> Stats:
                  percentile(latencies, 0.95))
 
 
-def _ms(lang: str, value: float | None) -> str:
-    return "—" if value is None else say(lang, "ms", n=num(value))
+def _ms(lang: str, value: float | None, say: Say) -> str:
+    return "—" if value is None else say(lang, "stat_ms", n=num(value))
 
 
-def render(stats: Stats, lang: str, names: Mapping[str, str] | None = None) -> str:
-    """The stats as plain text in `lang`; `names` maps agent keys to what people call them."""
+def render(stats: Stats, lang: str, say: Say, names: Mapping[str, str] | None = None) -> str:
+    """The stats as plain text in `lang`, worded by `say` (bot.texts.t); `names` maps agent keys to what people call them."""
     names = names or {}
-    lines = [say(lang, "head", day=stats.day.isoformat(), tz=stats.tz),
-             say(lang, "people", total=num(stats.users_total), active=num(stats.users_active)),
-             say(lang, "chats", total=num(stats.chats_total), active=num(stats.chats_active)),
-             say(lang, "messages", day=num(stats.messages_day), week=num(stats.messages_week))]
-    lines += [say(lang, "agent", agent=names.get(a, a or "—"), day=num(d), week=num(w)) for a, d, w in stats.agents]
+    lines = [say(lang, "stat_head", day=stats.day.isoformat(), tz=stats.tz),
+             say(lang, "stat_people", total=num(stats.users_total), active=num(stats.users_active)),
+             say(lang, "stat_chats", total=num(stats.chats_total), active=num(stats.chats_active)),
+             say(lang, "stat_messages", day=num(stats.messages_day), week=num(stats.messages_week))]
+    lines += [say(lang, "stat_agent", agent=names.get(a, a or "—"), day=num(d), week=num(w)) for a, d, w in stats.agents]
     if not stats.models and not stats.embeddings:
-        lines.append(say(lang, "no_calls"))
+        lines.append(say(lang, "stat_no_calls"))
         return "\n".join(lines)
     answered, errors = stats.answered, stats.errors
-    lines.append(say(lang, "calls", answered=num(answered), errors=num(errors), rate=percent(errors, answered + errors)))
-    lines += [say(lang, "model", target=m.target, local=say(lang, "local_mark") if m.local else "",
+    lines.append(say(lang, "stat_calls", answered=num(answered), errors=num(errors), rate=percent(errors, answered + errors)))
+    lines += [say(lang, "stat_model", target=m.target, local=say(lang, "stat_local_mark") if m.local else "",
                   answered=num(m.answered), errors=num(m.errors), tin=num(m.tokens_in), tout=num(m.tokens_out),
                   cost=money(m.cost)) for m in stats.models]
-    lines.append(say(lang, "local", share=percent(stats.local_answered, answered)))
-    lines.append(say(lang, "latency", p50=_ms(lang, stats.p50_ms), p95=_ms(lang, stats.p95_ms)))
-    lines.append(say(lang, "cost", cost=money(stats.cost)))
-    lines += [say(lang, "embed", target=m.target, calls=num(m.answered + m.errors), errors=num(m.errors),
+    lines.append(say(lang, "stat_local", share=percent(stats.local_answered, answered)))
+    lines.append(say(lang, "stat_latency", p50=_ms(lang, stats.p50_ms, say), p95=_ms(lang, stats.p95_ms, say)))
+    lines.append(say(lang, "stat_cost", cost=money(stats.cost)))
+    lines += [say(lang, "stat_embed", target=m.target, calls=num(m.answered + m.errors), errors=num(m.errors),
                   tokens=num(m.tokens_in + m.tokens_out)) for m in stats.embeddings]
     return "\n".join(lines)
 
@@ -149,3 +148,20 @@ def render(stats: Stats, lang: str, names: Mapping[str, str] | None = None) -> s
 def agent_names(ops: Ops) -> dict[str, str]:
     """Agent key → "⚡ Helion", for render."""
     return {p.key: f"{p.emoji} {p.name}".strip() for p in ops.personas.agents.values()}
+
+
+def num(n: float) -> str:
+    """1 234 567: thousands apart by spaces, as the bot's other notices."""
+    return f"{round(n):,}".replace(",", " ")
+
+
+def money(usd: float) -> str:
+    """$0, $0.0012, $12.50."""
+    if not usd:
+        return "$0"
+    return f"${usd:.4f}" if usd < 1 else f"${usd:,.2f}".replace(",", " ")
+
+
+def percent(part: int, whole: int) -> str:
+    """12.5 % (— when there is nothing to divide)."""
+    return f"{100 * part / whole:.1f} %" if whole else "—"

@@ -32,7 +32,7 @@ async def _show(event: Message | CallbackQuery, ops: Ops, day: date | None) -> N
     lang_ = lang(event)
     stats = await compute(ops, day)
     markup = _keyboard(lang_, stats.day, today(ops), from_panel=isinstance(event, CallbackQuery))
-    await reply(event, render(stats, lang_, agent_names(ops))[:4000], markup)  # within one Telegram message
+    await reply(event, render(stats, lang_, t, agent_names(ops))[:4000], markup)  # within one Telegram message
 
 
 async def command(message: Message, ops: Ops, args: list[str]) -> None:
