@@ -44,6 +44,15 @@ async def test_a_forged_admin_button_is_refused(tmp_path, tg, llm, monkeypatch):
         assert await bot.services.ops.access.role(MEMBER) == "member"
         assert [(e.user_id, e.action, e.allowed) for e in await audit(bot)] == [
             (MEMBER, f"adm:users:role:{MEMBER}:admin", False)]
+        bot.say(f"/admin ban {OTHER}", user_id=OWNER, chat_id=OWNER)
+        await bot.replies(OWNER)
+        tg.press_button(TOKEN, chat_id=OTHER, user_id=OTHER, message_id=1, data=f"adm:users:role:{OTHER}:member")
+        await tg.wait_for(lambda: len(tg.calls_of("answerCallbackQuery")) == 2)
+        banned = tg.calls_of("answerCallbackQuery")[1]
+        assert "закрив вам доступ" in banned.params["text"] and banned.params.get("show_alert")
+        assert await bot.services.ops.access.role(OTHER) == "banned", "a banned user cannot unban themselves"
+        assert (OTHER, f"adm:users:role:{OTHER}:member", False) in [(e.user_id, e.action, e.allowed)
+                                                                  for e in await audit(bot)]
 
 
 async def test_the_owner_gets_the_panel_and_can_appoint_an_admin_who_cannot_appoint_others(tmp_path, tg, llm, monkeypatch):
