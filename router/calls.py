@@ -17,7 +17,7 @@ class Call:
     """One attempt at one target: its text so far, and its verdict for the breaker and the usage table."""
 
     __slots__ = ("router", "request", "target", "admission", "shown", "usage", "outcome", "error", "started",
-                 "guard", "busy")
+                 "guard", "provider")
 
     def __init__(self, router: ModelRouter, request: ChatRequest, target: Target, admission: str,
                  provider: Provider) -> None:
@@ -28,8 +28,8 @@ class Call:
         self.error: ProviderError | None = None
         self.started = time.perf_counter()
         self.guard = router.usage  # the guard that counted the start records the end, even across a reload
-        self.busy = id(provider)
-        router._busy[self.busy] += 1
+        self.provider = provider
+        router.retirement.enter(provider)
         if self.guard is not None:
             self.guard.started(target)
 
@@ -45,9 +45,7 @@ class Call:
 
     async def close(self) -> None:
         """Tell the breaker and write the usage row."""
-        self.router._busy[self.busy] -= 1
-        if not self.router._busy[self.busy]:
-            del self.router._busy[self.busy]
+        self.router.retirement.leave(self.provider)
         breakers = self.router.breakers
         if self.outcome == "ok":
             breakers.succeeded(self.target, self.admission)

@@ -1,11 +1,9 @@
 """ModelRouter: pick a request's targets by the routing rules, try them in order until one answers (or embeds)."""
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
-from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, cast
 
@@ -23,6 +21,7 @@ from router.errors import (
 from router.health import HealthResult, feed, ping_all
 from router.overrides import AgentRoute, Overrides, unique
 from router.provider import Embedder, Provider
+from router.retire import Retirement, close_all
 from router.rules import NoRuleMatched, RouteContext, Rule, from_routes, match, ordered
 from router.types import ChatRequest, Delta, EmbedRequest, Embeddings, Target
 
@@ -66,8 +65,7 @@ class ModelRouter:
         if rules and not any(rule.catch_all for rule in self._config_rules):
             raise ConfigError("the rules need a catch-all rule (one with an empty `when`)")
         self.rules: tuple[Rule, ...] = self._config_rules
-        self._busy: Counter[int] = Counter()  # calls in flight per provider object, so a retired one closes idle
-        self._retiring: set[asyncio.Task[None]] = set()
+        self.retirement = Retirement()  # providers a reload replaced close once no call uses them
 
     def rule_for(self, context: RouteContext) -> Rule | None:
         """The rule that decides the targets for `context`; None when no rule matches."""
@@ -145,20 +143,8 @@ class ModelRouter:
             self.usage = other.usage
         dropped = self.overrides.keep_known(self.providers)
         self.rules = ordered((*self.overrides.rules(), *self._config_rules))
-        if old:
-            task = asyncio.get_running_loop().create_task(self._retire(old, grace))
-            self._retiring.add(task)
-            task.add_done_callback(self._retiring.discard)
+        self.retirement.retire(old, grace)
         return dropped
-
-    async def _retire(self, providers: list[Provider], grace: float) -> None:
-        """Close replaced providers after the grace period, once idle (or at once when the router closes)."""
-        try:
-            await asyncio.sleep(grace)
-            while any(self._busy[id(p)] for p in providers):
-                await asyncio.sleep(0.25)
-        finally:
-            await _close_all((getattr(p, "name", "?"), p) for p in providers)
 
     async def stream(
         self, request: ChatRequest, *, targets: Sequence[Target] | None = None
@@ -287,18 +273,8 @@ class ModelRouter:
 
     async def aclose(self) -> None:
         """Close every provider (those a reload replaced too), even if one of them fails to close."""
-        for task in list(self._retiring):
-            task.cancel()
-        await asyncio.gather(*self._retiring, return_exceptions=True)
-        await _close_all(self.providers.items())
-
-
-async def _close_all(providers: Iterable[tuple[str, Provider]]) -> None:
-    for name, provider in providers:
-        try:
-            await provider.aclose()
-        except Exception:
-            log.warning("closing provider %s failed", name, exc_info=True)
+        await self.retirement.aclose()
+        await close_all(self.providers.items())
 
 
 def _labelled(delta: Delta, target: Target) -> Delta:

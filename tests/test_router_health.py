@@ -200,7 +200,7 @@ async def test_replace_with_swaps_in_place_keeps_overrides_and_never_cuts_an_ans
     assert await ask(router) == ("new answer", "a")
     assert router.providers["a"] is new_a and router.known_targets() == (Target("a", "m9"), B)
     assert router.switched_off(B) and router.rule_for(RouteContext(agent="helion")).targets == (A,)
-    await asyncio.wait_for(asyncio.gather(*router._retiring), 5)
+    await asyncio.wait_for(router.retirement.settled(), 5)
     assert old.closed
     await router.aclose()
 
