@@ -23,6 +23,35 @@ PREFIX = "adm:"  # callback data of every admin button starts with this (the rol
 NOTICE_EVERY = 60.0  # seconds between refusals to one user: a refused user who keeps writing is not answered each time
 
 
+class Throttle:
+    """At most one yes per key per `every` seconds (refusal notices, refused-attempt audit rows)."""
+
+    def __init__(self, every: float = NOTICE_EVERY) -> None:
+        self.every = every
+        self._last: dict[object, float] = {}
+
+    def allow(self, key: object) -> bool:
+        now = time.monotonic()
+        if now - self._last.get(key, -self.every) < self.every:
+            return False
+        if len(self._last) > 10_000:
+            self._last.clear()
+        self._last[key] = now
+        return True
+
+    def note(self, key: object) -> None:
+        """Count `key` as just allowed (the user was told another way)."""
+        self._last[key] = time.monotonic()
+
+
+async def _audit_refusal(people: PeopleStore, throttle: Throttle, user_id: int, event: TelegramObject,
+                         role: Role) -> None:
+    """Log every refused admin attempt; store one a minute per user (spamming /admin cannot bury real entries)."""
+    log.warning("refused admin action from user %s (%s): %s", user_id, role, _describe(event))
+    if throttle.allow(user_id):
+        await people.audit(user_id, _describe(event), allowed=False, detail=f"role {role}")
+
+
 def _is_admin_action(event: TelegramObject) -> bool:
     if isinstance(event, Message):
         return (event.text or "").split("@")[0].split(" ")[0].lower() == "/admin"
@@ -45,9 +74,9 @@ async def _forget_button(event: TelegramObject, verdict: Verdict) -> Verdict:
 class AccessMiddleware(BaseMiddleware):
     """Bans, the access mode and invite codes, before any handler; puts the caller's `role` in the data."""
 
-    def __init__(self, access: AccessControl, people: PeopleStore) -> None:
-        self.access, self.people = access, people
-        self._told: dict[tuple[int, int], float] = {}  # (user, chat) → when last refused
+    def __init__(self, access: AccessControl, people: PeopleStore, refusals: Throttle) -> None:
+        self.access, self.people, self.refusals = access, people, refusals
+        self._told = Throttle()  # per (user, chat): one refusal notice a minute
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user = getattr(event, "from_user", None)
@@ -63,8 +92,7 @@ class AccessMiddleware(BaseMiddleware):
         if verdict.allowed:
             return await handler(event, data)
         if _is_admin_action(event):
-            log.warning("refused admin action from user %s (%s): %s", user.id, verdict.role, _describe(event))
-            await self.people.audit(user.id, _describe(event), allowed=False, detail=f"role {verdict.role}")
+            await _audit_refusal(self.people, self.refusals, user.id, event, verdict.role)
         await self._refuse(event, verdict, data, lang_of(user.language_code))
         return None
 
@@ -82,7 +110,7 @@ class AccessMiddleware(BaseMiddleware):
             await message.answer(t(lang, "invite_ok" if ok else "invite_bad"))
             if ok:
                 return await self.access.check(message.from_user.id, message.chat.id, private=True)  # type: ignore[union-attr]
-            self._told[(message.from_user.id, message.chat.id)] = time.monotonic()  # type: ignore[union-attr]
+            self._told.note((message.from_user.id, message.chat.id))  # type: ignore[union-attr]
             return verdict
         if command in _OPEN_COMMANDS:
             return Verdict(verdict.role)
@@ -101,12 +129,8 @@ class AccessMiddleware(BaseMiddleware):
                 return  # group chatter not meant for us: stay quiet
             if verdict.refusal == "banned":
                 return  # a banned user is not answered in a group (it would only invite more noise)
-        now, key = time.monotonic(), (user_id, message.chat.id)
-        if now - self._told.get(key, -NOTICE_EVERY) < NOTICE_EVERY:
+        if not self._told.allow((user_id, message.chat.id)):
             return
-        if len(self._told) > 10_000:
-            self._told.clear()
-        self._told[key] = now
         hint = t(lang, "access_invite_hint") if self.access.mode == "invite" else ""
         await message.answer(t(lang, f"access_{verdict.refusal}", user_id=user_id, invite=hint))
 
@@ -114,16 +138,14 @@ class AccessMiddleware(BaseMiddleware):
 class RequireAdmin(BaseMiddleware):
     """Inner middleware of the admin router: every admin handler runs only for admins and owners, and is audited."""
 
-    def __init__(self, people: PeopleStore) -> None:
-        self.people = people
+    def __init__(self, people: PeopleStore, refusals: Throttle) -> None:
+        self.people, self.refusals = people, refusals
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user = getattr(event, "from_user", None)
         role: Role = data.get("role", Role.GUEST)
         if user is None or not at_least(role, Role.ADMIN):
-            uid = user.id if user else 0
-            log.warning("refused admin action from user %s (%s): %s", uid, role, _describe(event))
-            await self.people.audit(uid, _describe(event), allowed=False, detail=f"role {role}")
+            await _audit_refusal(self.people, self.refusals, user.id if user else 0, event, role)
             lang = lang_of(user.language_code if user else None)
             if isinstance(event, CallbackQuery):
                 await event.answer(t(lang, "admin_only"), show_alert=True)

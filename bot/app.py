@@ -18,14 +18,14 @@ from bot.context import BotProfile, sink_for
 from bot.delivery import DeliveryOptions
 from bot.flood import FloodControl
 from bot.albums import PhotoDesk
-from bot.access import AccessMiddleware
+from bot.access import AccessMiddleware, Throttle
 from bot.handlers import admin, agent_pick, chat, chat_settings, commands, forget, knowledge, photos, reminders, usage
 from bot.notifier import TelegramNotifier
 from bot.media import TelegramMedia
 from bot.pacing import ChatPacer, RetryAfterMiddleware
 from bot.services import Services
 from bot.texts import lang_of, t
-from ops.control import restore
+from ops.control import keep_in_sync, restore
 from ops.jobs import schedule_system_jobs
 from router.errors import ConfigError
 from storage.store import Inbound
@@ -121,10 +121,11 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: 
     dp.update.outer_middleware(ProfileMiddleware(profiles))
     ops = services.ops
     if ops is not None:  # roles, bans and the access mode, checked once before any handler
-        gate = AccessMiddleware(ops.access, ops.people)
+        refusals = Throttle()  # refused admin attempts stored: one a minute per user, whichever guard refused
+        gate = AccessMiddleware(ops.access, ops.people, refusals)
         dp.message.outer_middleware(gate)
         dp.callback_query.outer_middleware(gate)
-        dp.include_router(admin.router(ops.people))
+        dp.include_router(admin.router(ops.people, refusals))
     dp.include_routers(agent_pick.router(), usage.router(), chat_settings.router(), reminders.router(),
                        forget.router(), photos.router(), knowledge.router(), commands.router(), chat.router())
 
@@ -192,10 +193,12 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]]) -> 
         return sink_for(by_key[inbound.scope.bot], inbound, reply_to=inbound.tg_message_id)
 
     recovery = asyncio.create_task(services.conversations.recover(recovered, list(by_key)))
+    background = [recovery]
     ops = services.ops
     if ops is not None:
         ops.notifier = TelegramNotifier({k: p.bot for k, p in by_key.items()})
         await restore(ops)  # targets switched off and agent routes set from chat survive restarts
+        background.append(asyncio.create_task(keep_in_sync(ops)))  # and reach every replica within a minute
         if ops.scheduler is not None:  # started with polling, stopped with it; jobs stay stored in the database
             schedule_system_jobs(ops)
             ops.scheduler.start()
@@ -204,6 +207,7 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]]) -> 
     finally:
         if ops is not None and ops.scheduler is not None:
             ops.scheduler.stop()
-        recovery.cancel()
-        await asyncio.gather(recovery, return_exceptions=True)
+        for task in background:
+            task.cancel()
+        await asyncio.gather(*background, return_exceptions=True)
         await desk.aclose()

@@ -27,6 +27,8 @@ PROVIDERS_TEXTS: dict[str, dict[str, str]] = {
         "prov_btn_on": "▶️ {n}. {target}",
         "prov_target_off": "Ціль {target} вимкнено: запити йдуть до наступних цілей. Увімкнути: /admin target {target} on",
         "prov_target_on": "Ціль {target} знову увімкнено.",
+        "prov_still_off": "Ціль {target} увімкнено, але весь провайдер {provider} вимкнений, тож запити до неї не йдуть. "
+                          "Увімкнути провайдера: /admin target {provider} on",
         "prov_unknown_provider": "Немає провайдера «{name}». Є: {known}.",
         "prov_unknown_target": "Ціль «{name}» не використовує жодне правило. Є: {known}.",
         "prov_unknown_agent": "Немає агента «{name}». Є: {known}.",
@@ -68,6 +70,8 @@ PROVIDERS_TEXTS: dict[str, dict[str, str]] = {
         "prov_btn_on": "▶️ {n}. {target}",
         "prov_target_off": "Target {target} switched off: requests go to the next targets. Back on: /admin target {target} on",
         "prov_target_on": "Target {target} is on again.",
+        "prov_still_off": "Target {target} is on, but its whole provider {provider} is switched off, so nothing goes to it. "
+                          "Switch the provider on: /admin target {provider} on",
         "prov_unknown_provider": "There is no provider “{name}”. Configured: {known}.",
         "prov_unknown_target": "No rule uses the target “{name}”. Routed targets: {known}.",
         "prov_unknown_agent": "There is no agent “{name}”. Agents: {known}.",

@@ -33,7 +33,7 @@ class Outcome:
 
     ok: bool
     subject: str = ""
-    error: str = ""  # unknown_provider | unknown_target | unknown_agent | bad_target
+    error: str = ""  # unknown_provider | unknown_target | unknown_agent | bad_target; provider_off with ok
     known: tuple[str, ...] = ()
 
 
@@ -50,8 +50,10 @@ class ReloadResult:
     dropped: tuple[str, ...] = ()  # admin overrides that name a provider no longer configured
 
 
-async def restore(ops: Ops) -> None:
-    """Apply the targets switched off and the agent routes admins set from chat (at start, after a reload)."""
+async def restore(ops: Ops, *, quiet: bool = False) -> None:
+    """Apply the targets switched off and the agent routes admins set from chat (at start, after a reload, and
+    every minute so that a change made on another replica reaches this one); `quiet` logs misfits at debug level."""
+    warn = log.debug if quiet else log.warning
     store = AdminSettings(ops.store.db)
     disabled, routes = await store.get(DISABLED, []), await store.get(ROUTES, {})
     router = ops.router
@@ -61,15 +63,25 @@ async def restore(ops: Ops) -> None:
         if _check_target(router, spec) is None:
             router.switch(spec, False)
         else:
-            log.warning("switched-off target %s is not in the router config any more; ignored", spec)
+            warn("switched-off target %s is not in the router config any more; ignored", spec)
     for agent in set(router.overrides.routes) - set(routes):
         router.set_agent_route(agent, [])
     for agent, specs in routes.items():
         persona, targets = ops.personas.get(agent), _targets(router, specs)
         if persona is None or isinstance(targets, Outcome):
-            log.warning("route of agent %s (%s) no longer fits the config; ignored", agent, ", ".join(specs))
+            warn("route of agent %s (%s) no longer fits the config; ignored", agent, ", ".join(specs))
             continue
         router.set_agent_route(persona.key, targets, task=persona.route)
+
+
+async def keep_in_sync(ops: Ops, every: float = 60.0) -> None:
+    """Re-apply the stored admin changes every `every` seconds (until cancelled): replicas converge within it."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await restore(ops, quiet=True)
+        except Exception:  # noqa: BLE001 - a database hiccup: the next round tries again
+            log.warning("could not re-read the admin settings", exc_info=True)
 
 
 async def set_target(ops: Ops, spec: str, on: bool, *, by: int | None = None) -> Outcome:
@@ -83,6 +95,9 @@ async def set_target(ops: Ops, spec: str, on: bool, *, by: int | None = None) ->
     disabled = disabled - {spec} if on else disabled | {spec}
     await store.put(DISABLED, sorted(disabled), by=by)
     log.info("admin %s switched %s %s", by, spec, "on" if on else "off")
+    provider = spec.partition(":")[0]
+    if on and provider != spec and provider in ops.router.overrides.disabled:
+        return Outcome(True, spec, "provider_off", (provider,))  # the target is on, its whole provider is still off
     return Outcome(True, spec)
 
 

@@ -32,6 +32,13 @@ def may_assign(actor: Role, current: Role, new: Role) -> bool:
     return actor is Role.ADMIN and RANK[current] < RANK[Role.ADMIN] and RANK[new] < RANK[Role.ADMIN]
 
 
+def may_limit(actor: Role, subject: Role) -> bool:
+    """Who may set a user's quota: never an owner's; an admin's only by an owner."""
+    if subject is Role.OWNER:
+        return False
+    return actor is Role.OWNER or (actor is Role.ADMIN and RANK[subject] < RANK[Role.ADMIN])
+
+
 def parse_role(text: str) -> Role | None:
     """A role from its name (English or Ukrainian), None when unknown."""
     aliases = {"адмін": Role.ADMIN, "учасник": Role.MEMBER, "гість": Role.GUEST, "бан": Role.BANNED,

@@ -52,7 +52,7 @@ class PeopleStore:
     async def find(self, query: str, *, limit: int = 10) -> list[Person]:
         """Users by id, @username (exact, any case) or a part of the name."""
         q = query.strip().removeprefix("@")
-        cond = [func.lower(User.username) == q.lower(), func.lower(User.first_name).contains(q.lower())]
+        cond = [func.lower(User.username) == q.lower(), func.lower(User.first_name).contains(q.lower(), autoescape=True)]
         if q.lstrip("-").isdigit():
             cond.append(User.id == int(q))
         stmt = select(*_COLUMNS).where(or_(*cond)).order_by(User.id).limit(limit)

@@ -138,10 +138,13 @@ class Store:
             provider=answer.provider or None, model=answer.model or None, tokens_in=answer.tokens_in,
             tokens_out=answer.tokens_out, latency_ms=answer.latency_ms, error=answer.error, created_at=utcnow())
 
-        def work(conn: Connection) -> None:
+        def work(conn: Connection) -> bool:
+            if conn.execute(_MARK, dict(iid=inbound_id, st="done", err=None)).rowcount == 0:
+                return False  # the question was deleted meanwhile (/forget): keep no answer to it
             conn.execute(_ADD, row)
-            conn.execute(_MARK, dict(iid=inbound_id, st="done", err=None))
-        await self.db.run(work)
+            return True
+        if not await self.db.run(work):
+            return
         if (turns := self._turns.get((scope, inbound.conversation))) is not None:
             turns.extend((Turn("user", inbound.text, inbound.agent, inbound.attachments),
                           Turn("assistant", answer.text, answer.agent)))

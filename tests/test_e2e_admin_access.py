@@ -22,7 +22,7 @@ async def audit(bot) -> list:  # type: ignore[no-untyped-def]
     return await bot.services.store.db.run(lambda c: c.execute(select(AuditEntry).order_by(AuditEntry.id)).all())
 
 
-async def test_every_admin_command_is_refused_to_a_member_and_logged(tmp_path, tg, llm, monkeypatch):
+async def test_every_admin_command_is_refused_to_a_member_and_logged(tmp_path, tg, llm, monkeypatch, caplog):
     async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, owner_ids=[OWNER]) as bot:
         for i, command in enumerate(EVERY_ADMIN_COMMAND):
             bot.say(command, user_id=MEMBER, chat_id=MEMBER)
@@ -31,7 +31,10 @@ async def test_every_admin_command_is_refused_to_a_member_and_logged(tmp_path, t
         assert len(tg.sent_texts(MEMBER)) == len(EVERY_ADMIN_COMMAND), "one refusal each, nothing else"
         assert llm.chat_requests() == [], "no admin command reached a model"
         refused = [e for e in await audit(bot) if not e.allowed]
-        assert len(refused) == len(EVERY_ADMIN_COMMAND) and {e.user_id for e in refused} == {MEMBER}
+        # Every attempt is logged; one a minute per user is stored, so spamming /admin cannot bury real entries.
+        assert [(e.user_id, e.action) for e in refused] == [(MEMBER, "/admin")]
+        logged = [r for r in caplog.records if r.getMessage().startswith(f"refused admin action from user {MEMBER}")]
+        assert len(logged) == len(EVERY_ADMIN_COMMAND)
         assert await bot.services.ops.access.role(MEMBER) == "member", "the forged /admin role did nothing"
 
 
@@ -178,3 +181,22 @@ async def test_a_banned_user_may_still_delete_their_data_and_stays_banned(tmp_pa
         bot.say("Привіт знову", user_id=OTHER, chat_id=OTHER)
         await tg.wait_for(lambda: tg.pending_updates(TOKEN) == 0)
         assert len(llm.chat_requests()) == 1
+
+
+async def test_an_id_names_exactly_that_user_and_admins_cannot_limit_owners(tmp_path, tg, llm, monkeypatch):
+    target = 555000111
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, owner_ids=[OWNER]) as bot:
+        bot.say("/start", user_id=100, chat_id=100, first_name=str(target))  # a name that looks like someone's id
+        bot.say("/start", user_id=target, chat_id=target)
+        await bot.replies(100), await bot.replies(target)
+        bot.say(f"/admin role {target} admin", user_id=OWNER, chat_id=OWNER)
+        assert f"({target}): роль тепер admin" in (await bot.replies(OWNER))[0]
+        assert await bot.services.ops.access.role(target) == "admin"
+        assert await bot.services.ops.access.role(100) == "member", "the look-alike name was not picked"
+        bot.say(f"/admin quota user {OWNER} 1 1", user_id=target, chat_id=target)  # an admin limits an owner
+        assert "Не можна" in (await bot.replies(target, 2))[1]
+        bot.say(f"/admin quota user 100 % 1", user_id=target, chat_id=target)
+        bot.say("/admin ban %", user_id=target, chat_id=target)  # a wildcard is not a name
+        texts = await bot.replies(target, 4)
+        assert "Приклад" in texts[2] and "Нікого не знайдено" in texts[3]
+        assert await bot.services.ops.access.role(100) == "member"

@@ -93,14 +93,19 @@ async def test_the_providers_table_shows_every_target_and_no_key(tmp_path, tg, l
         assert KEY not in table
         message = tg.messages(OWNER)[-1]
         buttons = [b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row]
-        assert "adm:providers:toggle:1" in buttons and "adm:providers:check" in buttons
+        toggles = [data for data in buttons if data.startswith("adm:providers:toggle:")]
+        assert [data.split(":")[3] for data in toggles] == ["1", "2"] and "adm:providers:check" in buttons
         assert all(len(data.encode()) < 64 for data in buttons)
         press = {"chat_id": OWNER, "user_id": OWNER, "message_id": message["message_id"]}
         tg.press_button(bot.token, data="adm:providers:check", **press)
         await tg.wait_for(lambda: "не відповідає" in tg.messages(OWNER)[-1]["text"])
         checked = tg.messages(OWNER)[-1]["text"]
         assert "✅ працює" in checked and "unavailable" in checked and KEY not in checked
-        tg.press_button(bot.token, data="adm:providers:toggle:2", **press)
+        stale = toggles[1].rsplit(":", 1)[0] + ":000000"  # drawn for another target (the list changed since)
+        tg.press_button(bot.token, data=stale, **press)
+        await tg.wait_for(lambda: len(tg.calls_of("answerCallbackQuery")) == 2)
+        assert not bot.services.router.switched_off(bot.services.router.known_targets()[1]), "nothing switched blindly"
+        tg.press_button(bot.token, data=toggles[1], **press)
         await tg.wait_for(lambda: "вимкнена адміністратором" in tg.messages(OWNER)[-1]["text"])
         assert bot.services.router.switched_off(bot.services.router.known_targets()[1])
 
@@ -115,3 +120,12 @@ async def test_health_check_records_a_provider_that_is_down(tmp_path, tg, llm, m
         admin(bot, "/admin providers")
         [table] = await bot.replies(OWNER)
         assert "❌ не відповідає" in table and "✅ працює" in table
+
+
+async def test_a_target_switched_on_under_a_provider_switched_off_says_it_is_still_off(tmp_path, tg, llm, monkeypatch):
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, owner_ids=[OWNER]) as bot:
+        admin(bot, "/admin target backup off")
+        admin(bot, "/admin target backup:gpt-4o-mini on")
+        _, answer = await bot.replies(OWNER, 2)
+        assert "весь провайдер backup вимкнений" in answer and "/admin target backup on" in answer
+        assert bot.services.router.switched_off(bot.services.router.known_targets()[1])

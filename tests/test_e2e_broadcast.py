@@ -127,3 +127,12 @@ async def test_stop_ends_a_running_broadcast(tmp_path, tg, llm, monkeypatch):
         assert stopped.startswith("Розсилку зупинено") and "з 100" in stopped
         sent = sum(len(tg.sent_texts(i)) for i in ids)
         assert 5 <= sent < 100 and f"оброблено {sent} з 100" in stopped
+
+
+async def test_a_long_emoji_text_still_gets_a_preview_within_telegrams_limit(tmp_path, tg, llm, monkeypatch):
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, owner_ids=[OWNER]) as bot:
+        await seed(bot, [2001])
+        bot.say("/admin broadcast users " + "🌻" * 2040, user_id=OWNER, chat_id=OWNER)  # 4080 UTF-16 units
+        [preview] = await bot.replies(OWNER)
+        assert "🌻…" in preview and preview.count("🌻") < 2040, "quoted in part, so the preview fits one message"
+        assert "✅ Надіслати 1" in buttons(tg, OWNER)

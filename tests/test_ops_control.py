@@ -1,6 +1,7 @@
 """Reload, targets on/off and agent routes as admin actions, and the health job's event rows (real SQLite, fake LLM)."""
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 from agents.persona import load_personas
 from ops.access import AccessControl
-from ops.control import reload, restore, set_route, set_target
+from ops.control import keep_in_sync, reload, restore, set_route, set_target
 from ops.health import health_check, latest
 from ops.services import Ops, OpsSettings
 from router.config import build_router, load_router_config
@@ -151,3 +152,23 @@ async def test_health_job_records_only_changes(tmp_path: Path, llm: FakeLLM) -> 
         assert last["ollama"].healthy and last["backup"].healthy
         count = await ops.store.db.run(lambda c: len(c.execute(select(ProviderEvent.id)).all()))
         assert count == 3, "one row for ollama coming back, none for backup staying up"
+
+
+async def test_a_change_made_on_another_replica_reaches_this_one(tmp_path: Path, llm: FakeLLM) -> None:
+    async with opened(tmp_path, llm) as here, opened(tmp_path, llm) as there:  # two replicas, one database
+        await set_target(there, "ollama:qwen3:8b", False, by=42)
+        await set_route(there, "greenfood", ["backup:gpt-4o-mini"], by=42)
+        assert not here.router.overrides.disabled, "not yet: this replica re-reads the settings every minute"
+        task = asyncio.create_task(keep_in_sync(here, every=0.05))
+        try:
+            for _ in range(100):
+                if here.router.overrides.disabled and "greenfood" in here.router.overrides.routes:
+                    break
+                await asyncio.sleep(0.02)
+        finally:
+            task.cancel()
+        assert here.router.overrides.disabled == {"ollama:qwen3:8b"}
+        assert (await answer(here, agent="helion"))[1] == "backup"
+        await set_target(there, "ollama:qwen3:8b", True, by=42)
+        await restore(here, quiet=True)
+        assert not here.router.overrides.disabled, "switched back on everywhere too"

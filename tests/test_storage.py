@@ -4,8 +4,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import delete, select
 
 from storage.db import Database, migrate, open_engine
+from storage.models import Message
 from storage.store import Answer, Inbound, Scope, Store, open_store
 
 
@@ -112,3 +114,16 @@ async def test_a_photo_left_unanswered_by_a_crash_keeps_its_images_and_mode(stor
     store._turns.clear()  # as after a restart: history read back from the database
     [asked, _] = await store.history(scope, 1)
     assert asked.attachments == ("file-a", "file-b")  # a follow-up can still see the photo
+
+
+async def test_an_answer_to_a_message_deleted_meanwhile_is_not_stored(store: Store) -> None:
+    scope = Scope("main", 7)
+    inbound = _msg(scope, "мій діагноз", 1)
+    iid = await store.record_inbound(inbound)
+    await store.history(scope, 1)  # the history is cached, as in a running bot
+    # /forget deletes the user's messages while the answer is still streaming
+    await store.db.run(lambda c: c.execute(delete(Message).where(Message.id == iid)))
+    store.drop_cached([7])
+    await store.record_answer(inbound, iid, Answer("відповідь про діагноз", "helion"))
+    rows = await store.db.run(lambda c: c.execute(select(Message.text)).all())
+    assert rows == [] and await store.history(scope, 1) == []

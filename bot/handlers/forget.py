@@ -8,7 +8,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.context import BotProfile, language
-from bot.filters import is_command
+from bot.filters import from_human, is_command
 from bot.texts import lang_of, t
 from ops.forget import forget_user, holdings
 from ops.services import Ops
@@ -72,7 +72,9 @@ async def forget_button(query: CallbackQuery, callback_data: ForgetAction, ops: 
 def router() -> Router:
     """/forget and its confirmation buttons."""
     r = Router(name="forget")
-    r.message.filter(is_command)  # chat messages skip this router after one cheap check
+    # Chat messages skip this router after one cheap check; anonymous group admins and other bots are not people
+    # with their own reminders or data (they all share one id).
+    r.message.filter(is_command, from_human)
     r.message(Command("forget"))(forget_command)
     r.callback_query(ForgetAction.filter())(forget_button)
     return r

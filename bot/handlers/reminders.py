@@ -10,7 +10,7 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.context import BotProfile, language, scope_of
-from bot.filters import is_command
+from bot.filters import from_human, is_command
 from bot.texts import lang_of, t
 from ops import reminders
 from ops.reminder_time import resolve_zone, zone_or
@@ -124,7 +124,9 @@ async def on_startup(ops: Ops | None = None) -> None:
 def router() -> Router:
     """/remind, /reminders, /tz and the ❌ buttons."""
     r = Router(name="reminders")
-    r.message.filter(is_command)  # chat messages skip this router after one cheap check
+    # Chat messages skip this router after one cheap check; anonymous group admins and other bots are not people
+    # with their own reminders or data (they all share one id).
+    r.message.filter(is_command, from_human)
     r.message.register(remind, Command("remind"))
     r.message.register(list_reminders, Command("reminders"))
     r.message.register(time_zone, Command("tz"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
-from bot.access import RequireAdmin
+from bot.access import RequireAdmin, Throttle
 from bot.handlers.admin import broadcast, kb, panel, providers, stats, users
 from bot.handlers.admin.common import PREFIX
 from storage.people import PeopleStore
@@ -18,12 +18,12 @@ async def _admin_button(query: CallbackQuery) -> bool:
     return (query.data or "").startswith(PREFIX)
 
 
-def router(people: PeopleStore) -> Router:
+def router(people: PeopleStore, refusals: Throttle) -> Router:
     """Every admin feature as one router; the role is checked once here, for commands and buttons alike."""
     r = Router(name="admin")
     r.message.filter(_admin_command)
     r.callback_query.filter(_admin_button)
-    guard = RequireAdmin(people)
+    guard = RequireAdmin(people, refusals)
     r.message.middleware(guard)
     r.callback_query.middleware(guard)
     r.include_routers(stats.router(), providers.router(), users.router(), kb.router(), broadcast.router(),

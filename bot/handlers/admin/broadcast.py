@@ -17,6 +17,7 @@ from aiogram.types import (
 
 from bot.context import BotProfile
 from bot.handlers.admin.common import PREFIX, Button, Sub, back, lang, reply
+from bot.render import cut_point, utf16_len
 from bot.texts import t
 from ops.broadcast import BroadcastBusy, Progress, audience, broadcaster, parse_audience
 from ops.services import Ops
@@ -24,7 +25,7 @@ from storage.audience import Kind
 
 DRAFT_TTL = 3600.0  # seconds a prepared broadcast waits for its confirmation
 MAX_TEXT = 4096  # Telegram's message limit, in UTF-16 code units
-PREVIEW_CHARS = 3000  # the preview quotes at most this much, so it fits one message with its header
+PREVIEW_UNITS = 3000  # the preview quotes at most this many UTF-16 units, so it fits one message with its header
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +86,7 @@ async def prepare(message: Message, ops: Ops, rest: list[str]) -> None:
     draft_id = secrets.token_hex(4)
     admin = message.from_user.id  # type: ignore[union-attr]
     _drafts(ops)[draft_id] = Draft(admin, kind, agent, text, label, time.monotonic())
-    shown = text if len(text) <= PREVIEW_CHARS else text[:PREVIEW_CHARS] + "…"
+    shown = text if utf16_len(text) <= PREVIEW_UNITS else text[:cut_point(text, PREVIEW_UNITS)] + "…"
     markup = InlineKeyboardMarkup(inline_keyboard=[[
         InlineKeyboardButton(text=t(lang_, "bc_send", n=n), callback_data=f"{PREFIX}broadcast:go:{draft_id}"),
         InlineKeyboardButton(text=t(lang_, "bc_cancel"), callback_data=f"{PREFIX}broadcast:drop:{draft_id}")]])

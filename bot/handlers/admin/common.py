@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import BaseFilter
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
@@ -55,7 +56,10 @@ async def reply(event: Message | CallbackQuery, text: str, markup: InlineKeyboar
             try:
                 await event.message.edit_text(text, reply_markup=markup)
                 return
-            except Exception:  # noqa: BLE001 - an old or unchanged message: send a new one instead
+            except TelegramBadRequest as exc:
+                if "not modified" in exc.message:
+                    return  # the panel already shows exactly this
+            except Exception:  # noqa: BLE001 - an old or deleted message: send a new one instead
                 pass
             await event.message.answer(text, reply_markup=markup)
         return

@@ -1,6 +1,8 @@
 """Admin: models — health, circuit, quota and on/off per routed target; agents' own routes; config reload."""
 from __future__ import annotations
 
+import zlib
+
 from zoneinfo import ZoneInfo
 
 from aiogram import Router
@@ -55,7 +57,7 @@ def _health(row: TargetStatus, lang_: str, tz: ZoneInfo) -> str:
 def _keyboard(status: RouterStatus, lang_: str) -> InlineKeyboardMarkup:
     toggles = [InlineKeyboardButton(
         text=t(lang_, "prov_btn_on" if row.off else "prov_btn_off", n=row.number, target=row.target)[:60],
-        callback_data=f"{PREFIX}providers:toggle:{row.number}") for row in status.targets]
+        callback_data=f"{PREFIX}providers:toggle:{row.number}:{_fingerprint(row.target)}") for row in status.targets]
     rows = [toggles[i:i + 2] for i in range(0, len(toggles), 2)]
     rows.append([InlineKeyboardButton(text=t(lang_, "prov_btn_check"), callback_data=f"{PREFIX}providers:check"),
                  InlineKeyboardButton(text=t(lang_, "adm_btn_reload"), callback_data=f"{PREFIX}reload")])
@@ -72,9 +74,9 @@ async def providers_button(query: CallbackQuery, ops: Ops, parts: list[str]) -> 
     if parts[:1] == ["check"]:
         await show(query, ops, await check_now(ops))
         return
-    if len(parts) == 2 and parts[0] == "toggle" and parts[1].isdigit():
+    if len(parts) == 3 and parts[0] == "toggle" and parts[1].isdigit():
         target = target_number(ops, int(parts[1]))
-        if target is not None:  # None: a reload changed the list; the fresh table below shows the new one
+        if target is not None and _fingerprint(target) == parts[2]:  # else a reload changed the list: redraw it
             await set_target(ops, str(target), ops.router.switched_off(target), by=query.from_user.id)
     await show(query, ops)
 
@@ -90,7 +92,7 @@ async def target_command(message: Message, ops: Ops, args: list[str]) -> None:
     if not outcome.ok:
         await message.answer(_problem(lang_, outcome))
         return
-    await message.answer(t(lang_, "prov_target_on" if on else "prov_target_off", target=outcome.subject))
+    await message.answer(_switched(lang_, outcome, on))
 
 
 async def route_command(message: Message, ops: Ops, args: list[str]) -> None:
@@ -110,6 +112,17 @@ async def route_command(message: Message, ops: Ops, args: list[str]) -> None:
         await message.answer(t(lang_, "prov_route_reset", agent=outcome.subject))
     else:
         await message.answer(t(lang_, "prov_route_set", agent=outcome.subject, targets=", ".join(specs or ())))
+
+
+def _switched(lang_: str, outcome: Outcome, on: bool) -> str:
+    if outcome.error == "provider_off":
+        return t(lang_, "prov_still_off", target=outcome.subject, provider=outcome.known[0])
+    return t(lang_, "prov_target_on" if on else "prov_target_off", target=outcome.subject)
+
+
+def _fingerprint(target: object) -> str:
+    """A short check that a toggle button still means the target it was drawn for (a reload may shift the list)."""
+    return f"{zlib.crc32(str(target).encode()) & 0xFFFFFF:06x}"
 
 
 def _problem(lang_: str, outcome: Outcome) -> str:

@@ -8,7 +8,7 @@ from bot.context import BotProfile
 from bot.handlers.admin.common import PREFIX, Button, Sub, back, lang, reply
 from bot.texts import t
 from bot.usage_view import _limits, usage_report
-from ops.roles import Role, parse_role
+from ops.roles import Role, may_limit, parse_role
 from ops.services import Ops
 from storage.people import Person
 
@@ -22,11 +22,12 @@ async def overview(event: Message | CallbackQuery, ops: Ops) -> None:
 
 
 async def _person(ops: Ops, query: str) -> Person | None:
-    found = await ops.people.find(query, limit=1)
-    if found:
-        return found[0]
+    """The user an admin command names: an id means exactly that user (never a name that looks like an id)."""
     q = query.strip()
-    return Person(int(q), None, None, None, None, None, False) if q.lstrip("-").isdigit() else None
+    if q.lstrip("-").isdigit():
+        return await ops.people.get(int(q)) or Person(int(q), None, None, None, None, None, False)
+    found = await ops.people.find(q, limit=2)
+    return found[0] if len(found) == 1 else None  # a name must point at one user
 
 
 async def _card(ops: Ops, person: Person, lang_: str) -> tuple[str, InlineKeyboardMarkup]:
@@ -109,6 +110,10 @@ async def quota(message: Message, ops: Ops, args: list[str]) -> None:
         await message.answer(t(lang_, "adm_user_none", query=args[1]))
         return
     who = subject.label if subject else f"chat {subject_id}"
+    if kind == "user" and not may_limit(await ops.access.role(message.from_user.id),  # type: ignore[union-attr]
+                                        await ops.access.role(subject_id)):
+        await message.answer(t(lang_, "adm_role_denied"))
+        return
     if args[2].lower() in ("reset", "default", "скинути"):
         await ops.ledger.set_override(kind, subject_id, tokens=None, requests=None)
         await message.answer(t(lang_, "adm_quota_reset", who=who))
