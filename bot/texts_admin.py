@@ -21,9 +21,10 @@ ADMIN_TEXTS: dict[str, dict[str, str]] = {
                           "/admin usage ID — використання сьогодні; /admin invite — код запрошення; "
                           "/admin allow · /admin disallow — дозволити чи заборонити цю групу.\nРежим доступу: {mode}. "
                           "Користувачів: {users}, з них адміністраторів: {admins}, заблокованих: {banned}.",
-        "adm_user": "{label}\nроль: {role} · мова: {lang} · часовий пояс: {tz}{blocked}\nз нами з {since}",
+        "adm_user": "{label}\nроль: {role} · мова: {language} · часовий пояс: {tz}{blocked}\nз нами з {since}",
         "adm_user_blocked": " · заблокував бота",
         "adm_user_none": "Нікого не знайдено за «{query}».",
+        "adm_user_many": "За «{query}» знайшлося кілька користувачів. Вкажіть id — /admin user {query} покаже всіх.",
         "adm_role_set": "{label}: роль тепер {role}.",
         "adm_role_denied": "Не можна: власники — з конфігурації, а адміністраторів призначають лише власники.",
         "adm_role_bad": "Невідома роль «{role}». Можна: admin, member, guest, banned.",
@@ -64,9 +65,10 @@ ADMIN_TEXTS: dict[str, dict[str, str]] = {
                           "/admin usage ID — today's usage; /admin invite — an invite code; "
                           "/admin allow · /admin disallow — allow or disallow this group.\nAccess mode: {mode}. "
                           "Users: {users}, admins: {admins}, banned: {banned}.",
-        "adm_user": "{label}\nrole: {role} · language: {lang} · time zone: {tz}{blocked}\nwith us since {since}",
+        "adm_user": "{label}\nrole: {role} · language: {language} · time zone: {tz}{blocked}\nwith us since {since}",
         "adm_user_blocked": " · blocked the bot",
         "adm_user_none": "Nobody found for “{query}”.",
+        "adm_user_many": "Several users match “{query}”. Use the id — /admin user {query} lists them all.",
         "adm_role_set": "{label}: role is now {role}.",
         "adm_role_denied": "Not allowed: owners come from the config, and only owners appoint admins.",
         "adm_role_bad": "Unknown role “{role}”. Use admin, member, guest or banned.",

@@ -200,3 +200,23 @@ async def test_an_id_names_exactly_that_user_and_admins_cannot_limit_owners(tmp_
         texts = await bot.replies(target, 4)
         assert "Приклад" in texts[2] and "Нікого не знайдено" in texts[3]
         assert await bot.services.ops.access.role(100) == "member"
+
+
+async def test_a_name_that_fits_several_users_asks_for_the_id(tmp_path, tg, llm, monkeypatch):
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, owner_ids=[OWNER]) as bot:
+        for uid in (3001, 3002):
+            bot.say("/start", user_id=uid, chat_id=uid, first_name="Olena")
+            await bot.replies(uid)
+        bot.say("/admin ban Olena", user_id=OWNER, chat_id=OWNER)
+        assert "кілька користувачів" in (await bot.replies(OWNER))[0]
+        bot.say("/admin user Olena", user_id=OWNER, chat_id=OWNER)
+        cards = (await bot.replies(OWNER, 3))[1:]
+        assert sorted(c.split("\n")[0] for c in cards) == ["Olena (3001)", "Olena (3002)"]
+        assert {await bot.services.ops.access.role(u) for u in (3001, 3002)} == {"member"}
+        card = next(m for m in tg.messages(OWNER) if m["text"].startswith("Olena (3001)"))
+        data = [b["callback_data"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
+        assert "adm:users:role:3001:banned" in data and "adm:users:usage:3001" in data
+        tg.press_button(TOKEN, chat_id=OWNER, user_id=OWNER, message_id=card["message_id"], data="adm:users:role:3001:banned")
+        await tg.wait_for(lambda: "роль тепер banned" in tg.messages(OWNER)[-1]["text"]
+                          or any("роль тепер banned" in m["text"] for m in tg.messages(OWNER)))
+        assert await bot.services.ops.access.role(3001) == "banned" and await bot.services.ops.access.role(3002) == "member"

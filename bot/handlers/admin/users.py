@@ -21,18 +21,24 @@ async def overview(event: Message | CallbackQuery, ops: Ops) -> None:
                 back(lang(event)))
 
 
-async def _person(ops: Ops, query: str) -> Person | None:
-    """The user an admin command names: an id means exactly that user (never a name that looks like an id)."""
+async def _person(event: Message | CallbackQuery, ops: Ops, query: str) -> Person | None:
+    """The user an admin command names, or None after telling the admin why not.
+
+    An id means exactly that user (never a name that looks like an id); a name must point at one user.
+    """
     q = query.strip()
     if q.lstrip("-").isdigit():
         return await ops.people.get(int(q)) or Person(int(q), None, None, None, None, None, False)
     found = await ops.people.find(q, limit=2)
-    return found[0] if len(found) == 1 else None  # a name must point at one user
+    if len(found) == 1:
+        return found[0]
+    await reply(event, t(lang(event), "adm_user_many" if found else "adm_user_none", query=q))
+    return None
 
 
 async def _card(ops: Ops, person: Person, lang_: str) -> tuple[str, InlineKeyboardMarkup]:
     role = await ops.access.role(person.id)
-    text = t(lang_, "adm_user", label=person.label, role=role.value, lang=person.language or "—", tz=person.tz or "—",
+    text = t(lang_, "adm_user", label=person.label, role=role.value, language=person.language or "—", tz=person.tz or "—",
              blocked=t(lang_, "adm_user_blocked") if person.blocked else "",
              since=person.created_at.date().isoformat() if person.created_at else "—")
     rows = [[InlineKeyboardButton(text=f"→ {r.value}", callback_data=f"{PREFIX}users:role:{person.id}:{r.value}")
@@ -60,9 +66,8 @@ async def _set_role(event: Message | CallbackQuery, ops: Ops, who: str, role_nam
     if role is None:
         await reply(event, t(lang_, "adm_role_bad", role=role_name))
         return
-    person = await _person(ops, who)
+    person = await _person(event, ops, who)
     if person is None:
-        await reply(event, t(lang_, "adm_user_none", query=who))
         return
     if not await ops.access.set_role(event.from_user.id, person.id, role):  # type: ignore[union-attr]
         await reply(event, t(lang_, "adm_role_denied"))
@@ -104,11 +109,13 @@ async def quota(message: Message, ops: Ops, args: list[str]) -> None:
         await message.answer(t(lang_, "adm_args", example=example))
         return
     kind = args[0]
-    subject = await _person(ops, args[1]) if kind == "user" else None
-    subject_id = subject.id if subject else int(args[1]) if args[1].lstrip("-").isdigit() else None
-    if subject_id is None:
-        await message.answer(t(lang_, "adm_user_none", query=args[1]))
+    subject = await _person(message, ops, args[1]) if kind == "user" else None
+    if kind == "user" and subject is None:
         return
+    if kind == "chat" and not args[1].lstrip("-").isdigit():
+        await message.answer(t(lang_, "adm_args", example="/admin quota chat -1001234567890 500000 1000"))
+        return
+    subject_id = subject.id if subject else int(args[1])
     who = subject.label if subject else f"chat {subject_id}"
     if kind == "user" and not may_limit(await ops.access.role(message.from_user.id),  # type: ignore[union-attr]
                                         await ops.access.role(subject_id)):
@@ -131,9 +138,11 @@ async def quota(message: Message, ops: Ops, args: list[str]) -> None:
 
 
 async def _usage(event: Message | CallbackQuery, ops: Ops, who: str) -> None:
-    person = await _person(ops, who)
-    if person is None or ops.router.usage is None:
-        await reply(event, t(lang(event), "adm_user_none", query=who))
+    if ops.router.usage is None:
+        await reply(event, t(lang(event), "usage_off"))
+        return
+    person = await _person(event, ops, who)
+    if person is None:
         return
     names = {p.key: f"{p.emoji} {p.name}".strip() for p in ops.personas.agents.values()}
     report = await usage_report(ops.router.usage, ops.ledger, person.id, lang(event), names)
