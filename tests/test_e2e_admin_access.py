@@ -158,10 +158,16 @@ async def test_a_quota_set_from_chat_is_enforced_by_the_router(tmp_path, tg, llm
         notice = (await bot.replies(MEMBER, 2))[1]
         assert "ліміт" in notice and "запитів: 1" in notice
         assert len(llm.chat_requests()) == 1
+        bot.say(f"/admin usage {MEMBER}", user_id=OWNER, chat_id=OWNER)
+        report = (await bot.replies(OWNER, 2))[1]
+        assert report.startswith(f"Olena ({MEMBER})") and "DAARWIZZ — запитів: 1" in report and "запитів: 1" in report
         bot.say(f"/admin quota user {MEMBER} reset", user_id=OWNER, chat_id=OWNER)
-        await bot.replies(OWNER, 2)
+        await bot.replies(OWNER, 3)
         bot.say("третє", user_id=MEMBER, chat_id=MEMBER)
         assert (await bot.replies(MEMBER, 3))[2] == "echo: третє"
+        bot.say("/admin quota chat -100777 0 5", user_id=OWNER, chat_id=OWNER)  # a group's quota
+        assert "chat -100777" in (await bot.replies(OWNER, 4))[3]
+        assert (await bot.services.ledger.totals("chat", -100777, "2026-01-01")).limit_requests == 5
 
 
 async def test_a_banned_user_may_still_delete_their_data_and_stays_banned(tmp_path, tg, llm, monkeypatch):
