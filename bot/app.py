@@ -176,6 +176,23 @@ async def run_telegram(services: Services) -> None:
             await bot.session.close()
 
 
+async def _until_stopped(dp: Dispatcher, polling: asyncio.Future[None]) -> None:
+    """Wait for polling; when cancelled, stop it through aiogram so no poller outlives us.
+
+    Cancelling `start_polling` itself leaves its per-bot polling tasks running (it awaits them with
+    `asyncio.wait`): they would go on taking updates with closed clients and answer them wrongly.
+    """
+    try:
+        await asyncio.shield(polling)
+    except asyncio.CancelledError:
+        try:
+            await dp.stop_polling()
+        except RuntimeError:  # polling had not started yet: nothing is running but the start itself
+            polling.cancel()
+        await asyncio.gather(polling, return_exceptions=True)
+        raise
+
+
 async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]]) -> None:
     """Start every bot, answer what a crash left pending, and poll until stopped."""
     profiles: dict[int, BotProfile] = {}
@@ -202,8 +219,10 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]]) -> 
         if ops.scheduler is not None:  # started with polling, stopped with it; jobs stay stored in the database
             schedule_system_jobs(ops)
             ops.scheduler.start()
+    polling = asyncio.ensure_future(dp.start_polling(*(b for _, b, _ in bots),
+                                                     allowed_updates=dp.resolve_used_update_types()))
     try:
-        await dp.start_polling(*(b for _, b, _ in bots), allowed_updates=dp.resolve_used_update_types())
+        await _until_stopped(dp, polling)
     finally:
         if ops is not None and ops.scheduler is not None:
             ops.scheduler.stop()

@@ -1,8 +1,9 @@
 """End to end through real aiogram over HTTP: fake Bot API ↔ bot ↔ fake LLM."""
 from __future__ import annotations
 
+import asyncio
 
-from tests.harness import running_bot
+from tests.harness import TOKEN, running_bot
 
 
 async def test_private_message_gets_streamed_answer(tmp_path, tg, llm, monkeypatch):
@@ -20,3 +21,12 @@ async def test_private_message_gets_streamed_answer(tmp_path, tg, llm, monkeypat
         assert sent["messages"][0]["role"] == "system"
         assert "DAARWIZZ" in sent["messages"][0]["content"]
         assert sent["messages"][-1] == {"role": "user", "content": "Привіт, хто ти?"}
+
+
+async def test_a_stopped_bot_takes_no_more_updates(tmp_path, tg, llm, monkeypatch):
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch) as bot:
+        bot.say("Привіт")
+        await bot.replies(1001)
+    bot.say("ще є хтось?")  # arrives while no bot runs: it must wait for the next start, not be half-answered
+    await asyncio.sleep(2.5)
+    assert tg.pending_updates(TOKEN) == 1 and tg.sent_texts(1001) == ["echo: Привіт"]
