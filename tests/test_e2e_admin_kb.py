@@ -3,22 +3,16 @@ from __future__ import annotations
 
 from rag.knowledge import Asker, agent_scope
 from tests.harness import running_bot
+from tests.test_e2e_knowledge import KB_YAML
 
 OWNER = 42
-YAML = """
-providers:
-  ollama: {kind: ollama, base_url: "${OLLAMA_URL}", local: true}
-routes:
-  chat: [ollama:qwen3:8b]
-  embed: [ollama:bge-m3]
-"""
 DOC = "Тариф ENERGY для кооперативів становить 0,12 за кіловат-годину. EcoMiner працює на біомасі.".encode()
 FOOD = "Сир GREENFOOD визріває 60 днів. Партія має номер і термін придатності.".encode()
 
 
 async def test_an_admin_lists_every_agents_documents_and_deletes_one(tmp_path, tg, llm, monkeypatch):
     monkeypatch.setenv("KB_EMBED_DIM", "64")
-    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=YAML, owner_ids=[OWNER]) as bot:
+    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=KB_YAML, owner_ids=[OWNER]) as bot:
         kb = bot.services.kb
         bot.say("/admin kb", user_id=OWNER, chat_id=OWNER)
         assert "поки немає документів" in (await bot.replies(OWNER))[0]
