@@ -1,8 +1,9 @@
 """The Agent: builds a persona's request and returns the router's stream."""
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, AsyncIterator, Sequence
+from typing import TYPE_CHECKING
 
 from rag.types import Passage
 from router.types import ChatMessage, ChatRequest, Delta, Image
@@ -65,10 +66,10 @@ def knowledge_block(passages: Sequence[Passage]) -> str:
 class Agent:
     """Stateless: persona data in, router stream out."""
 
-    def __init__(self, router: "ModelRouter") -> None:
+    def __init__(self, router: ModelRouter) -> None:
         self.router = router
 
-    def build_request(self, persona: "Persona", data: AgentInput) -> ChatRequest:
+    def build_request(self, persona: Persona, data: AgentInput) -> ChatRequest:
         """System prompt, the newest history that fits the persona's budget, then the new message."""
         if data.mode in ("ocr", "ocr_text"):
             return self._ocr_request(persona, data)
@@ -98,7 +99,7 @@ class Agent:
         return self._request(persona, data, messages, task="vision" if has_image else persona.route,
                              has_image=has_image)
 
-    def _ocr_request(self, persona: "Persona", data: AgentInput) -> ChatRequest:
+    def _ocr_request(self, persona: Persona, data: AgentInput) -> ChatRequest:
         """Text and fields of a photographed document, as one JSON answer; no history, no persona voice."""
         if data.mode == "ocr_text":  # no image: a text model reads what tesseract found (errors and all)
             ask = f"The document's text, read by OCR (it may have recognition errors):\n\n{data.document_text}"
@@ -111,7 +112,7 @@ class Agent:
                              max_tokens=persona.max_tokens or 4096)  # a long receipt needs ~3k tokens of JSON
 
     @staticmethod
-    def _request(persona: "Persona", data: AgentInput, messages: tuple[ChatMessage, ...], *, task: str,
+    def _request(persona: Persona, data: AgentInput, messages: tuple[ChatMessage, ...], *, task: str,
                  has_image: bool, temperature: float | None = None, max_tokens: int | None = None) -> ChatRequest:
         return ChatRequest(
             messages=messages, temperature=persona.temperature if temperature is None else temperature,
@@ -120,6 +121,6 @@ class Agent:
             language=data.language, user_id=data.user_id, chat_id=data.chat_id, bot=data.bot,
         )
 
-    def stream(self, persona: "Persona", data: AgentInput) -> AsyncIterator[Delta]:
+    def stream(self, persona: Persona, data: AgentInput) -> AsyncIterator[Delta]:
         """The router's stream of deltas for this persona and input."""
         return self.router.stream(self.build_request(persona, data))

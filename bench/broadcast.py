@@ -23,8 +23,8 @@ from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
 from sqlalchemy import insert  # noqa: E402
 
 from bot.app import _share_generic_cache  # noqa: E402
-from bot.notifier import TelegramNotifier  # noqa: E402
-from bot.pacing import RetryAfterMiddleware  # noqa: E402
+from bot.delivery.notifier import TelegramNotifier  # noqa: E402
+from bot.delivery.pacing import RetryAfterMiddleware  # noqa: E402
 from bot.testing import FakeTelegram  # noqa: E402
 from ops.broadcast import Broadcaster  # noqa: E402
 from storage.audience import AudienceStore  # noqa: E402

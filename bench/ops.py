@@ -10,16 +10,16 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ops.access import AccessControl  # noqa: E402
-from ops.scheduler import Scheduler  # noqa: E402
-from storage.claims import JobClaims  # noqa: E402
-from storage.people import PeopleStore  # noqa: E402
-from storage.store import open_store  # noqa: E402
+from ops.access import AccessControl
+from ops.scheduler import Scheduler
+from storage.claims import JobClaims
+from storage.people import PeopleStore
+from storage.store import open_store
 
 FIRED: list[tuple[float, float]] = []  # (scheduled, fired) as UNIX times
 
@@ -53,7 +53,7 @@ async def access_check(tmp: Path) -> None:
             cold.append(time.perf_counter() - t0)
         print(f"access check, role read from the database (first message, or once per 30 s): {us(cold)}")
     claims = JobClaims(store.db, "bench")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     samples = []
     for i in range(2000):
         t0 = time.perf_counter()
@@ -84,7 +84,7 @@ async def lateness(tmp: Path, n: int = 300) -> None:
     start = time.time() + 2.0
     for i in range(n):
         due = start + (i % 30) * 0.1
-        scheduler.add(fire, "date", job_id=f"r{i}", args=(due,), run_date=datetime.fromtimestamp(due, timezone.utc))
+        scheduler.add(fire, "date", job_id=f"r{i}", args=(due,), run_date=datetime.fromtimestamp(due, UTC))
     added = time.perf_counter() - t0
     while len(FIRED) < n and time.time() < start + 15:
         await asyncio.sleep(0.05)

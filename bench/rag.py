@@ -27,9 +27,9 @@ import numpy as np
 # Run as a script, bench/ comes first on sys.path, and this very file would shadow the rag package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rag import sparse  # noqa: E402
-from rag.index import KnowledgeIndex  # noqa: E402
-from rag.types import Chunk, Passage  # noqa: E402
+from rag import sparse
+from rag.index import KnowledgeIndex
+from rag.types import Chunk, Passage
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "rag-eval"
 CACHE = Path.home() / ".cache" / "dagi" / "rag-bench"

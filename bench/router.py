@@ -18,17 +18,17 @@ import openai
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from router.breaker import BreakerPolicy, CircuitBreakers  # noqa: E402
-from router.core import ModelRouter  # noqa: E402
-from router.errors import ProviderUnavailable  # noqa: E402
-from router.providers.ollama import OllamaProvider  # noqa: E402
-from router.providers.openai_compat import OpenAICompatProvider  # noqa: E402
-from router.quotas import DailyQuota, ProviderLimits, UsageGuard  # noqa: E402
-from router.testing import FakeLLM, ScriptedProvider  # noqa: E402
-from router.timeouts import Timeouts  # noqa: E402
-from router.types import ChatMessage, ChatRequest, Target  # noqa: E402
-from storage.store import open_store  # noqa: E402
-from storage.usage import UsageLedger  # noqa: E402
+from router.breaker import BreakerPolicy, CircuitBreakers
+from router.core import ModelRouter
+from router.errors import ProviderUnavailable
+from router.providers.ollama import OllamaProvider
+from router.providers.openai_compat import OpenAICompatProvider
+from router.quotas import DailyQuota, ProviderLimits, UsageGuard
+from router.testing import FakeLLM, ScriptedProvider
+from router.timeouts import Timeouts
+from router.types import ChatMessage, ChatRequest, Target
+from storage.store import open_store
+from storage.usage import UsageLedger
 
 REQUEST = ChatRequest(messages=(ChatMessage("user", "hi"),))
 GROUP_REQUEST = ChatRequest(messages=(ChatMessage("user", "hi"),), agent="helion", chat="group",

@@ -12,17 +12,17 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable
 
 import aiohttp
 from PIL import Image as PILImage
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.testing import FakeTelegram  # noqa: E402
-from router.types import Image  # noqa: E402
-from vision.images import ImageLimits, prepare  # noqa: E402
+from bot.testing import FakeTelegram
+from router.types import Image
+from vision.images import ImageLimits, prepare
 
 TOKEN = "42:bench"
 SIZE = (4000, 3000)

@@ -45,7 +45,7 @@ def main() -> None:
         sys.exit(2)
     except KeyboardInterrupt:
         pass
-    except Exception as exc:  # noqa: BLE001 - a crash at start is a short, redacted message, not a traceback
+    except Exception as exc:
         # Logging is set up with the secret filter by then; the traceback is shown with LOG_LEVEL=DEBUG.
         log = logging.getLogger("bot")
         log.error("DAGI stopped: %s: %s", type(exc).__name__, exc, exc_info=log.isEnabledFor(logging.DEBUG))

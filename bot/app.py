@@ -4,7 +4,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher, methods
 from aiogram.client.session.aiohttp import AiohttpSession
@@ -14,17 +15,17 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.methods.base import Response
 from aiogram.types import BotCommand, BotCommandScopeChat, ErrorEvent, TelegramObject
 
-from bot.context import BotProfile, sink_for
-from bot.delivery import DeliveryOptions
-from bot.flood import FloodControl
-from bot.albums import PhotoDesk
-from bot.access import AccessMiddleware, Throttle
+from bot.delivery.notifier import TelegramNotifier
+from bot.delivery.pacing import ChatPacer, RetryAfterMiddleware
+from bot.delivery.stream import DeliveryOptions
 from bot.handlers import admin, agent_pick, chat, chat_settings, commands, forget, knowledge, photos, reminders, usage
-from bot.notifier import TelegramNotifier
-from bot.media import TelegramMedia
-from bot.pacing import ChatPacer, RetryAfterMiddleware
+from bot.middlewares.access import AccessMiddleware, Throttle
 from bot.services import Services
 from bot.texts import lang_of, t
+from bot.turn.albums import PhotoDesk
+from bot.turn.context import BotProfile, sink_for
+from bot.turn.flood import FloodControl
+from bot.turn.media import TelegramMedia
 from ops.control import keep_in_sync, restore
 from ops.jobs import schedule_system_jobs
 from router.errors import ConfigError
@@ -141,7 +142,7 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: 
         if msg is not None:
             try:
                 await msg.answer(t(lang_of(user.language_code if user else None), "internal"))
-            except Exception:  # noqa: BLE001 - nothing more can be done for this update
+            except Exception:
                 log.exception("could not tell the user about the error")
 
     return dp

@@ -9,9 +9,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from bot.media import FileMedia
 from bot.services import Services
 from bot.texts import t
+from bot.turn.media import FileMedia
 from storage.store import Inbound, Scope
 
 CONSOLE = Scope("console", 0, 0)

@@ -10,18 +10,10 @@ from sqlalchemy import make_url
 from agents.agent import Agent
 from agents.handoff import HandoffRules
 from agents.persona import AgentsConfig, load_personas
-from bot.conversation import Conversations
 from bot.logs import setup_logging
 from bot.settings import Settings
 from bot.texts import lang_of, t
-from router.config import build_router, load_router_config
-from router.core import ModelRouter
-from router.errors import ConfigError
-from storage.store import Store, open_store
-from storage.claims import JobClaims
-from storage.documents import DocumentRegistry
-from storage.people import PeopleStore
-from storage.usage import UsageLedger
+from bot.turn.conversation import Conversations
 from ops.access import AccessControl
 from ops.control import on_reload
 from ops.scheduler import Scheduler, runner_id
@@ -29,6 +21,14 @@ from ops.services import Ops, OpsSettings
 from rag.knowledge import KnowledgeBase
 from rag.settings import KnowledgeSettings
 from rag.types import IndexMismatch
+from router.config import build_router, load_router_config
+from router.core import ModelRouter
+from router.errors import ConfigError
+from storage.claims import JobClaims
+from storage.documents import DocumentRegistry
+from storage.people import PeopleStore
+from storage.store import Store, open_store
+from storage.usage import UsageLedger
 from vision.images import ImageLimits
 
 

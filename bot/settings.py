@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from urllib.parse import urlsplit
-
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -116,7 +115,7 @@ class Settings(BaseSettings):
     def _db(cls, v: str) -> str:
         try:
             make_url(v)
-        except Exception as exc:  # noqa: BLE001 - any parse failure is the same user mistake
+        except Exception as exc:
             raise ValueError("is not a database URL") from exc
         return v
 

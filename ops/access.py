@@ -5,7 +5,7 @@ import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from ops.roles import Role, may_assign
@@ -32,7 +32,7 @@ class AccessControl:
 
     def __init__(self, people: PeopleStore, *, owners: Iterable[int] = (), mode: Mode = "open",
                  invite_days: int = 7, ttl: float = 30.0, clock: Callable[[], float] = time.monotonic,
-                 now: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> None:
+                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
         self.people, self.owners, self.mode = people, frozenset(owners), mode
         self.invite_days, self.ttl, self.clock, self.now = invite_days, ttl, clock, now
         self._roles: dict[int, tuple[Role, bool, float]] = {}  # user → role, marked blocked, when read

@@ -167,7 +167,7 @@ class Broadcaster:
                 await self.people.set_blocked(recipient.user_id, True)
             else:
                 await self.audience.mark_group_blocked(recipient.chat_id)
-        except Exception:  # noqa: BLE001 - the count still stands; the next broadcast will try this chat again
+        except Exception:
             log.exception("could not mark chat %s as blocked", recipient.chat_id)
 
     async def _report(self, tally: _Tally, on_progress: OnProgress, ended: asyncio.Event) -> None:
@@ -188,7 +188,7 @@ class Broadcaster:
 async def _safely(on_progress: OnProgress, progress: Progress) -> None:
     try:
         await on_progress(progress)
-    except Exception:  # noqa: BLE001 - a progress message that cannot be edited must not stop the broadcast
+    except Exception:
         log.warning("broadcast progress could not be shown", exc_info=True)
 
 

@@ -80,7 +80,7 @@ async def keep_in_sync(ops: Ops, every: float = 60.0) -> None:
         await asyncio.sleep(every)
         try:
             await restore(ops, quiet=True)
-        except Exception:  # noqa: BLE001 - a database hiccup: the next round tries again
+        except Exception:
             log.warning("could not re-read the admin settings", exc_info=True)
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, insert, select
 
@@ -70,4 +70,4 @@ async def latest(ops: Ops) -> dict[str, LastHealth]:
 
 def _aware(at: datetime) -> datetime:
     # SQLite hands back naive datetimes; they were stored as UTC.
-    return at if at.tzinfo is not None else at.replace(tzinfo=timezone.utc)
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -60,7 +60,7 @@ def parse(args: str, now: datetime, zone: ZoneInfo) -> When | str:
     next year's once the day has gone by), `31.12.2026 18:00`, `2026-12-31 18:00`.
     """
     s = args.strip()
-    now = now.astimezone(timezone.utc)
+    now = now.astimezone(UTC)
     if m := _RELATIVE.match(s):
         return _relative(s, m.end(), now, zone)
     if m := _ABSOLUTE.match(s):
@@ -108,7 +108,7 @@ def _absolute(m: re.Match[str], rest: str, now: datetime, zone: ZoneInfo) -> Whe
 
 def _instant(day: date, hour: int, minute: int, zone: ZoneInfo) -> datetime:
     """A wall-clock time in the zone as UTC (fold=0: the first of a doubled hour; a skipped hour moves on)."""
-    return datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(timezone.utc)
+    return datetime.combine(day, time(hour, minute), tzinfo=zone).astimezone(UTC)
 
 
 def _when(due: datetime, rest: str, now: datetime, zone: ZoneInfo) -> When | str:

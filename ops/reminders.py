@@ -71,7 +71,7 @@ def _schedule(ops: Ops, rid: int, due: datetime) -> bool:
         return False
     try:
         ops.scheduler.add(fire_reminder, "date", job_id=f"reminder:{rid}", args=(rid,), run_date=due)
-    except Exception:  # noqa: BLE001 - the row is stored: reconcile makes the job at the next start or sweep
+    except Exception:
         log.exception("could not schedule reminder %s", rid)
         return False
     return True
@@ -125,7 +125,7 @@ async def fire_reminder(ops: Ops, reminder_id: int) -> None:
         text += "\n" + say(row.language, "rem_late", when=when_text(say, row.language, row.due_at, row.tz, now))
     try:
         sent = await ops.notifier.send(row.bot, row.chat_id, text, thread_id=row.thread_id)
-    except Exception:  # noqa: BLE001 - marked failed below; never retried, so never sent twice
+    except Exception:
         log.exception("reminder %s could not be sent", reminder_id)
         sent = None
     if sent is None or sent.status != "delivered":

@@ -65,7 +65,7 @@ class ClaimingExecutor(AsyncIOExecutor):
                     continue
                 try:
                     await job.func(self.context, *job.args[1:], **job.kwargs)
-                except Exception as exc:  # noqa: BLE001 - a failing job is logged, the scheduler goes on
+                except Exception as exc:
                     log.exception("job %s failed", job.id)
                     events.append(JobExecutionEvent(EVENT_JOB_ERROR, job.id, job._jobstore_alias, run_time,
                                                     exception=exc))

@@ -54,7 +54,7 @@ class Ops:
     access: AccessControl
     kb: KnowledgeBase | None = None
     notifier: Notifier | None = None  # set by the front end once its bots are up
-    scheduler: "Scheduler | None" = None
+    scheduler: Scheduler | None = None
     env: dict[str, str] = field(default_factory=dict)  # for re-reading router.yaml (`${VAR}` values)
     now: Callable[[], datetime] = utcnow  # tests freeze or move this clock
     # How ops words what people read (bot.texts with the language resolved), given by the front end

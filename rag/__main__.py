@@ -18,10 +18,10 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from rag.extract import kind_of
+from rag.index import KnowledgeIndex
 from rag.knowledge import Asker, KnowledgeBase, agent_scope
 from rag.reindex import reindex
 from rag.settings import KnowledgeSettings
-from rag.index import KnowledgeIndex
 from rag.types import ExtractError, IndexMismatch
 from router.__main__ import read_env
 from router.config import build_router, load_router_config

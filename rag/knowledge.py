@@ -8,7 +8,6 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-
 from typing import TYPE_CHECKING
 
 from rag.rerank import Reranker
@@ -64,7 +63,7 @@ async def _nothing(stage: str, done: int, total: int) -> None:
 class KnowledgeBase:
     """Documents in Qdrant (chunks) and SQL (the list); dense vectors through the router's `embed` route."""
 
-    def __init__(self, index: "KnowledgeIndex | Callable[[], KnowledgeIndex]", registry: DocumentRegistry,
+    def __init__(self, index: KnowledgeIndex | Callable[[], KnowledgeIndex], registry: DocumentRegistry,
                  router: ModelRouter | None, settings: KnowledgeSettings) -> None:
         # A factory defers Qdrant (~90 MB of imports and the collection in memory) until a base has documents.
         self._open_index = index if callable(index) else (lambda: index)
@@ -76,13 +75,13 @@ class KnowledgeBase:
         self._filled: set[str] = set()  # scopes that have documents: others cost no search at all
 
     @property
-    def index(self) -> "KnowledgeIndex":
+    def index(self) -> KnowledgeIndex:
         """The Qdrant index, opened on first use."""
         if self._index is None:
             self._index = self._open_index()
         return self._index
 
-    async def ready(self) -> "KnowledgeIndex":
+    async def ready(self) -> KnowledgeIndex:
         """The index, its collection created or checked (IndexMismatch when built for another model)."""
         if not self._ensured:
             await self.index.ensure()

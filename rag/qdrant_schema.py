@@ -9,7 +9,7 @@ from typing import Any
 from qdrant_client import AsyncQdrantClient, models
 
 from rag import sparse
-from rag.types import IndexMismatch, Chunk, Passage
+from rag.types import Chunk, IndexMismatch, Passage
 
 DENSE = "dense"  # named dense vector: the embedding model's output, cosine
 SPARSE = "bm25"  # named sparse vector: rag.sparse term weights; Qdrant applies IDF

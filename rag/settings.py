@@ -35,7 +35,7 @@ class KnowledgeSettings(BaseModel):
     rerank_api_key: SecretStr | None = None
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str], data_dir: Path) -> "KnowledgeSettings":
+    def from_env(cls, env: Mapping[str, str], data_dir: Path) -> KnowledgeSettings:
         """Read the KB_* / QDRANT_* variables; a wrong value names the variable."""
         values = {field: env[name] for field, name in _ENV.items() if env.get(name, "").strip()}
         values.setdefault("qdrant_path", str(data_dir / "qdrant"))

@@ -27,8 +27,8 @@ from router.config import (
     missing_setting,
     usage_guard,
 )
-from router.quotas import ProviderLimits
 from router.errors import ConfigError
+from router.quotas import ProviderLimits
 from router.rules import CHATS, MODES, ROLES, NoRuleMatched, RouteContext, match
 from router.types import Target
 

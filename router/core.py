@@ -23,7 +23,7 @@ from router.overrides import AgentRoute, Overrides, unique
 from router.provider import Embedder, Provider
 from router.retire import Retirement, close_all
 from router.rules import NoRuleMatched, RouteContext, Rule, from_routes, match, ordered
-from router.types import ChatRequest, Delta, EmbedRequest, Embeddings, Target
+from router.types import ChatRequest, Delta, Embeddings, EmbedRequest, Target
 
 if TYPE_CHECKING:
     from router.quotas import UsageGuard
@@ -50,7 +50,7 @@ class ModelRouter:
         *,
         rules: Sequence[Rule] = (),
         breakers: CircuitBreakers | None = None,
-        usage: "UsageGuard | None" = None,
+        usage: UsageGuard | None = None,
     ) -> None:
         self.usage = usage  # None: no usage rows and no quotas (tests, benchmarks, the console without a DB)
         self.breakers = breakers if breakers is not None else CircuitBreakers()

@@ -92,7 +92,7 @@ class QuotaExceeded(Exception):
     """A user's or a group's daily quota is used up; nothing was sent to a model."""
 
     def __init__(self, scope: str, *, tokens: int, requests: int, limit_tokens: int | None,
-                 limit_requests: int | None, resets_at: "datetime") -> None:
+                 limit_requests: int | None, resets_at: datetime) -> None:
         super().__init__(f"{scope} daily quota used: {tokens} tokens, {requests} requests")
         self.scope = scope  # "user" | "chat"
         self.tokens, self.requests = tokens, requests

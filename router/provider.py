@@ -1,8 +1,8 @@
 """The Provider protocol: one streamed chat method and a close; Embedder for backends that also embed."""
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import AsyncIterator, Protocol, runtime_checkable
+from collections.abc import AsyncIterator, Sequence
+from typing import Protocol, runtime_checkable
 
 from router.types import ChatRequest, Delta, Usage
 

@@ -2,7 +2,7 @@
 the circuit breaker and the per-user / per-group daily quotas."""
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
@@ -119,7 +119,7 @@ class BreakerSpec(Spec):
         return BreakerPolicy(self.failures, self.cooldown, self.max_cooldown, self.factor)
 
 
-ProviderSpec = Annotated[Union[OllamaSpec, OpenAISpec, EmbeddedSpec], Field(discriminator="kind")]
+ProviderSpec = Annotated[OllamaSpec | OpenAISpec | EmbeddedSpec, Field(discriminator="kind")]
 
 
 def _target(value: Any) -> Target:

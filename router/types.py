@@ -114,7 +114,7 @@ class Target:
     model: str
 
     @classmethod
-    def parse(cls, spec: str) -> "Target":
+    def parse(cls, spec: str) -> Target:
         provider, sep, model = spec.partition(":")
         if not sep or not provider or not model:
             raise ValueError(f"target {spec!r} must look like 'provider:model'")

@@ -1,7 +1,7 @@
 """Claims on scheduled runs: with several replicas on one database, the first to claim a run does it."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import Connection, delete, insert
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +18,7 @@ class JobClaims:
 
     async def claim(self, job_id: str, run_at: datetime) -> bool:
         """True for the one caller that gets this run; False for everyone after."""
-        key = run_at.astimezone(timezone.utc).isoformat(timespec="seconds")
+        key = run_at.astimezone(UTC).isoformat(timespec="seconds")
         values = dict(job_id=job_id[:191], run_at=key, runner=self.runner[:64], claimed_at=utcnow())
 
         def work(conn: Connection) -> bool:

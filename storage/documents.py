@@ -1,9 +1,9 @@
 """Knowledge-base documents: what is in each base, for listing, de-duplication and deletion."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Sequence
 
 from sqlalchemy import delete, insert, select, update
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, insert, select, update
 
@@ -28,7 +28,7 @@ class ReminderRow:
 
 def _utc(value: datetime) -> datetime:
     """SQLite hands back naive datetimes: they were stored as UTC."""
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 _COLUMNS = (Reminder.id, Reminder.bot, Reminder.chat_id, Reminder.thread_id, Reminder.user_id, Reminder.text,
@@ -50,8 +50,8 @@ class ReminderStore:
                   tz: str, language: str, limit: int, now: datetime | None = None) -> int | None:
         """Store a pending reminder and return its id; None when the user already has `limit` pending."""
         values = dict(bot=bot, chat_id=chat_id, thread_id=thread_id, user_id=user_id, text=text,
-                      due_at=due_at.astimezone(timezone.utc), tz=tz, language=language, status="pending",
-                      created_at=(now or utcnow()).astimezone(timezone.utc))
+                      due_at=due_at.astimezone(UTC), tz=tz, language=language, status="pending",
+                      created_at=(now or utcnow()).astimezone(UTC))
         count = (select(func.count()).select_from(Reminder)
                  .where(Reminder.user_id == user_id, Reminder.status == "pending"))
 
@@ -79,13 +79,13 @@ class ReminderStore:
         """Every pending reminder (or those created lately), for re-creating their jobs."""
         stmt = select(*_COLUMNS).where(Reminder.status == "pending")
         if created_after is not None:
-            stmt = stmt.where(Reminder.created_at >= created_after.astimezone(timezone.utc))
+            stmt = stmt.where(Reminder.created_at >= created_after.astimezone(UTC))
         return [_row(r) for r in await self.db.run(lambda c: c.execute(stmt.order_by(Reminder.id)).all())]
 
     async def claim(self, reminder_id: int, now: datetime) -> ReminderRow | None:
         """Mark a pending reminder sent and return it; None when it is not pending (sent, deleted, another run)."""
         stmt = (update(Reminder).where(Reminder.id == reminder_id, Reminder.status == "pending")
-                .values(status="sent", sent_at=now.astimezone(timezone.utc)))
+                .values(status="sent", sent_at=now.astimezone(UTC)))
 
         def work(conn: Connection) -> ReminderRow | None:
             if conn.execute(stmt).rowcount != 1:

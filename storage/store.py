@@ -38,7 +38,7 @@ _SET_CHAT = update(Chat).where(*_CHAT_SCOPE).values(
     local_only=bindparam("local_only"), kb_files=bindparam("kb_files"), updated_at=bindparam("at"))
 
 
-async def open_store(url: str) -> "Store":
+async def open_store(url: str) -> Store:
     """Open the database, apply migrations on the DB thread, and return the Store."""
     db = Database(open_engine(url))
     await db.call(migrate, db.engine)

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import AsyncIterator
 
 from bot.app import run_telegram
 from bot.services import Services, build_services
@@ -56,7 +56,7 @@ async def running_bot(tmp: Path, *, tg: FakeTelegram, llm: FakeLLM, ollama_url: 
     if monkeypatch is not None:
         monkeypatch.setenv("BACKUP_URL", backup_url or llm.openai_url)
         monkeypatch.setenv("BACKUP_KEY", "sk-test-key-1234567890")
-    if TOKEN not in tg._bots:  # noqa: SLF001
+    if TOKEN not in tg._bots:
         tg.add_bot(TOKEN, "dagi_bot")
     values: dict[str, object] = dict(
         _env_file=None, bot_token=TOKEN, telegram_api_url=tg.url, database_url=f"sqlite+aiosqlite:///{tmp}/dagi.db",

@@ -8,8 +8,8 @@ import io
 import math
 from dataclasses import dataclass
 
-from PIL import Image as PILImage
 from PIL import ExifTags, UnidentifiedImageError
+from PIL import Image as PILImage
 
 from router.types import Image
 

@@ -8,8 +8,21 @@ import re
 from dataclasses import dataclass
 
 from vision.ocr_fields import (
-    DOC_LABELS, DOC_TYPES, FIELD_LABELS, FIELDS, ITEM_KEYS, TEXTS, clean, clean_fields, clean_items, doc_type,
-    key_of, label, loads, string_end, without_reasoning,
+    DOC_LABELS,
+    DOC_TYPES,
+    FIELD_LABELS,
+    FIELDS,
+    ITEM_KEYS,
+    TEXTS,
+    clean,
+    clean_fields,
+    clean_items,
+    doc_type,
+    key_of,
+    label,
+    loads,
+    string_end,
+    without_reasoning,
 )
 
 __all__ = ["DOC_TYPES", "FIELDS", "OcrResult", "attachments", "ocr_prompt", "parse", "render", "to_csv", "to_json"]

@@ -9,9 +9,9 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from agents.persona import AgentsConfig, Persona
-from bot.context import BotProfile, active_persona, language, scope_of
-from bot.filters import is_command
+from bot.filters.message import is_command
 from bot.texts import lang_of, t
+from bot.turn.context import BotProfile, active_persona, language, scope_of
 from storage.store import Store
 
 

@@ -5,7 +5,10 @@ from aiogram import Router
 from aiogram.types import Message
 
 from agents.persona import AgentsConfig
-from bot.context import (
+from bot.filters.message import from_human, has_text
+from bot.settings import Settings
+from bot.texts import t, wait_text
+from bot.turn.context import (
     BotProfile,
     active_persona,
     for_us,
@@ -14,11 +17,8 @@ from bot.context import (
     scope_of,
     sink_for,
 )
-from bot.conversation import Conversations
-from bot.filters import from_human, has_text
-from bot.flood import FloodControl
-from bot.settings import Settings
-from bot.texts import t, wait_text
+from bot.turn.conversation import Conversations
+from bot.turn.flood import FloodControl
 from storage.store import Inbound, Store
 
 

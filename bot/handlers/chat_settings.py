@@ -10,9 +10,9 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from agents.persona import AgentsConfig
-from bot.context import BotProfile, language, scope_of
-from bot.filters import is_command
+from bot.filters.message import is_command
 from bot.texts import t
+from bot.turn.context import BotProfile, language, scope_of
 from storage.store import ChatState, Store
 
 log = logging.getLogger(__name__)

@@ -6,10 +6,10 @@ from aiogram.filters import Command, CommandStart
 from aiogram.types import Message
 
 from agents.persona import AgentsConfig
-from bot.context import BotProfile, active_persona, language, remember_user, scope_of
-from bot.filters import is_command
+from bot.filters.message import is_command
 from bot.handlers.agent_pick import picker
 from bot.texts import t
+from bot.turn.context import BotProfile, active_persona, language, remember_user, scope_of
 from storage.store import Store
 
 

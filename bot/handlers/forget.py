@@ -7,9 +7,9 @@ from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.context import BotProfile, language
-from bot.filters import from_human, is_command
+from bot.filters.message import from_human, is_command
 from bot.texts import lang_of, t
+from bot.turn.context import BotProfile, language
 from ops.forget import forget_user, holdings
 from ops.services import Ops
 

@@ -10,12 +10,12 @@ from aiogram.filters import Command, CommandObject
 from aiogram.types import Message
 
 from agents.persona import AgentsConfig
-from bot.context import BotProfile, active_persona, for_us, language, scope_of
-from bot.filters import from_human
+from bot.filters.message import from_human
 from bot.handlers.chat_settings import is_admin
-from bot.knowledge_view import document_list, progress_text, search_results, stored_text
-from bot.media import TELEGRAM_DOWNLOAD_LIMIT
 from bot.texts import t
+from bot.turn.context import BotProfile, active_persona, for_us, language, scope_of
+from bot.turn.media import TELEGRAM_DOWNLOAD_LIMIT
+from bot.views.knowledge import document_list, progress_text, search_results, stored_text
 from rag.knowledge import Asker, KnowledgeBase, agent_scope, chat_scope
 from rag.types import ExtractError
 from storage.store import Scope, Store
@@ -128,7 +128,7 @@ async def on_document(message: Message, kb: KnowledgeBase | None, kb_desk: KbDes
     except TelegramAPIError as exc:
         log.warning("could not download %r: %s", name, exc)
         await _edit(status, t(lang, "kb_too_large" if "too big" in str(exc).lower() else "kb_download_failed"))
-    except Exception:  # noqa: BLE001 - the user must hear back; nothing half-stored remains (ingest cleans up)
+    except Exception:
         log.exception("ingest of %r failed", name)
         await _edit(status, t(lang, "internal"))
 

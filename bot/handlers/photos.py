@@ -9,15 +9,15 @@ from aiogram.filters import Command
 from aiogram.types import Message
 
 from agents.persona import AgentsConfig
-from bot.addressing import Addressed
-from bot.albums import PhotoDesk
-from bot.context import BotProfile, active_persona, for_us, language, remember_user, scope_of, sink_for
-from bot.conversation import Conversations
-from bot.filters import from_human
-from bot.flood import FloodControl
-from bot.media import TELEGRAM_DOWNLOAD_LIMIT
+from bot.filters.addressing import Addressed
+from bot.filters.message import from_human
 from bot.settings import Settings
 from bot.texts import t, wait_text
+from bot.turn.albums import PhotoDesk
+from bot.turn.context import BotProfile, active_persona, for_us, language, remember_user, scope_of, sink_for
+from bot.turn.conversation import Conversations
+from bot.turn.flood import FloodControl
+from bot.turn.media import TELEGRAM_DOWNLOAD_LIMIT
 from storage.store import Inbound, Store
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}

@@ -9,9 +9,9 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Chat, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.context import BotProfile, language, scope_of
-from bot.filters import from_human, is_command
+from bot.filters.message import from_human, is_command
 from bot.texts import lang_of, t
+from bot.turn.context import BotProfile, language, scope_of
 from ops import reminders
 from ops.reminder_time import resolve_zone, zone_or
 from ops.reminders import Created, when_text
@@ -117,7 +117,7 @@ async def on_startup(ops: Ops | None = None) -> None:
         return
     try:
         await reminders.start(ops)
-    except Exception:  # noqa: BLE001 - reminders must never stop the bot from starting
+    except Exception:
         log.exception("could not reconcile reminder jobs")
 
 

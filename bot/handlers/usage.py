@@ -6,10 +6,10 @@ from aiogram.filters import Command
 from aiogram.types import Message
 
 from agents.persona import AgentsConfig
-from bot.context import language
-from bot.filters import is_command
+from bot.filters.message import is_command
 from bot.texts import t
-from bot.usage_view import usage_report
+from bot.turn.context import language
+from bot.views.usage import usage_report
 from router.quotas import UsageGuard
 from storage.usage import UsageLedger
 

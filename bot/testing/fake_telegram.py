@@ -38,7 +38,7 @@ def _decode(key: str, value: Any) -> Any:
 class FakeTelegram(_Updates, _Methods, _Limits):
     """A local aiohttp server implementing the parts of the Bot API the bot uses."""
 
-    async def __aenter__(self) -> "FakeTelegram":
+    async def __aenter__(self) -> FakeTelegram:
         await self.start()
         return self
 

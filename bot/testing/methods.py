@@ -83,7 +83,7 @@ class _Methods(_FakeState):
             bot.wake.clear()
             try:
                 await asyncio.wait_for(bot.wake.wait(), timeout)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
         return bot.updates[: max(1, min(int(limit), 100))]
 

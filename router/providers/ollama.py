@@ -4,8 +4,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from contextlib import aclosing
 from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
 from typing import Any
 
 import httpx

@@ -9,7 +9,7 @@ from typing import Any
 import openai
 
 from router.errors import ProviderError, ProviderTimeout, ProviderUnavailable
-from router.providers._errors import from_transport, from_status, scrub, translate_common
+from router.providers._errors import from_status, from_transport, scrub, translate_common
 from router.providers._stream import Final, Piece, estimate_tokens, run_stream
 from router.timeouts import Timeouts
 from router.types import TEXT_ONLY, ChatMessage, ChatRequest, Delta, Usage

@@ -23,7 +23,7 @@ class FakeLLM(_OllamaWire, _OpenAIWire):
     Construct with `FakeLLM(token_delay=..., models=...)`; the state lives in `server._FakeServer`.
     """
 
-    async def __aenter__(self) -> "FakeLLM":
+    async def __aenter__(self) -> FakeLLM:
         await self.start()
         return self
 

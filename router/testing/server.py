@@ -107,7 +107,7 @@ class _FakeServer:
         if self.token_delay > 0 and tokens > 0:
             try:
                 await asyncio.wait_for(self._stopping.wait(), self.token_delay * tokens)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 pass
 
     async def _json_after_delay(self, request: web.Request, body: dict, tokens: int) -> web.StreamResponse:

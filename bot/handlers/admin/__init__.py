@@ -4,9 +4,9 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery, Message
 
-from bot.access import RequireAdmin, Throttle
 from bot.handlers.admin import broadcast, kb, panel, providers, stats, users
 from bot.handlers.admin.common import PREFIX
+from bot.middlewares.access import RequireAdmin, Throttle
 from storage.people import PeopleStore
 
 

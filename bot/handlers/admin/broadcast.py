@@ -15,10 +15,10 @@ from aiogram.types import (
     Message,
 )
 
-from bot.context import BotProfile
+from bot.delivery.render import cut_point, utf16_len
 from bot.handlers.admin.common import PREFIX, Button, Sub, back, lang, reply
-from bot.render import cut_point, utf16_len
 from bot.texts import t
+from bot.turn.context import BotProfile
 from ops.broadcast import BroadcastBusy, Progress, audience, broadcaster, parse_audience
 from ops.services import Ops
 from storage.audience import Kind

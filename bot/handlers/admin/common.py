@@ -7,7 +7,7 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import BaseFilter
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.access import PREFIX
+from bot.middlewares.access import PREFIX
 from bot.texts import lang_of, t
 
 SECTIONS = ("stats", "providers", "users", "kb", "broadcast", "reload")

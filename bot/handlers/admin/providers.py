@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import zlib
-
 from zoneinfo import ZoneInfo
 
 from aiogram import Router

@@ -4,10 +4,10 @@ from __future__ import annotations
 from aiogram import Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
-from bot.context import BotProfile
 from bot.handlers.admin.common import PREFIX, Button, Sub, back, lang, reply
 from bot.texts import t
-from bot.usage_view import _limits, usage_report
+from bot.turn.context import BotProfile
+from bot.views.usage import _limits, usage_report
 from ops.roles import Role, may_limit, parse_role
 from ops.services import Ops
 from storage.people import Person

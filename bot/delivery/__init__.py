@@ -1,0 +1,1 @@
+"""Delivery: streamed drafts and paced edits, Markdown rendering, Telegram pacing, the ops notifier."""

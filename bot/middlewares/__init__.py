@@ -1,0 +1,1 @@
+"""Middlewares: who may go on (access) and what every handler is given."""

@@ -1,0 +1,236 @@
+"""One conversation turn, shared by Telegram and the console: store → agent → sink → store."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from agents.agent import Agent, AgentInput
+from agents.handoff import HandoffRules
+from bot.texts import t
+from bot.turn.handoff import hand_off
+from bot.turn.media import MediaError, MediaSource
+from bot.turn.photos import agent_turns, deliver_ocr, images_for, only_capability_failures, read_locally
+from bot.views.knowledge import with_sources
+from bot.views.usage import quota_notice
+from rag.knowledge import Asker, KnowledgeBase, agent_scope, chat_scope
+from rag.types import Passage
+from router.errors import AllTargetsFailed, LocalOnlyUnavailable, ProviderError, QuotaExceeded, StreamCut
+from storage.store import Answer, Inbound, Store
+
+if TYPE_CHECKING:
+    from agents.persona import AgentsConfig
+
+log = logging.getLogger(__name__)
+
+
+class ReplySink(Protocol):
+    """Where an answer goes: a Telegram chat or the terminal."""
+
+    async def start(self) -> None:
+        """The answer is being worked on now (show "typing…")."""
+
+    async def update(self, text: str) -> None:
+        """The answer so far; the sink decides when to show it."""
+
+    async def finish(self, text: str) -> None:
+        """The whole answer: show it in full."""
+
+    async def notify(self, text: str) -> None:
+        """A short notice instead of (or after) an answer."""
+
+    async def attach(self, files: Sequence[tuple[str, bytes]]) -> None:
+        """Files that go with the answer (OCR's result.json and result.csv)."""
+
+    async def close(self) -> None:
+        """Stop any background activity (typing indicator, timers)."""
+
+
+class Conversations:
+    """Answers user messages exactly once, in order per chat, and records everything."""
+
+    def __init__(self, store: Store, agent: Agent, personas: AgentsConfig, *, history_limit: int = 40,
+                 media: MediaSource | None = None, kb: KnowledgeBase | None = None) -> None:
+        self.store = store
+        self.kb = kb
+        self.media = media  # set by the front end: Telegram downloads, the console reads files
+        self.agent = agent
+        self.personas = personas
+        self.history_limit = history_limit
+        self.handoffs = HandoffRules(personas)
+        self._tails: dict[object, asyncio.Future[None]] = {}  # per chat: the last answer in the queue
+
+    def ticket(self, scope: object) -> Ticket:
+        """Take a place in the chat's queue; call before the first await so order = arrival order."""
+        prev = self._tails.get(scope)
+        mine: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._tails[scope] = mine
+        return Ticket(scope, prev, mine)
+
+    async def handle(self, inbound: Inbound, sink: ReplySink, ticket: Ticket | None = None) -> bool:
+        """Store the message at once, then answer it in turn; False when it was a duplicate delivery."""
+        ticket = ticket or self.ticket(inbound.scope)
+        try:
+            # Stored before waiting for earlier answers: a crash now still leaves it to recover.
+            inbound_id = await self.store.record_inbound(inbound)
+            if inbound_id is None:
+                log.info("duplicate message %s in chat %s ignored", inbound.tg_message_id, inbound.scope.chat_id)
+                return False
+            await self._turn(ticket)
+            await self._answer(inbound_id, inbound, sink)
+            return True
+        finally:
+            self._done(ticket)
+            await sink.close()
+
+    async def answer(self, inbound_id: int, inbound: Inbound, sink: ReplySink) -> None:
+        """Answer an already stored message (recovered after a restart) in its chat's turn."""
+        ticket = self.ticket(inbound.scope)
+        try:
+            await self._turn(ticket)
+            await self._answer(inbound_id, inbound, sink)
+        finally:
+            self._done(ticket)
+            await sink.close()
+
+    @staticmethod
+    async def _turn(ticket: Ticket) -> None:
+        if ticket.prev is not None:
+            await asyncio.shield(ticket.prev)
+
+    def release(self, ticket: Ticket) -> None:
+        """Give up a place in the queue without answering."""
+        self._done(ticket)
+
+    def _done(self, ticket: Ticket) -> None:
+        if ticket.mine.done():
+            return
+        if ticket.prev is not None and not ticket.prev.done():
+            # Left the queue early: whoever waits on us must still wait for those before us.
+            ticket.prev.add_done_callback(lambda _: self._done(Ticket(ticket.scope, None, ticket.mine)))
+            return
+        ticket.mine.set_result(None)
+        if self._tails.get(ticket.scope) is ticket.mine:
+            del self._tails[ticket.scope]
+
+    async def _answer(self, inbound_id: int, inbound: Inbound, sink: ReplySink) -> None:
+        await sink.start()  # only at its turn: one "typing…" per chat, not one per queued message
+        persona = self.personas.get(inbound.agent) or self.personas.get(self.personas.default_agent)
+        lang = inbound.language
+        started = time.perf_counter()
+        text, provider, model, usage = "", "", "", None
+        try:
+            state = await self.store.chat_state(inbound.scope)
+            persona, sink = hand_off(self.handoffs, persona, inbound, state, sink)  # may pass it to a specialist
+            turns = await self.store.history(inbound.scope, inbound.conversation, limit=self.history_limit)
+            history = agent_turns(turns)
+            images = await images_for(self.media, inbound, turns, history)
+            passages = await self._passages(inbound, persona.key, state.local_only)
+            data = AgentInput(text=inbound.text, history=history, images=images, mode=inbound.mode, language=lang,
+                              chat="group" if inbound.chat_type != "private" else "private",
+                              user_id=inbound.user_id, chat_id=inbound.scope.chat_id, bot=inbound.scope.bot,
+                              local_only=state.local_only, passages=tuple(passages))
+            ocr = inbound.mode == "ocr"  # a JSON answer: shown once parsed, never as a half-written draft
+            try:
+                async for delta in self.agent.stream(persona, data):
+                    if delta.text:
+                        text += delta.text
+                        if not ocr:
+                            await sink.update(text)
+                    if delta.usage is not None:
+                        usage, provider, model = delta.usage, delta.provider, delta.model
+            except AllTargetsFailed:
+                if not ocr or (local := await read_locally(self.agent, persona, data)) is None:
+                    raise
+                text, provider, model, usage = local
+            if not text.strip():
+                raise StreamCut("the model returned an empty answer", partial="")
+            if ocr:
+                text = await deliver_ocr(sink, text, lang)
+            else:
+                await sink.finish(with_sources(text, passages, lang))
+            await self.store.record_answer(inbound, inbound_id, Answer(
+                text=text, agent=persona.key, provider=provider, model=model,
+                tokens_in=usage.tokens_in if usage else 0, tokens_out=usage.tokens_out if usage else 0,
+                latency_ms=(time.perf_counter() - started) * 1000))
+        except MediaError as exc:
+            log.info("unusable image in chat %s: %s", inbound.scope.chat_id, exc)
+            await self._fail(inbound_id, sink, t(lang, f"image_{exc.reason}"), str(exc))
+        except StreamCut as exc:
+            partial = exc.partial or text
+            if inbound.mode == "ocr":
+                partial = ""  # half a JSON object is no use to anyone: say it broke off instead
+            log.warning("stream cut in chat %s: %s", inbound.scope.chat_id, exc)
+            if partial.strip():
+                await sink.finish(f"{partial}\n\n{t(lang, 'cut')}")
+                await self.store.record_answer(inbound, inbound_id, Answer(
+                    text=partial, agent=persona.key, provider=exc.provider, model=exc.model, error=str(exc),
+                    latency_ms=(time.perf_counter() - started) * 1000))
+            else:
+                await self._fail(inbound_id, sink, t(lang, "unavailable"), str(exc))
+        except QuotaExceeded as exc:
+            log.info("daily %s quota used up in chat %s", exc.scope, inbound.scope.chat_id)
+            guard = self.agent.router.usage
+            notice = quota_notice(exc, lang, guard) if guard is not None else t(lang, "unavailable")
+            await self._fail(inbound_id, sink, notice, str(exc))
+        except LocalOnlyUnavailable as exc:
+            log.warning("no local model for a local-only request in chat %s: %s", inbound.scope.chat_id, exc)
+            await self._fail(inbound_id, sink, t(lang, "local_only"), str(exc))
+        except AllTargetsFailed as exc:
+            log.warning("no model answered in chat %s: %s", inbound.scope.chat_id,
+                        "; ".join(f"{e.provider}:{e.model} {e.kind}" for e in exc.errors))
+            notice = "no_vision" if only_capability_failures(exc) else "unavailable"
+            await self._fail(inbound_id, sink, t(lang, notice), str(exc))
+        except ProviderError as exc:
+            log.warning("model error in chat %s: %s", inbound.scope.chat_id, exc)
+            await self._fail(inbound_id, sink, t(lang, "unavailable"), str(exc))
+        except Exception as exc:
+            log.exception("failed to answer message %s", inbound_id)
+            await self._fail(inbound_id, sink, t(lang, "internal"), repr(exc))
+
+    async def _passages(self, inbound: Inbound, agent: str, local_only: bool) -> list[Passage]:
+        """Knowledge-base passages for the question: the chat's documents and the answering agent's."""
+        if self.kb is None or inbound.mode != "chat" or not inbound.text:
+            return []
+        scope = inbound.scope
+        scopes = [chat_scope(scope.bot, scope.chat_id, scope.thread_id), agent_scope(agent)]
+        try:
+            return await self.kb.search(inbound.text, scopes, Asker(
+                agent=agent, user_id=inbound.user_id, chat_id=scope.chat_id, bot=scope.bot, local_only=local_only))
+        except Exception:
+            log.exception("knowledge-base search failed in chat %s", scope.chat_id)
+            return []
+
+    async def _fail(self, inbound_id: int, sink: ReplySink, notice: str, error: str) -> None:
+        try:
+            await sink.notify(notice)
+        except Exception:
+            log.exception("could not deliver a notice for message %s", inbound_id)
+        # Marked failed even if the notice was lost, so a restart never loops on it.
+        await self.store.record_failure(inbound_id, error)
+
+    async def recover(self, sinks: SinkFactory, bots: list[str]) -> int:
+        """Answer every message left pending by a crash; returns how many."""
+        pending = await self.store.pending(bots)
+        if pending:
+            log.info("recovering %d unanswered message(s)", len(pending))
+        await asyncio.gather(*(self.answer(p.id, p.inbound, sinks(p.inbound)) for p in pending))
+        return len(pending)
+
+
+@dataclass(frozen=True, slots=True)
+class Ticket:
+    """A place in a chat's answer queue: wait for `prev`, then resolve `mine`."""
+
+    scope: object
+    prev: asyncio.Future[None] | None
+    mine: asyncio.Future[None]
+
+
+class SinkFactory(Protocol):
+    """Builds a sink for a stored inbound message (used after a restart)."""
+
+    def __call__(self, inbound: Inbound) -> ReplySink: ...

@@ -1,0 +1,1 @@
+"""How features speak: the wording of knowledge-base and usage replies."""

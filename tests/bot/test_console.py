@@ -1,0 +1,105 @@
+"""The terminal chat: same agent → router → provider path, streaming, real embedded GGUF model."""
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.console import run_console
+from bot.services import build_services
+from bot.settings import load_settings
+from router.testing import FakeLLM
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _env(tmp: Path, router: str, data_dir: Path) -> dict[str, str]:
+    (tmp / "router.yaml").write_text(router)
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "BOT_TOKEN"))}
+    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/dagi.db", ROUTER_FILE=str(tmp / "router.yaml"),
+               AGENTS_FILE=str(ROOT / "config" / "agents.yaml"), DATA_DIR=str(data_dir), PYTHONPATH=str(ROOT))
+    return env
+
+
+def test_console_chats_with_the_real_embedded_model(tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    router = """
+providers:
+  ollama: {kind: ollama, base_url: "http://127.0.0.1:9", local: true, timeouts: {connect: 1, first_token: 5, total: 10}}
+  embedded: {kind: embedded, model_path: auto, max_tokens: 12}
+routes:
+  chat: [ollama:qwen3:8b, embedded:default]
+"""
+    data_dir = request.config.cache.mkdir("embedded-model")  # the 250 MB model is assembled once
+    out = subprocess.run([sys.executable, "-m", "bot", "console", "--agent", "helion"], cwd=tmp_path,
+                         env=_env(tmp_path, router, data_dir), input="Привіт! Що таке EcoMiner?\n",
+                         capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.startswith("Helion: "), out.stdout
+    assert len(out.stdout.removeprefix("Helion: ").strip()) > 0
+    assert "Traceback" not in out.stderr
+
+
+async def test_console_streams_switches_agent_and_keeps_history(tmp_path: Path) -> None:
+    router = """
+providers:
+  ollama: {kind: ollama, base_url: "${OLLAMA_URL}", local: true}
+routes:
+  chat: [ollama:qwen3:8b]
+"""
+    (tmp_path / "router.yaml").write_text(router)
+    async with FakeLLM() as llm:
+        llm.reply("Перша відповідь.", "Друга відповідь.", "Третя.")
+        settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/c.db",
+                                 router_file=tmp_path / "router.yaml", ollama_url=llm.url, data_dir=tmp_path)
+        services = await build_services(settings)
+        out = io.StringIO()
+        await run_console(services, None, stdin=io.StringIO("Привіт\n/agent greenfood\nЯк оформити партію?\n"),
+                          stdout=out)
+        await services.aclose()
+        # A restart (new services, same database) keeps the conversation.
+        services = await build_services(settings)
+        await run_console(services, None, stdin=io.StringIO("А ще?\n"), stdout=out)
+        await services.aclose()
+    text = out.getvalue()
+    assert "DAARWIZZ: Перша відповідь." in text
+    assert "GREENFOOD: Друга відповідь." in text
+    assert "GREENFOOD: Третя." in text
+    last = llm.chat_requests()[-1].json["messages"]
+    assert "GREENFOOD" in last[0]["content"]
+    assert [m["content"] for m in last[1:]] == ["Привіт", "Перша відповідь.", "Як оформити партію?",
+                                                 "Друга відповідь.", "А ще?"]
+
+
+async def test_console_reads_a_photo_file_and_saves_ocr_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from PIL import Image as PILImage
+
+    router = """
+providers:
+  ollama: {kind: ollama, base_url: "${OLLAMA_URL}", local: true}
+rules:
+  - {when: {mode: [vision, ocr]}, use: [ollama:llava:7b]}
+  - use: [ollama:qwen3:8b]
+"""
+    (tmp_path / "router.yaml").write_text(router)
+    PILImage.new("RGB", (40, 30), "green").save(tmp_path / "panel.jpg")
+    monkeypatch.chdir(tmp_path)  # OCR files are saved where the console runs
+    receipt = (ROOT / "tests" / "data" / "receipt_answer.txt").read_text(encoding="utf-8")
+    async with FakeLLM() as llm:
+        settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/c.db",
+                                 router_file=tmp_path / "router.yaml", ollama_url=llm.url, data_dir=tmp_path,
+                                 agents_file=ROOT / "config" / "agents.yaml")
+        services = await build_services(settings)
+        out = io.StringIO()
+        script = '/photo panel.jpg "What is this?"\n/photo missing.jpg\n/ocr panel.jpg\n'
+        llm.reply("A green solar panel.", receipt)
+        await run_console(services, "helion", stdin=io.StringIO(script), stdout=out)
+        await services.aclose()
+    text = out.getvalue()
+    assert "Helion: A green solar panel." in text
+    assert "! I can't open that image file" in text  # the missing file, told plainly
+    assert "Receipt" in text and "Сільпо" in text and (tmp_path / "result.json").exists() and (tmp_path / "result.csv").exists()
+    assert len(llm.chat_requests()) == 2

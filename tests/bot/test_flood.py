@@ -1,0 +1,160 @@
+"""FloodControl on a fake clock: sliding window, per user vs per group, notice once, off at 0, bounded memory."""
+from __future__ import annotations
+
+import pytest
+
+from bot.settings import load_settings
+from bot.texts import t, wait_text
+from bot.turn.flood import FloodControl, Verdict
+from router.errors import ConfigError
+
+USER, OTHER, GROUP, GROUP2 = 1, 2, -100, -200
+
+
+class Clock:
+    """A clock that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def flood(user: int = 3, group: int = 5, window: float = 60.0) -> tuple[FloodControl, Clock]:
+    clock = Clock()
+    return FloodControl(user, group, window, clock=clock), clock
+
+
+def burst(fc: FloodControl, n: int, user: int = USER, chat: int = USER, group: bool = False) -> list[Verdict]:
+    return [fc.check(user, chat, group) for _ in range(n)]
+
+
+def test_the_limit_blocks_the_extra_messages_and_says_how_long():
+    fc, clock = flood(user=3)
+    for i in range(3):
+        assert fc.check(USER, USER, False).allowed
+        clock.now += 10
+    blocked = fc.check(USER, USER, False)
+    assert not blocked.allowed
+    assert blocked.retry_after == pytest.approx(30.0)  # the first message (t=0) leaves the window at t=60
+
+
+def test_the_window_slides_one_message_at_a_time():
+    fc, clock = flood(user=3)
+    for _ in range(3):
+        fc.check(USER, USER, False)
+        clock.now += 10  # messages at t=0, 10, 20
+    clock.now = 1000.0 + 59.9
+    assert not fc.check(USER, USER, False).allowed
+    clock.now = 1000.0 + 60.0  # the t=0 message left: exactly one place is free
+    assert fc.check(USER, USER, False).allowed
+    verdict = fc.check(USER, USER, False)
+    assert not verdict.allowed and verdict.retry_after == pytest.approx(10.0)  # t=10 leaves at t=70
+
+
+def test_blocked_messages_are_not_counted():
+    fc, clock = flood(user=2)
+    burst(fc, 2)
+    assert not any(v.allowed for v in burst(fc, 50))
+    clock.now += 60
+    assert [v.allowed for v in burst(fc, 3)] == [True, True, False]
+
+
+def test_notice_only_on_the_first_blocked_message_of_a_period():
+    fc, clock = flood(user=2)
+    verdicts = burst(fc, 6)
+    assert [v.allowed for v in verdicts] == [True, True, False, False, False, False]
+    assert [v.notify for v in verdicts] == [False, False, True, False, False, False]
+    clock.now += 61  # the period is over: the next block is a new period with a new notice
+    verdicts = burst(fc, 4)
+    assert [v.allowed for v in verdicts] == [True, True, False, False]
+    assert [v.notify for v in verdicts] == [False, False, True, False]
+
+
+def test_the_user_limit_counts_across_all_chats():
+    fc, _ = flood(user=3, group=100)
+    assert fc.check(USER, USER, False).allowed
+    assert fc.check(USER, GROUP, True).allowed
+    assert fc.check(USER, GROUP2, True).allowed
+    assert not fc.check(USER, USER, False).allowed
+    assert not fc.check(USER, GROUP, True).allowed
+    assert fc.check(OTHER, OTHER, False).allowed  # another user is not affected
+
+
+def test_the_group_limit_counts_all_members_and_only_that_group():
+    fc, clock = flood(user=100, group=4)
+    members = [10, 11, 12, 13]
+    assert all(fc.check(m, GROUP, True).allowed for m in members)
+    first = fc.check(14, GROUP, True)
+    assert not first.allowed and first.notify  # one notice in the group ...
+    later = fc.check(15, GROUP, True)
+    assert not later.allowed and not later.notify  # ... not one per member
+    assert fc.check(14, GROUP2, True).allowed  # another group is not affected
+    assert fc.check(14, 14, False).allowed  # nor the member's private chat
+    clock.now += 60
+    assert fc.check(15, GROUP, True).allowed
+
+
+def test_a_group_message_blocked_by_the_group_limit_does_not_use_up_the_users_quota():
+    fc, _ = flood(user=2, group=1)
+    assert fc.check(USER, GROUP, True).allowed
+    assert not fc.check(OTHER, GROUP, True).allowed
+    assert [v.allowed for v in burst(fc, 3, user=OTHER, chat=OTHER)] == [True, True, False]
+
+
+def test_zero_switches_a_limit_off():
+    fc, _ = flood(user=0, group=2)
+    assert all(v.allowed for v in burst(fc, 100))  # private: no limit at all
+    assert [fc.check(USER, GROUP, True).allowed for _ in range(3)] == [True, True, False]
+    fc, _ = flood(user=2, group=0)
+    assert [fc.check(u, GROUP, True).allowed for u in range(100, 200)] == [True] * 100
+    assert [v.allowed for v in burst(fc, 3, chat=GROUP, group=True)] == [True, True, False]
+
+
+def test_memory_stays_bounded():
+    fc, clock = flood(user=3, group=5)
+    for u in range(1000):
+        burst(fc, 10, user=u, chat=-u, group=True)
+    assert all(len(k.hits) <= 3 for k in fc.users.keys.values())  # one key's memory: at most `limit` stamps
+    assert len(fc) == 2000
+    clock.now += 61  # everyone went quiet for a window: the next check forgets them
+    fc.check(USER, USER, False)
+    assert len(fc) == 1
+
+
+def test_a_sweep_keeps_blocked_keys_and_their_notice_state():
+    fc, clock = flood(user=2, window=10)
+    fc.check(OTHER, OTHER, False)  # t=0, idle afterwards
+    clock.now += 1
+    burst(fc, 2)  # t=1: USER is full until t=11
+    clock.now += 1
+    assert fc.check(USER, USER, False).notify
+    clock.now += 8.5  # t=10.5: a window since the start, so this check sweeps
+    verdict = fc.check(USER, USER, False)
+    assert not verdict.allowed and not verdict.notify  # still the same period: told already
+    assert verdict.retry_after == pytest.approx(0.5)
+    assert OTHER not in fc.users.keys and USER in fc.users.keys
+
+
+def test_flood_notice_in_both_languages():
+    assert t("uk", "flood", wait=wait_text("uk", 41.2)) == (
+        "Забагато повідомлень поспіль. Зачекайте, будь ласка, 42 с — тоді я відповім знову. "
+        "Повідомлення, надіслані до того, я пропущу.")
+    assert t("en", "flood", wait=wait_text("en", 0.2)).startswith("Too many messages in a row. Please wait 1 s,")
+    assert wait_text("en", 600) == "10 min"
+    assert wait_text("uk", 125) == "3 хв"
+
+
+def test_settings_defaults_and_validation(monkeypatch):
+    s = load_settings(_env_file=None)
+    assert (s.flood_user_messages, s.flood_group_messages, s.flood_window) == (8, 30, 60.0)
+    monkeypatch.setenv("FLOOD_USER_MESSAGES", "0")
+    assert load_settings(_env_file=None).flood_user_messages == 0
+    monkeypatch.setenv("FLOOD_USER_MESSAGES", "-1")
+    with pytest.raises(ConfigError, match="FLOOD_USER_MESSAGES"):
+        load_settings(_env_file=None)
+    monkeypatch.delenv("FLOOD_USER_MESSAGES")
+    monkeypatch.setenv("FLOOD_WINDOW", "0")
+    with pytest.raises(ConfigError, match="FLOOD_WINDOW"):
+        load_settings(_env_file=None)

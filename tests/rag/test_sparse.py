@@ -1,0 +1,91 @@
+"""rag.sparse: Ukrainian and English word tokens, 5-character stems, stable ids, BM25 term weights."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from rag import sparse
+from rag.sparse import doc_vector, query_vector, token_id, tokens
+from rag.types import SparseVector
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_ukrainian_inflections_share_a_stem() -> None:
+    assert tokens("Енергетики") == tokens("енергетика") == tokens("ЕНЕРГЕТИЦІ") == ["енерг"]
+    assert set(query_vector("енергетика").indices) <= set(doc_vector("Розвиток енергетики України").indices)
+
+
+def test_english_words_are_cut_to_five_characters() -> None:
+    assert tokens("Photovoltaic panels, photovoltaics!") == ["photo", "panel", "photo"]
+
+
+@pytest.mark.parametrize("spelling", ["п'ять", "п’ять", "пʼять", "П'ЯТЬ"])
+def test_apostrophes_inside_words_are_kept_and_unified(spelling: str) -> None:
+    assert tokens(spelling) == ["п'ять"]
+    assert tokens(f"м’ясо і {spelling} яблук") == ["м'ясо", "п'ять", "яблук"]
+
+
+def test_apostrophes_at_word_edges_and_english_clitics_are_dropped() -> None:
+    assert tokens("'quoted' what's going") == ["quote", "going"]
+
+
+def test_stopwords_of_both_languages_are_dropped() -> None:
+    assert tokens("що це таке і як") == []
+    assert tokens("what is the capital of it") == ["capit"]
+
+
+def test_token_ids_are_fixed_31_bit_numbers() -> None:
+    assert token_id("енерг") == 524501903  # changing it orphans every stored vector: bump sparse.VERSION
+    assert 0 <= token_id("solar") < 2**31
+
+
+def test_token_ids_do_not_depend_on_the_process_hash_seed() -> None:
+    code = "from rag.sparse import token_id; print(token_id('енерг'), token_id('solar'))"
+    outputs = set()
+    for seed in ("1", "2"):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}
+        run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+        outputs.add(run.stdout.strip())
+    assert outputs == {f"524501903 {token_id('solar')}"}
+
+
+def test_doc_vector_is_the_bm25_term_frequency_part() -> None:
+    k1, b, avg = 1.2, 0.75, 4.0
+    vec = doc_vector("сонце сонце вітер", avg_len=avg, k1=k1, b=b)
+    norm = k1 * (1 - b + b * 3 / avg)
+    want = {token_id("сонце"): 2 * (k1 + 1) / (2 + norm), token_id("вітер"): 1 * (k1 + 1) / (1 + norm)}
+    assert _weights(vec) == pytest.approx(want)
+    assert list(vec.indices) == sorted(vec.indices)  # unique and ordered, as Qdrant wants them
+
+
+def test_term_frequency_saturates_and_long_chunks_weigh_less() -> None:
+    sun = token_id("сонце")
+    once, often = _weights(doc_vector("сонце вітер"))[sun], _weights(doc_vector("сонце " * 50 + "вітер"))[sun]
+    assert once < often < 1.2 + 1  # grows with repeats, never above k1 + 1
+    short = _weights(doc_vector("сонце вітер", avg_len=10))[sun]
+    long = _weights(doc_vector("сонце вітер " + "дощ " * 40, avg_len=10))[sun]
+    assert long < short
+
+
+def test_query_vector_weighs_each_distinct_token_once() -> None:
+    vec = query_vector("Сонце, сонце та вітер")
+    assert sorted(vec.indices) == sorted({token_id("сонце"), token_id("вітер")})
+    assert vec.values == (1.0, 1.0)
+
+
+def test_empty_and_stopword_only_texts_give_empty_vectors() -> None:
+    for text in ("", "   ", "і та що", "!!! ---"):
+        assert query_vector(text).indices == () and doc_vector(text).indices == ()
+
+
+def test_version_names_the_tokenizer() -> None:
+    assert sparse.VERSION.startswith("bm25-prefix5")
+
+
+def _weights(vec: SparseVector) -> dict[int, float]:
+    return dict(zip(vec.indices, vec.values))

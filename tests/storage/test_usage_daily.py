@@ -1,0 +1,76 @@
+"""Daily usage sums: kept with every row, carried over from older databases, and the schema matches the models."""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import insert
+
+from storage.db import Database, alembic_config, migrate, open_engine
+from storage.models import Base, Usage
+from storage.records import UsageRow
+from storage.usage import UsageLedger
+
+DAY = "2026-11-30"
+AT = datetime(2026, 11, 30, 10, tzinfo=UTC)
+
+
+def _row(**kw: object) -> UsageRow:
+    fields: dict[str, object] = dict(at=AT, day=DAY, provider="groq", model="llama", outcome="ok", chat_id=-5,
+                                     user_id=7, tokens_in=10, tokens_out=5)
+    return UsageRow(**{**fields, **kw})  # type: ignore[arg-type]
+
+
+async def test_quota_sums_follow_every_call_failed_ones_too(tmp_path: Path) -> None:
+    db = Database(open_engine(f"sqlite:///{tmp_path}/u.db"))
+    await db.call(migrate, db.engine)
+    ledger = UsageLedger(db)
+    await ledger.record(_row())
+    await ledger.record(_row(outcome="timeout", tokens_in=0, tokens_out=0))
+    await ledger.record(_row(outcome="cut", tokens_in=4, tokens_out=1, user_id=8))
+    await ledger.record(_row(day="2026-12-01"))
+
+    user7, user8, group = (await ledger.totals("user", 7, DAY), await ledger.totals("user", 8, DAY),
+                           await ledger.totals("chat", -5, DAY))
+    assert (user7.tokens, user7.requests) == (15, 1)  # the timeout is no answered request
+    assert (user8.tokens, user8.requests) == (5, 1)  # a cut answer counts
+    assert (group.tokens, group.requests) == (20, 2)
+    assert await ledger.provider_tokens("groq", DAY) == 20
+    assert await ledger.provider_tokens("groq", "2026-12-01") == 15
+    assert (await ledger.totals("user", 9, DAY)).tokens == 0
+    db.engine.dispose()
+
+
+async def test_upgrade_keeps_todays_use_counting(tmp_path: Path) -> None:
+    """A database from before the daily sums: after the upgrade, quotas still see the day's earlier calls."""
+    url = f"sqlite:///{tmp_path}/old.db"
+    engine = open_engine(url)
+    with engine.begin() as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0002")
+        conn.execute(insert(Usage), [
+            dict(created_at=AT, day=DAY, provider="groq", model="m", outcome="ok", user_id=7, chat_id=-5,
+                 tokens_in=100, tokens_out=20),
+            dict(created_at=AT, day=DAY, provider="groq", model="m", outcome="rate_limited", user_id=7, chat_id=-5,
+                 tokens_in=0, tokens_out=0),
+        ])
+    migrate(engine)
+    ledger = UsageLedger(Database(engine))
+    used = await ledger.totals("user", 7, DAY)
+    assert (used.tokens, used.requests) == (120, 1)
+    assert (await ledger.totals("chat", -5, DAY)).tokens == 120
+    assert await ledger.provider_tokens("groq", DAY) == 120
+    engine.dispose()
+
+
+def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
+    engine = open_engine(f"sqlite:///{tmp_path}/m.db")
+    migrate(engine)
+    with engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    engine.dispose()
+    assert diff == []
