@@ -71,7 +71,8 @@ def main() -> None:
     long_us = min(one_call(rules, front, long_text) for _ in range(50))
     print(f"hand-off decisions: {len(texts)} questions × {ROUNDS} = {len(us)} calls, front door {front.key}")
     print("| measure | value |\n|---|---|")
-    print(f"| µs per decision, p50 / p95 / max | {us[len(us) // 2]:.1f} / {us[int(len(us) * 0.95)]:.1f} / {us[-1]:.0f} |")
+    p50, p95 = us[len(us) // 2], us[int(len(us) * 0.95)]
+    print(f"| µs per decision, p50 / p95 / max | {p50:.1f} / {p95:.1f} / {us[-1]:.0f} |")
     print(f"| µs for one {len(long_text)}-character message (best of 50) | {long_us:.0f} |")
     rows = {"all labelled": questions, "uk": [q for q in questions if q["lang"] == "uk"],
             "en": [q for q in questions if q["lang"] == "en"],

@@ -148,7 +148,7 @@ async def first_visible(tg: FakeTelegram, llm: FakeLLM, proc: psutil.Process, n:
         visible = [c.at for c in tg.calls[calls_before:] if c.method.lower() in VISIBLE
                    and c.params.get("chat_id") in (chat, str(chat))]
         delays.append((visible[0] - first_token) * 1000)
-        gaps = [b - a for a, b in zip(visible, visible[1:])]
+        gaps = [b - a for a, b in zip(visible, visible[1:], strict=False)]
         rates.append(1 / min(gaps) if gaps else 0.0)
     print(f"  {n} chats, {tokens} tokens at 20 ms: first visible text after the model's first token: "
           f"p50 {pct(delays, 50):.0f} ms, max {max(delays):.0f} ms")

@@ -173,7 +173,7 @@ async def quality(es: EvalSet, encode: Callable[[Sequence[str]], np.ndarray] | N
         # limit 50: the top 10 are the same as with limit 10, and the gate table reads deeper.
         found, times = await run_queries(index, qtexts, qvecs, mode, limit=50)
         ranked = [[where[(p.doc_id, p.chunk_index)] for p in ps] for ps in found]
-        scores = [ndcg_recall(r, es.qrels[q]) for q, r in zip(qids, ranked)]
+        scores = [ndcg_recall(r, es.qrels[q]) for q, r in zip(qids, ranked, strict=False)]
         print(f"{mode:8} {statistics.fmean(s[0] for s in scores):8.3f} {statistics.fmean(s[1] for s in scores):6.3f} "
               f"{pct(times, 50):7.1f} {pct(times, 95):7.1f}")
         if mode != "dense":
@@ -184,7 +184,8 @@ async def quality(es: EvalSet, encode: Callable[[Sequence[str]], np.ndarray] | N
     for mode, (own, chat) in gate.items():
         for t in THRESHOLDS:
             kept = [[p for p in ps if p.score >= t][:10] for ps in own]
-            hit = sum(any(where[(p.doc_id, p.chunk_index)] in es.qrels[q] for p in ps) for q, ps in zip(qids, kept))
+            hit = sum(any(where[(p.doc_id, p.chunk_index)] in es.qrels[q] for p in ps)
+                      for q, ps in zip(qids, kept, strict=False))
             print(f"{mode:8} {t:4.1f} {sum(map(bool, kept)) / len(qids):6.1%} {hit / len(qids):6.1%} "
                   f"{sum(any(p.score >= t for p in ps) for ps in chat) / len(OFF_TOPIC):6.1%}")
     await index.close()

@@ -13,6 +13,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import openai
 
@@ -44,7 +45,8 @@ async def drain(stream) -> None:  # type: ignore[no-untyped-def]
         pass
 
 
-async def per_request_us(variants: dict, providers: list[ScriptedProvider], n: int, rounds: int = 15) -> dict[str, float]:  # type: ignore[type-arg]
+async def per_request_us(variants: dict[str, Any], providers: list[ScriptedProvider], n: int,
+                         rounds: int = 15) -> dict[str, float]:
     """Mean µs to drain each variant's stream, n times per round; rounds interleave variants, the best counts."""
     best = {name: float("inf") for name in variants}
     gc.disable()  # a collection landing in one variant's loop would be charged to it alone
@@ -83,7 +85,8 @@ async def in_process() -> None:
         "on": lambda: on.stream(REQUEST),
         "skip": lambda: skipping.stream(REQUEST),
     }, [a, b], IN_PROCESS)
-    print(f"routing overhead per request (ScriptedProvider answers at once; best of 15 rounds × {IN_PROCESS} requests):")
+    print("routing overhead per request (ScriptedProvider answers at once; "
+          f"best of 15 rounds × {IN_PROCESS} requests):")
     print(f"  provider alone {t['direct']:.2f} µs; router with breakers off {t['off']:.2f} µs "
           f"(+{t['off'] - t['direct']:.2f}); router with a closed breaker {t['on']:.2f} µs "
           f"(+{t['on'] - t['direct']:.2f}; difference {t['on'] - t['off']:+.2f}, within noise)")
@@ -124,7 +127,7 @@ async def over_http() -> None:
                     await drain(r.stream(REQUEST))
             out: list[list[float]] = [[] for _ in routers]
             for _ in range(OVER_HTTP):
-                for r, times in zip(routers, out):
+                for r, times in zip(routers, out, strict=False):
                     t0 = time.perf_counter()
                     await drain(r.stream(REQUEST))
                     times.append((time.perf_counter() - t0) * 1000)

@@ -65,7 +65,8 @@ async def main() -> None:
     t0 = time.perf_counter()
     photos = [photo(i) for i in range(VARIANTS)]
     print(f"{VARIANTS} photos {SIZE[0]}x{SIZE[1]} JPEG, "
-          f"{statistics.mean(len(p) for p in photos) / 1e6:.1f} MB each, generated in {time.perf_counter() - t0:.1f} s; "
+          f"{statistics.mean(len(p) for p in photos) / 1e6:.1f} MB each, "
+          f"generated in {time.perf_counter() - t0:.1f} s; "
           f"{os.cpu_count()} CPUs; max_side={LIMITS.max_side} quality={LIMITS.quality}")
 
     async with FakeTelegram() as tg, aiohttp.ClientSession() as http:
@@ -92,7 +93,7 @@ async def main() -> None:
             out = await asyncio.to_thread(prepare, raw, LIMITS)
             prep.append(time.perf_counter() - t)
         print(f"\none photo, p50 of {2 * REPS}: download {ms(down)}  prepare {ms(prep)}  "
-              f"total {ms([a + b for a, b in zip(down, prep)])}   -> {out.width}x{out.height} JPEG, "
+              f"total {ms([a + b for a, b in zip(down, prep, strict=False)])}   -> {out.width}x{out.height} JPEG, "
               f"{len(out.data) / 1024:.0f} KB")
         stages(photos[0])
         # What Telegram delivers for a photo sent as a photo: recompressed to at most 2560 px (the bot picks
@@ -112,11 +113,11 @@ async def main() -> None:
         for n in ALBUMS:
             album = urls[:n]
 
-            async def sequential() -> None:
+            async def sequential(album: list[str] = album) -> None:
                 for url in album:
                     await handle(url)
 
-            async def concurrent() -> None:
+            async def concurrent(album: list[str] = album) -> None:
                 await asyncio.gather(*(handle(url) for url in album))
 
             seq, con = await p50(sequential), await p50(concurrent)
@@ -144,13 +145,15 @@ def stages(raw: bytes) -> None:
     drafted = decode(True)
     target = (LIMITS.max_side, round(LIMITS.max_side * SIZE[1] / SIZE[0]))
     small = drafted.resize(target, PILImage.Resampling.BICUBIC)
-    print(f"  prepare stages: decode with draft {ms(timed(lambda: decode(True)))} (to {drafted.width}x{drafted.height}),"
+    with_draft = ms(timed(lambda: decode(True)))
+    print(f"  prepare stages: decode with draft {with_draft} (to {drafted.width}x{drafted.height}),"
           f" without {ms(timed(lambda: decode(False), 3))}")
     for name in ("HAMMING", "BICUBIC", "LANCZOS", "BILINEAR"):
         resample = PILImage.Resampling[name]
         print(f"  resize {drafted.width}x{drafted.height} -> {target[0]}x{target[1]} {name:<8} "
-              f"{ms(timed(lambda: drafted.resize(target, resample)))}")
-    print(f"  encode JPEG q{LIMITS.quality} {ms(timed(lambda: small.save(io.BytesIO(), 'JPEG', quality=LIMITS.quality)))}")
+              f"{ms(timed(lambda r=resample: drafted.resize(target, r)))}")
+    encode = ms(timed(lambda: small.save(io.BytesIO(), "JPEG", quality=LIMITS.quality)))
+    print(f"  encode JPEG q{LIMITS.quality} {encode}")
 
 
 OCR_LINES = [
@@ -200,7 +203,8 @@ def local_ocr_bench() -> None:
     from vision import local_ocr
 
     if not local_ocr.available():
-        print("\nlocal OCR: tesseract not installed (apt-get install tesseract-ocr tesseract-ocr-ukr tesseract-ocr-eng)")
+        print("\nlocal OCR: tesseract not installed "
+              "(apt-get install tesseract-ocr tesseract-ocr-ukr tesseract-ocr-eng)")
         return
     by_kind: dict[str, list[tuple[float, float, float]]] = {}
     for kind, data, truth in ocr_pages():

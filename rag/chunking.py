@@ -13,7 +13,7 @@ _TOKEN = re.compile(r"\w+|[^\w\s]")
 
 
 def count_tokens(text: str) -> int:
-    """A cheap model-agnostic token estimate: words and punctuation (regex \\w+|[^\\w\\s]), good enough to size chunks."""
+    """A cheap model-agnostic token estimate: words and punctuation (\\w+|[^\\w\\s]), good enough to size chunks."""
     return len(_TOKEN.findall(text))
 
 

@@ -110,7 +110,7 @@ class KnowledgeIndex:
         points = await asyncio.to_thread(schema.points, scope, doc_id, file_name, chunks, dense, self.avg_len)
         for start in range(0, len(points), BATCH):
             batch = points[start : start + BATCH]
-            await self._call(lambda: self.client.upsert(self.collection, batch, wait=True))
+            await self._call(lambda batch=batch: self.client.upsert(self.collection, batch, wait=True))
         # A re-upload of the same doc_id with fewer chunks must not leave the old tail behind.
         stale = models.Filter(
             must=[schema.any_of("doc_id", [doc_id]), schema.any_of("scope", [scope])],
@@ -167,7 +167,7 @@ class KnowledgeIndex:
         weights = [self.dense_weight if using == DENSE else 1.0 for using in sides]
         fused = relevance.rrf([[p.id for p in r.points] for r in responses], weights=weights)
         payloads = {p.id: p.payload or {} for r in responses for p in r.points}
-        cosine = {p.id: p.score for using, r in zip(sides, responses) if using == DENSE for p in r.points}
+        cosine = {p.id: p.score for using, r in zip(sides, responses, strict=False) if using == DENSE for p in r.points}
         wanted = set(sparse.tokens(query))
         passages = []
         for pid in sorted(fused, key=lambda x: -fused[x]):

@@ -71,7 +71,8 @@ class KnowledgeBase:
         self._ensured = False
         self.registry, self.router, self.settings = registry, router, settings
         key = settings.rerank_api_key.get_secret_value() if settings.rerank_api_key else None
-        self.reranker = Reranker(settings.rerank_url, settings.rerank_model, api_key=key) if settings.rerank_url else None
+        self.reranker = (Reranker(settings.rerank_url, settings.rerank_model, api_key=key)
+                         if settings.rerank_url else None)
         self._filled: set[str] = set()  # scopes that have documents: others cost no search at all
 
     @property

@@ -18,7 +18,8 @@ HELION_TOKEN = "777777:HELION-token-abcdefghijkl"
 ROUTER_YAML = """
 providers:
   ollama: {kind: ollama, base_url: "${OLLAMA_URL}", local: true, timeouts: {connect: 1, first_token: 3, total: 20}}
-  backup: {kind: openai, base_url: "${BACKUP_URL}", api_key_env: BACKUP_KEY, timeouts: {connect: 1, first_token: 3, total: 20}}
+  backup: {kind: openai, base_url: "${BACKUP_URL}", api_key_env: BACKUP_KEY,
+           timeouts: {connect: 1, first_token: 3, total: 20}}
 routes:
   chat: [ollama:qwen3:8b, backup:gpt-4o-mini]
 """

@@ -46,6 +46,43 @@ def test_imports_flow_one_way(package: str) -> None:
             assert "aiogram" not in imported, f"{path.relative_to(ROOT)} imports aiogram"
 
 
+BOT_LAYERS = {  # bot/'s folders → bot/ folders they may import; top-level modules (settings, logs…) are shared
+    "handlers": {"middlewares", "filters", "turn", "delivery", "views"},
+    "middlewares": {"filters", "turn", "views"},
+    "turn": {"delivery", "filters", "views"},
+    "delivery": set(),
+    "filters": set(),
+    "views": set(),
+    "testing": set(),
+}
+BOT_ROOT_ONLY = {"app", "services", "console", "__main__"}  # the composition root: no folder imports these
+
+
+def _bot_imports(path: Path) -> set[str]:
+    """The second part of every `bot.X…` this file imports."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        found |= {n.split(".")[1] for n in names if n.startswith("bot.")}
+    return found
+
+
+@pytest.mark.parametrize("folder", sorted(BOT_LAYERS))
+def test_bot_folders_are_layered(folder: str) -> None:
+    for path in (ROOT / "bot" / folder).rglob("*.py"):
+        imported = _bot_imports(path)
+        wrong = imported & ((set(BOT_LAYERS) - BOT_LAYERS[folder] - {folder}) | BOT_ROOT_ONLY)
+        assert not wrong, f"{path.relative_to(ROOT)} imports bot.{wrong}"
+
+
+def test_bot_top_level_is_small() -> None:
+    """The folders carry the design: bot/ itself keeps only the composition root and shared settings."""
+    top = sorted(p.name for p in (ROOT / "bot").glob("*.py"))
+    assert len(top) <= 10, top
+
+
 def test_wrong_settings_name_the_variable_and_the_fix() -> None:
     with pytest.raises(ConfigError) as err:
         load_settings(_env_file=None, bot_token="not-a-token", ollama_url="localhost:11434")

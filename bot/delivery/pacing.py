@@ -1,25 +1,21 @@
 """Per-chat pacing of visible updates and Telegram retry policy."""
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from aiogram.client.session.middlewares.base import BaseRequestMiddleware
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
 from aiogram.exceptions import (
     TelegramNetworkError,
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.methods import GetUpdates
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    stop_after_attempt,
-)
+from aiogram.methods import GetUpdates, Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -44,6 +40,9 @@ class ChatPacer:
             self._next = {k: v for k, v in self._next.items() if v > now}
 
 
+RETRYABLE = (TelegramRetryAfter, TelegramNetworkError, TelegramServerError)
+
+
 def _wait(state: RetryCallState) -> float:
     """429: exactly what Telegram asked; network errors and 5xx: exponential backoff."""
     exc = state.outcome.exception() if state.outcome else None
@@ -52,14 +51,28 @@ def _wait(state: RetryCallState) -> float:
     return min(0.5 * 2 ** (state.attempt_number - 1), 8.0)
 
 
+def _log(state: RetryCallState) -> None:
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, TelegramRetryAfter):
+        log.info("Telegram asked to wait %s s", exc.retry_after)
+
+
+def retrying(kinds: tuple[type[Exception], ...] = RETRYABLE, *, attempts: int = 5,
+             max_wait: float = 120.0) -> AsyncRetrying:
+    """The one retry policy: a 429 waits exactly `retry_after`, other `kinds` back off; a very long ban is raised."""
+    def worth_it(exc: BaseException) -> bool:
+        if isinstance(exc, TelegramRetryAfter) and exc.retry_after > max_wait:
+            return False
+        return isinstance(exc, kinds)
+    return AsyncRetrying(retry=retry_if_exception(worth_it), wait=_wait, stop=stop_after_attempt(attempts),
+                         before_sleep=_log, reraise=True)
+
+
 async def with_retries(call: Callable[[], Awaitable[T]], *, attempts: int = 5) -> T:
-    """Deliver a final answer through network errors and 5xx (429s are waited out by the middleware)."""
-    retrying = AsyncRetrying(
-        retry=retry_if_exception_type((TelegramRetryAfter, TelegramNetworkError, TelegramServerError)),
-        wait=_wait, stop=stop_after_attempt(attempts), reraise=True)
-    async for attempt in retrying:
-        with attempt:
-            result = await call()
+    """Deliver a final answer through 429s, network errors and 5xx."""
+    async def attempt() -> T:  # tenacity awaits only what it sees is a coroutine function, not a lambda's result
+        return await call()
+    result: T = await retrying(attempts=attempts)(attempt)
     return result
 
 
@@ -69,13 +82,10 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
     def __init__(self, attempts: int = 4, max_wait: float = 120.0) -> None:
         self.attempts, self.max_wait = attempts, max_wait
 
-    async def __call__(self, make_request, bot, method):  # type: ignore[no-untyped-def,override]
-        for attempt in range(1, self.attempts + 1):
-            try:
-                return await make_request(bot, method)
-            except TelegramRetryAfter as exc:
-                if isinstance(method, GetUpdates) or attempt == self.attempts or exc.retry_after > self.max_wait:
-                    raise  # polling has its own backoff; a very long ban is reported, not slept through
-                log.info("Telegram asked to wait %s s before %s", exc.retry_after, type(method).__name__)
-                await asyncio.sleep(exc.retry_after)
-        raise AssertionError("unreachable")
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+        if isinstance(method, GetUpdates):
+            return await make_request(bot, method)  # polling has its own backoff
+        policy = retrying((TelegramRetryAfter,), attempts=self.attempts, max_wait=self.max_wait)
+        response: Response[TelegramType] = await policy(make_request, bot, method)
+        return response

@@ -111,7 +111,8 @@ class _Methods(_FakeState):
         msg = self._stored(params, "message to edit not found")
         entities = params.get("entities") or []
         markup = params.get("reply_markup")
-        if msg.get("text") == text and msg.get("entities", []) == entities and markup in (None, msg.get("reply_markup")):
+        same_markup = markup in (None, msg.get("reply_markup"))
+        if msg.get("text") == text and msg.get("entities", []) == entities and same_markup:
             raise _ApiError(400, _NOT_MODIFIED)
         msg["text"] = text
         if entities:

@@ -79,7 +79,8 @@ class _FakeState:
     def _next_message_id(self, chat_id: int) -> int:
         return next(self._message_ids.setdefault(chat_id, itertools.count(1)))
 
-    def _chat(self, chat_id: int, chat_type: str | None = None, *, first_name: str = "Olena", forum: bool = False) -> dict:
+    def _chat(self, chat_id: int, chat_type: str | None = None, *, first_name: str = "Olena",
+              forum: bool = False) -> dict:
         chat = self._chats.get(chat_id)
         if chat is None:
             chat_type = chat_type or ("private" if chat_id > 0 else "supergroup")

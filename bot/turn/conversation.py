@@ -4,9 +4,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from agents.agent import Agent, AgentInput
 from agents.handoff import HandoffRules
@@ -14,6 +13,7 @@ from bot.texts import t
 from bot.turn.handoff import hand_off
 from bot.turn.media import MediaError, MediaSource
 from bot.turn.photos import agent_turns, deliver_ocr, images_for, only_capability_failures, read_locally
+from bot.turn.sink import ReplySink, SinkFactory
 from bot.views.knowledge import with_sources
 from bot.views.usage import quota_notice
 from rag.knowledge import Asker, KnowledgeBase, agent_scope, chat_scope
@@ -25,28 +25,6 @@ if TYPE_CHECKING:
     from agents.persona import AgentsConfig
 
 log = logging.getLogger(__name__)
-
-
-class ReplySink(Protocol):
-    """Where an answer goes: a Telegram chat or the terminal."""
-
-    async def start(self) -> None:
-        """The answer is being worked on now (show "typing…")."""
-
-    async def update(self, text: str) -> None:
-        """The answer so far; the sink decides when to show it."""
-
-    async def finish(self, text: str) -> None:
-        """The whole answer: show it in full."""
-
-    async def notify(self, text: str) -> None:
-        """A short notice instead of (or after) an answer."""
-
-    async def attach(self, files: Sequence[tuple[str, bytes]]) -> None:
-        """Files that go with the answer (OCR's result.json and result.csv)."""
-
-    async def close(self) -> None:
-        """Stop any background activity (typing indicator, timers)."""
 
 
 class Conversations:
@@ -228,9 +206,3 @@ class Ticket:
     scope: object
     prev: asyncio.Future[None] | None
     mine: asyncio.Future[None]
-
-
-class SinkFactory(Protocol):
-    """Builds a sink for a stored inbound message (used after a restart)."""
-
-    def __call__(self, inbound: Inbound) -> ReplySink: ...

@@ -4,10 +4,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from agents.handoff import HandoffRules
+from bot.turn.sink import ReplySink
 
 if TYPE_CHECKING:
     from agents.persona import Persona
-    from bot.turn.conversation import ReplySink
     from storage.records import ChatState, Inbound
 
 

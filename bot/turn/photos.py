@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from agents.agent import Agent, AgentInput, Turn
 from bot.turn.media import MediaError, MediaSource
+from bot.turn.sink import ReplySink
 from router.errors import AllTargetsFailed, ProviderError
 from router.types import Image, Usage
 from storage.store import Inbound
@@ -18,7 +19,6 @@ from vision import local_ocr, ocr
 
 if TYPE_CHECKING:
     from agents.persona import Persona
-    from bot.turn.conversation import ReplySink
 
 log = logging.getLogger(__name__)
 FOLLOW_UP_TURNS = 6  # a photo stays in view for the next three exchanges (or until /reset)

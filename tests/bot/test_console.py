@@ -74,7 +74,8 @@ routes:
                                                  "Друга відповідь.", "А ще?"]
 
 
-async def test_console_reads_a_photo_file_and_saves_ocr_results(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_console_reads_a_photo_file_and_saves_ocr_results(tmp_path: Path,
+                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     from PIL import Image as PILImage
 
     router = """
@@ -101,5 +102,6 @@ rules:
     text = out.getvalue()
     assert "Helion: A green solar panel." in text
     assert "! I can't open that image file" in text  # the missing file, told plainly
-    assert "Receipt" in text and "Сільпо" in text and (tmp_path / "result.json").exists() and (tmp_path / "result.csv").exists()
+    assert "Receipt" in text and "Сільпо" in text
+    assert (tmp_path / "result.json").exists() and (tmp_path / "result.csv").exists()
     assert len(llm.chat_requests()) == 2

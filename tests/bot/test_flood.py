@@ -32,7 +32,7 @@ def burst(fc: FloodControl, n: int, user: int = USER, chat: int = USER, group: b
 
 def test_the_limit_blocks_the_extra_messages_and_says_how_long():
     fc, clock = flood(user=3)
-    for i in range(3):
+    for _ in range(3):
         assert fc.check(USER, USER, False).allowed
         clock.now += 10
     blocked = fc.check(USER, USER, False)

@@ -58,7 +58,8 @@ async def test_a_forged_admin_button_is_refused(tmp_path, tg, llm, monkeypatch):
                                                                   for e in await audit(bot)]
 
 
-async def test_the_owner_gets_the_panel_and_can_appoint_an_admin_who_cannot_appoint_others(tmp_path, tg, llm, monkeypatch):
+async def test_the_owner_gets_the_panel_and_can_appoint_an_admin_who_cannot_appoint_others(
+        tmp_path, tg, llm, monkeypatch):
     async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, owner_ids=[OWNER]) as bot:
         bot.say("/start", user_id=MEMBER, chat_id=MEMBER)  # the member is known by name
         await bot.replies(MEMBER)
@@ -180,7 +181,8 @@ async def test_a_banned_user_may_still_delete_their_data_and_stays_banned(tmp_pa
         preview = (await bot.replies(OTHER, 2))[1]
         assert "повідомлень" in preview and "закрив" not in preview
         question = dict(tg.messages(OTHER)[-1])  # a copy: the fake edits its message in place
-        tg.press_button(TOKEN, chat_id=OTHER, user_id=OTHER, message_id=question["message_id"], data=f"forget:yes:{OTHER}")
+        tg.press_button(TOKEN, chat_id=OTHER, user_id=OTHER, message_id=question["message_id"],
+                        data=f"forget:yes:{OTHER}")
         await tg.wait_for(lambda: tg.messages(OTHER)[-1]["text"] != question["text"])
         assert "Видалено" in tg.messages(OTHER)[-1]["text"]
         assert await bot.services.ops.access.role(OTHER) == "banned", "forgetting does not lift a ban"
@@ -222,7 +224,9 @@ async def test_a_name_that_fits_several_users_asks_for_the_id(tmp_path, tg, llm,
         card = next(m for m in tg.messages(OWNER) if m["text"].startswith("Olena (3001)"))
         data = [b["callback_data"] for row in card["reply_markup"]["inline_keyboard"] for b in row]
         assert "adm:users:role:3001:banned" in data and "adm:users:usage:3001" in data
-        tg.press_button(TOKEN, chat_id=OWNER, user_id=OWNER, message_id=card["message_id"], data="adm:users:role:3001:banned")
+        tg.press_button(TOKEN, chat_id=OWNER, user_id=OWNER, message_id=card["message_id"],
+                        data="adm:users:role:3001:banned")
         await tg.wait_for(lambda: "роль тепер banned" in tg.messages(OWNER)[-1]["text"]
                           or any("роль тепер banned" in m["text"] for m in tg.messages(OWNER)))
-        assert await bot.services.ops.access.role(3001) == "banned" and await bot.services.ops.access.role(3002) == "member"
+        access = bot.services.ops.access
+        assert await access.role(3001) == "banned" and await access.role(3002) == "member"

@@ -1,4 +1,5 @@
-"""Commands end to end: /start and the persona picker, /agent, /help, /whoami, /reset, unknown commands, persona bots."""
+"""Commands end to end: /start and the persona picker, /agent, /help, /whoami, /reset, unknown commands, persona bots.
+"""
 from __future__ import annotations
 
 from tests.harness import HELION_TOKEN, TOKEN, prompt_of, running_bot, system_of

@@ -23,7 +23,8 @@ async def test_daarwizz_hands_off_to_specialists_and_back(tmp_path, tg, llm, mon
         assert energy == "→ ⚡ Helion\n\nEcoMiner — це когенераційна установка, що дає і струм, і тепло."
         assert answered_by(bot, "helion")
         drafts = [c.params["text"] for c in tg.calls_of("sendMessageDraft", chat_id=1001)]
-        assert drafts and all(d.startswith("→ ⚡ Helion\n\n") for d in drafts), "the marker shows from the first preview"
+        assert drafts, "the marker shows from the first preview"
+        assert all(d.startswith("→ ⚡ Helion\n\n") for d in drafts), "the marker shows from the first preview"
 
         llm.token_delay = 0
         bot.say(FOOD_UK)
@@ -111,7 +112,8 @@ async def test_handoff_off_stops_it_and_survives_a_restart(tmp_path, tg, llm, mo
 CLOUD_FIRST = """
 providers:
   ollama: {kind: ollama, base_url: "${OLLAMA_URL}", local: true, timeouts: {connect: 1, first_token: 3, total: 20}}
-  backup: {kind: openai, base_url: "${BACKUP_URL}", api_key_env: BACKUP_KEY, timeouts: {connect: 1, first_token: 3, total: 20}}
+  backup: {kind: openai, base_url: "${BACKUP_URL}", api_key_env: BACKUP_KEY,
+           timeouts: {connect: 1, first_token: 3, total: 20}}
 routes:
   chat: [backup:gpt-4o-mini, ollama:qwen3:8b]
 """

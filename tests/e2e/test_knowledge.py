@@ -150,7 +150,8 @@ async def test_files_go_to_the_base_without_kb_add_when_the_chat_says_so(tmp_pat
 def test_admins_fill_an_agents_base_from_the_command_line(tmp_path: Path) -> None:
     docs = tmp_path / "docs"
     docs.mkdir()
-    (docs / "tariffs.md").write_text("# Тарифи\n\nТариф ENERGY для кооперативів — 4,2 грн за кВт·год.", encoding="utf-8")
+    tariffs = "# Тарифи\n\nТариф ENERGY для кооперативів — 4,2 грн за кВт·год."
+    (docs / "tariffs.md").write_text(tariffs, encoding="utf-8")
     (docs / "photo.bin").write_bytes(b"\x00\x01")  # skipped in a folder: not a document type
     (tmp_path / "router.yaml").write_text(NO_EMBED_YAML.replace("${OLLAMA_URL}", "http://127.0.0.1:9"))
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/dagi.db", "DATA_DIR": str(tmp_path / "data"),

@@ -29,7 +29,8 @@ providers:
 routes:
   chat: [ollama:qwen3:8b, backup:gpt-4o-mini]
 """
-BACKUP_FIRST = ROUTER.replace("chat: [ollama:qwen3:8b, backup:gpt-4o-mini]", "chat: [backup:gpt-4o-mini, ollama:qwen3:8b]")
+BACKUP_FIRST = ROUTER.replace("chat: [ollama:qwen3:8b, backup:gpt-4o-mini]",
+                              "chat: [backup:gpt-4o-mini, ollama:qwen3:8b]")
 GREETING = "Вітаю. Я Helion, агент платформи Energy Union."
 
 

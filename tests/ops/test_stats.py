@@ -96,7 +96,8 @@ async def test_tokens_cost_errors_local_share_and_latency_of_a_day(tmp_path):
 
     stats = await compute(ops)
     assert (stats.answered, stats.errors, stats.local_answered) == (7, 2, 5)
-    assert (stats.p50_ms, round(stats.p95_ms or 0, 6)) == (300.0, 850.0)  # of 100 200 250 300 400 500 1000: embeddings left out
+    # of 100 200 250 300 400 500 1000: embeddings left out
+    assert (stats.p50_ms, round(stats.p95_ms or 0, 6)) == (300.0, 850.0)
     by_target = {m.target: m for m in stats.models}
     assert set(by_target) == {"ollama:qwen3:8b", "groq:llama", "gone:old"}
     qwen, groq = by_target["ollama:qwen3:8b"], by_target["groq:llama"]

@@ -61,7 +61,8 @@ async def test_a_new_embedding_size_is_refused_with_the_fix_then_reindex_rebuild
 async def test_the_bot_refuses_to_start_on_a_mismatched_collection(tmp_path, tg, llm, monkeypatch) -> None:
     kb, store, router = await open_kb(tmp_path / "data", llm, "bge-m3", 64, db="../dagi.db")  # the bot's database
     await kb.start()
-    await kb.ingest(DOC, "tariffs.txt", None, scope=agent_scope("helion"), asker=Asker())  # a mismatch matters with documents
+    # a mismatch matters with documents
+    await kb.ingest(DOC, "tariffs.txt", None, scope=agent_scope("helion"), asker=Asker())
     await close(kb, store, router)
     monkeypatch.setenv("KB_EMBED_DIM", "1024")
     with pytest.raises(ConfigError, match="reindex"):

@@ -88,4 +88,4 @@ def test_version_names_the_tokenizer() -> None:
 
 
 def _weights(vec: SparseVector) -> dict[int, float]:
-    return dict(zip(vec.indices, vec.values))
+    return dict(zip(vec.indices, vec.values, strict=False))

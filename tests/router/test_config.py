@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from router import embedded_model
 from router.config import RouterConfig, build_router, load_router_config
@@ -151,7 +152,7 @@ def test_explicit_model_path_is_not_assembled(tmp_path: Path) -> None:
 def test_config_is_typed_and_frozen(tmp_path: Path) -> None:
     config = load_router_config(write(tmp_path, FULL), {})
     assert isinstance(config, RouterConfig)
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         config.providers["groq"].base_url = "x"  # type: ignore[misc]
 
 

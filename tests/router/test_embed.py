@@ -46,7 +46,7 @@ DOCS = ("Сонячні панелі на даху школи", "Рецепт б
 
 
 def cosine(a: Sequence[float], b: Sequence[float]) -> float:
-    return sum(x * y for x, y in zip(a, b)) / (math.hypot(*a) * math.hypot(*b))
+    return sum(x * y for x, y in zip(a, b, strict=False)) / (math.hypot(*a) * math.hypot(*b))
 
 
 def texts(*items: str, **kw: object) -> EmbedRequest:

@@ -111,7 +111,8 @@ rules:
 
 
 def test_rule_records_its_line_and_conditions(tmp_path: Path) -> None:
-    config = load(tmp_path, PROVIDERS + "rules:\n  - when: {agent: helion, chat: group}\n    use: [a:m]\n  - use: [b:m]\n")
+    config = load(tmp_path, PROVIDERS + "rules:\n  - when: {agent: helion, chat: group}\n"
+                                        "    use: [a:m]\n  - use: [b:m]\n")
     first, last = config.compiled_rules()
     assert (first.line, last.line) == (6, 8)
     assert first.when == {"agent": "helion", "chat": "group"} and last.when == {} and last.catch_all
@@ -126,7 +127,8 @@ def test_catch_all_is_required(tmp_path: Path) -> None:
 
 
 def test_unknown_condition_names_file_key_and_line(tmp_path: Path) -> None:
-    text = PROVIDERS + "rules:\n  - when: {agent: helion}\n    use: [a:m]\n  - when:\n      colour: blue\n    use: [b:m]\n"
+    text = PROVIDERS + ("rules:\n  - when: {agent: helion}\n    use: [a:m]\n"
+                        "  - when:\n      colour: blue\n    use: [b:m]\n")
     message = load_error(tmp_path, text)
     assert "rules[1].when.colour" in message
     assert "unknown condition 'colour'" in message and "(line 9)" in message
@@ -141,7 +143,8 @@ def test_unknown_condition_names_file_key_and_line(tmp_path: Path) -> None:
         ("  - when: {has_image: maybe}\n    use: [a:m]\n  - use: [b:m]\n", "rules[0].when.has_image", "bool"),
         ("  - when: {min_length: 50, max_length: 10}\n    use: [a:m]\n  - use: [b:m]\n", "rules[0].when",
          "above max_length"),
-        ("  - when: {min_length: -1}\n    use: [a:m]\n  - use: [b:m]\n", "rules[0].when.min_length", "greater than or equal to 0"),
+        ("  - when: {min_length: -1}\n    use: [a:m]\n  - use: [b:m]\n", "rules[0].when.min_length",
+         "greater than or equal to 0"),
         ("  - use: []\n", "rules[0].use", "at least one target"),
         ("  - use: [a:m, qwen3]\n", "rules[0].use", "[1]: target 'qwen3'"),
         ("  - use: [a:m, ghost:m]\n", "rules[0].use[1]", "unknown provider 'ghost' (defined: a, b, c) (line 6)"),

@@ -42,7 +42,8 @@ async def test_answered_turns_form_the_history_and_pending_empties(store: Store)
     failed = _msg(scope, "а ще?", 2)
     await store.record_failure(await store.record_inbound(failed), "model down")
     turns = await store.history(scope, 1)
-    assert [(t.role, t.text) for t in turns] == [("user", "що таке EcoMiner?"), ("assistant", "когенераційна установка")]
+    expected = [("user", "що таке EcoMiner?"), ("assistant", "когенераційна установка")]
+    assert [(t.role, t.text) for t in turns] == expected
     assert await store.pending() == []
     assert await store.history(Scope("main", 7, 4), 1) == []  # another topic sees nothing
 

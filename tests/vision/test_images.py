@@ -29,10 +29,13 @@ def decode(data: bytes) -> PILImage.Image:
 
 
 def close(pixel: tuple[int, ...], colour: tuple[int, int, int], tol: int = 40) -> bool:
-    return all(abs(a - b) <= tol for a, b in zip(pixel[:3], colour))
+    return all(abs(a - b) <= tol for a, b in zip(pixel[:3], colour, strict=False))
 
 
-def rejected(raw: bytes, limits: ImageLimits = ImageLimits()) -> str:
+DEFAULT_LIMITS = ImageLimits()
+
+
+def rejected(raw: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> str:
     with pytest.raises(ImageRejected) as e:
         prepare(raw, limits)
     return e.value.reason
