@@ -16,21 +16,19 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
+from base import ConfigError
 from router.breaker import CircuitBreakers
-from router.config import (
-    EmbeddedSpec,
-    OllamaSpec,
-    RouterConfig,
-    load_router_config,
-    missing_setting,
-    usage_guard,
-)
-from router.errors import ConfigError
+from router.conditions import CHATS, MODES, ROLES, RouteContext
+from router.config import RouterConfig, load_router_config, missing_setting, usage_guard
 from router.quotas import ProviderLimits
-from router.rules import CHATS, MODES, ROLES, NoRuleMatched, RouteContext, match
+from router.rules import NoRuleMatched, match
+from router.specs import EmbeddedSpec, OllamaSpec, OpenAISpec
 from router.types import Target
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 PROBE_TIMEOUT = 5.0  # seconds per HTTP call of `check`
@@ -160,24 +158,29 @@ def check(config: RouterConfig, env: Mapping[str, str]) -> int:
             elif isinstance(spec, EmbeddedSpec):
                 rows += [(name, m, "yes", "in-process (completion)") for m in models]
             else:
-                probe = _probe_ollama if isinstance(spec, OllamaSpec) else _probe_openai
-                for model, ok, detail in probe(client, spec, env, models):
+                probed = (_probe_ollama(client, spec, models) if isinstance(spec, OllamaSpec)
+                          else _probe_openai(client, spec, env, models))
+                for model, ok, detail in probed:
                     rows.append((name, model, "yes" if ok is not None else "no", detail))
                     failed = failed or not ok
     _table(("provider", "model", "reachable", "capabilities / error"), rows)
     return 1 if failed else 0
 
 
-def _probe_ollama(client: Any, spec: OllamaSpec, env: Mapping[str, str], models: list[str]) -> list[tuple[str, bool | None, str]]:
-    """(model, ok, detail) per model; ok None = the server did not answer."""
+Probed = list[tuple[str, bool | None, str]]  # (model, ok, detail) per model; ok None = the server did not answer
+
+
+def _probe_ollama(client: httpx.Client, spec: OllamaSpec, models: list[str]) -> Probed:
+    """Is each model pulled, and what can it do (/api/tags, /api/show)."""
     base = spec.base_url.rstrip("/")
     try:
         tags = client.get(f"{base}/api/tags")
         tags.raise_for_status()
-        pulled = {m.get("name") for m in tags.json().get("models", [])} | {m.get("model") for m in tags.json().get("models", [])}
-    except Exception as exc:
+        listed = tags.json().get("models", [])
+        pulled = {m.get("name") for m in listed} | {m.get("model") for m in listed}
+    except Exception as exc:  # noqa: BLE001 - any failure is a row of the report, never a traceback
         return [(m, None, _why(exc)) for m in models]
-    out: list[tuple[str, bool | None, str]] = []
+    out: Probed = []
     for model in models:
         if model != "-" and model not in pulled and f"{model}:latest" not in pulled:
             out.append((model, False, f"not pulled (ollama pull {model})"))
@@ -190,21 +193,22 @@ def _probe_ollama(client: Any, spec: OllamaSpec, env: Mapping[str, str], models:
             show.raise_for_status()
             caps = show.json().get("capabilities") or []
             out.append((model, True, ", ".join(caps) or "(none reported)"))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure is a row of the report, never a traceback
             out.append((model, False, f"/api/show: {_why(exc)}"))
     return out
 
 
-def _probe_openai(client: Any, spec: Any, env: Mapping[str, str], models: list[str]) -> list[tuple[str, bool | None, str]]:
+def _probe_openai(client: httpx.Client, spec: OpenAISpec, env: Mapping[str, str], models: list[str]) -> Probed:
+    """Does /models list each model (a model not listed may still answer)."""
     base = spec.base_url.rstrip("/")
     headers = {"Authorization": f"Bearer {env[spec.api_key_env]}"} if spec.api_key_env else {}
     try:
         resp = client.get(f"{base}/models", headers=headers)
         resp.raise_for_status()
         listed = {str(m.get("id", "")) for m in resp.json().get("data", [])}
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure is a row of the report, never a traceback
         return [(m, None, _why(exc)) for m in models]
-    out: list[tuple[str, bool | None, str]] = []
+    out: Probed = []
     for model in models:
         if model == "-":
             out.append((model, True, f"{len(listed)} model(s) listed"))
@@ -228,10 +232,10 @@ def _why(exc: Exception) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> None:
+def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> None:
     widths = [max(len(str(r[i])) for r in (header, *rows)) for i in range(len(header))]
     for row in (header, tuple("-" * w for w in widths), *rows):
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip())
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 # -- command line ------------------------------------------------------------------------------------

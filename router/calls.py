@@ -2,36 +2,44 @@
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
 
-from router.breaker import PROBE
+from router.breaker import PROBE, Admission, CircuitBreakers
 from router.errors import ProviderError, StreamCut
 from router.provider import Provider
+from router.quotas import UsageGuard
+from router.retire import Retirement
 from router.types import ChatRequest, Delta, Target, Usage
 
-if TYPE_CHECKING:
-    from router.core import ModelRouter
+
+@dataclass(frozen=True, slots=True)
+class Books:
+    """Where a call reports: the circuit breakers, the usage guard (None: no rows, no quotas), the busy providers."""
+
+    breakers: CircuitBreakers
+    retirement: Retirement
+    guard: UsageGuard | None
 
 
 class Call:
     """One attempt at one target: its text so far, and its verdict for the breaker and the usage table."""
 
-    __slots__ = ("router", "request", "target", "admission", "shown", "usage", "outcome", "error", "started",
-                 "guard", "provider")
+    __slots__ = ("admission", "books", "error", "outcome", "provider", "request", "shown", "started", "target",
+                 "usage")
 
-    def __init__(self, router: ModelRouter, request: ChatRequest, target: Target, admission: str,
+    def __init__(self, books: Books, request: ChatRequest, target: Target, admission: Admission,
                  provider: Provider) -> None:
-        self.router, self.request, self.target, self.admission = router, request, target, admission
+        # `books` is taken when the call starts: the guard that counted the start records the end, even across a reload.
+        self.books, self.request, self.target, self.admission = books, request, target, admission
         self.shown: list[str] = []
         self.usage: Usage | None = None
         self.outcome = "cancelled"  # stays so if the caller stops reading early
         self.error: ProviderError | None = None
         self.started = time.perf_counter()
-        self.guard = router.usage  # the guard that counted the start records the end, even across a reload
         self.provider = provider
-        router.retirement.enter(provider)
-        if self.guard is not None:
-            self.guard.started(target)
+        books.retirement.enter(provider)
+        if books.guard is not None:
+            books.guard.started(target)
 
     def seen(self, delta: Delta) -> None:
         if delta.text:
@@ -45,20 +53,21 @@ class Call:
 
     async def close(self) -> None:
         """Tell the breaker and write the usage row."""
-        self.router.retirement.leave(self.provider)
-        breakers = self.router.breakers
+        self.books.retirement.leave(self.provider)
+        breakers = self.books.breakers
         if self.outcome == "ok":
             breakers.succeeded(self.target, self.admission)
         elif self.error is not None:
             breakers.failed(self.target, self.admission, self.error)
         elif self.admission == PROBE:
             breakers.release(self.target, self.admission)  # cancelled: no verdict, but free the probe slot
-        if self.guard is None:
+        guard = self.books.guard
+        if guard is None:
             return
         usage = self.usage
         if usage is None and self.shown:  # a cut stream has no final counts: estimate what was produced
             usage = Usage(tokens_out=max(1, len("".join(self.shown)) // 3))
-        await self.guard.finished(
+        await guard.finished(
             self.request, self.target, outcome=self.outcome, usage=usage,
             latency_ms=(time.perf_counter() - self.started) * 1000,
             error=str(self.error)[:500] if self.error is not None else None)

@@ -1,7 +1,6 @@
 """Load config/router.yaml into typed settings and build a ModelRouter from them."""
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 from collections.abc import Callable, Mapping
@@ -9,15 +8,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import PrivateAttr, ValidationError
+from pydantic import PrivateAttr
+from pydantic_core import ErrorDetails
 
+from base import ConfigError, Problem, read_yaml
 from router.breaker import CircuitBreakers
 from router.core import ModelRouter
-from router.errors import ConfigError
 from router.provider import Provider
 from router.quotas import Ledger, UsageGuard, utc_now
-from router.rules import Rule, RuleSpec, from_routes, ordered
+from router.rules import CONDITIONS, Rule, RuleSpec, from_routes, ordered
 from router.specs import (
     BreakerSpec,
     EmbeddedSpec,
@@ -73,102 +72,35 @@ def interpolate(value: Any, env: Mapping[str, str]) -> Any:
     return value
 
 
-def _key_parts(loc: tuple[int | str, ...], error_type: str) -> list[int | str]:
-    parts = list(loc)
+def _explain(error: ErrorDetails) -> Problem:
+    """A pydantic error in router.yaml's words: the key as written, and what to write instead."""
+    loc, kind = list(error["loc"]), error["type"]
     # A discriminated union puts the tag into the location (providers.groq.openai.x); users never wrote it.
-    if len(parts) >= 3 and parts[0] == "providers" and parts[2] in ("ollama", "openai", "embedded"):
-        del parts[2]
-    if error_type in ("union_tag_invalid", "union_tag_not_found"):
-        parts.append("kind")
-    return parts
-
-
-def _dotted(parts: list[int | str] | tuple[int | str, ...]) -> str:
-    out = ""
-    for p in parts:
-        out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
-    return out or "(top level)"
-
-
-def _key_path(loc: tuple[int | str, ...], error_type: str) -> str:
-    return _dotted(_key_parts(loc, error_type))
-
-
-def _message(error: Any) -> str:
-    if error["type"] == "too_short" and error["loc"][:1] in (("routes",), ("profiles",)):
-        return f"a {'route' if error['loc'][0] == 'routes' else 'profile'} needs at least one target"
-    if error["type"] == "tuple_type" and tuple(error["loc"]) == ("rules",):
-        return "must be a list of rules, each `- when: {...}` with `use: [...]`"
-    if error["type"] == "extra_forbidden" and error["loc"][-2:-1] == ("when",):
-        from router.rules import CONDITIONS
-
-        return f"unknown condition {error['loc'][-1]!r} (known: {', '.join(CONDITIONS)})"
-    return str(error["msg"]).removeprefix("Value error, ")
-
-
-def _lines(node: yaml.Node | None) -> dict[tuple[str | int, ...], int]:
-    """1-based line of every mapping key and list item, by key path (taken from the YAML node marks)."""
-    out: dict[tuple[str | int, ...], int] = {}
-
-    def walk(n: yaml.Node, path: tuple[str | int, ...]) -> None:
-        if isinstance(n, yaml.MappingNode):
-            for key, value in n.value:
-                sub = (*path, str(key.value))
-                out.setdefault(sub, key.start_mark.line + 1)
-                walk(value, sub)
-        elif isinstance(n, yaml.SequenceNode):
-            for i, item in enumerate(n.value):
-                out.setdefault((*path, i), item.start_mark.line + 1)
-                walk(item, (*path, i))
-
-    if node is not None:
-        walk(node, ())
-    return out
-
-
-def _line_of(lines: Mapping[tuple[str | int, ...], int], parts: list[int | str] | tuple[int | str, ...]) -> int | None:
-    """The line of the longest known prefix of `parts` (a scalar written where a list was expected, …)."""
-    for n in range(len(parts), 0, -1):
-        line = lines.get(tuple(parts[:n]))
-        if line is not None:
-            return line
-    return None
-
-
-def _at(
-    path: Path, lines: Mapping[tuple[str | int, ...], int], parts: list[int | str] | tuple[int | str, ...], message: str
-) -> str:
-    """`file: key.path: message (line N)` for an error message."""
-    line = _line_of(lines, parts)
-    return f"{path}: {_dotted(parts)}: {message}" + (f" (line {line})" if line else "")
+    if len(loc) >= 3 and loc[0] == "providers" and loc[2] in ("ollama", "openai", "embedded"):
+        del loc[2]
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        loc.append("kind")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if kind == "too_short" and loc[:1] in (["routes"], ["profiles"]):
+        message = f"a {'route' if loc[0] == 'routes' else 'profile'} needs at least one target"
+    elif kind == "tuple_type" and loc == ["rules"]:
+        message = "must be a list of rules, each `- when: {...}` with `use: [...]`"
+    elif kind == "extra_forbidden" and loc[-2:-1] == ["when"]:
+        message = f"unknown condition {loc[-1]!r} (known: {', '.join(CONDITIONS)})"
+    return Problem(tuple(loc), message)
 
 
 def load_router_config(path: Path, env: Mapping[str, str]) -> RouterConfig:
     """Read, interpolate and validate router.yaml; every problem raises ConfigError naming file, key and line."""
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        raw = yaml.safe_load(text)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: invalid YAML: {exc}") from None
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{path}: expected a mapping with 'providers' and 'rules' (or 'routes')")
-    lines = _lines(node)
-    try:
-        config = RouterConfig.model_validate(interpolate(raw, env))
-    except ValidationError as exc:
-        errors = [(_key_parts(e["loc"], e["type"]), _message(e)) for e in exc.errors()]
-        raise ConfigError("\n".join(_at(path, lines, parts, msg) for parts, msg in errors)) from None
-    config._lines = lines
+    file = read_yaml(path, expected="a mapping with 'providers' and 'rules' (or 'routes')")
+    config = file.validate(RouterConfig, interpolate(file.data, env), explain=_explain)
+    config._lines = dict(file.lines)
     known = ", ".join(sorted(config.providers)) or "none"
 
     def check(targets: tuple[Target, ...], *where: str | int) -> None:
         for i, target in enumerate(targets):
             if target.provider not in config.providers:
-                message = f"{target} names unknown provider {target.provider!r} (defined: {known})"
-                raise ConfigError(_at(path, lines, (*where, i), message))
+                raise file.error((*where, i), f"{target} names unknown provider {target.provider!r} (defined: {known})")
 
     for name, targets in config.profiles.items():
         check(targets, "profiles", name)
@@ -176,17 +108,14 @@ def load_router_config(path: Path, env: Mapping[str, str]) -> RouterConfig:
         if isinstance(rule.use, str):
             if rule.use not in config.profiles:
                 defined = ", ".join(sorted(config.profiles)) or "none"
-                message = f"no profile named {rule.use!r} (defined: {defined})"
-                raise ConfigError(_at(path, lines, ("rules", i, "use"), message))
+                raise file.error(("rules", i, "use"), f"no profile named {rule.use!r} (defined: {defined})")
         else:
             check(rule.use, "rules", i, "use")
     for task, targets in config.routes.items():
         check(targets, "routes", task)
-    if not any(not r.when.model_dump(exclude_none=True) for r in config.rules) and "chat" not in config.routes:
-        raise ConfigError(_at(
-            path, lines, ("rules",), "no catch-all rule: add a last rule without conditions, e.g."
-            " `- use: [ollama:qwen3:8b]`, so that every request has targets",
-        ))
+    if not any(r.when.catch_all for r in config.rules) and "chat" not in config.routes:
+        raise file.error(("rules",), "no catch-all rule: add a last rule without conditions, e.g."
+                         " `- use: [ollama:qwen3:8b]`, so that every request has targets")
     return config
 
 
@@ -206,9 +135,11 @@ def build_router(config: RouterConfig, env: Mapping[str, str], *, data_dir: Path
         kept = tuple(t for t in rule.targets if t.provider in providers)
         if not kept:
             log.warning("%s has no usable target left; its requests will fail", rule.name)
-        rules.append(dataclasses.replace(rule, targets=kept))
+        rules.append(rule.with_targets(kept))
     breakers = CircuitBreakers((config.breaker or BreakerSpec()).build())
-    return ModelRouter(providers, rules=rules, breakers=breakers, usage=usage_guard(config, ledger, now=now))
+    tiny = {t for name, spec in config.providers.items() for t in spec.tiny_targets(name)}
+    return ModelRouter(providers, rules=rules, breakers=breakers, usage=usage_guard(config, ledger, now=now),
+                       tiny=tiny)
 
 
 def usage_guard(config: RouterConfig, ledger: Ledger | None, *, now: Callable[[], datetime] | None = None

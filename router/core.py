@@ -3,15 +3,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import aclosing
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
-from router.breaker import SKIP, CircuitBreakers
-from router.calls import Call
+from base import ConfigError
+from router.breaker import SKIP, Admission, CircuitBreakers
+from router.calls import Books, Call
+from router.conditions import RouteContext
 from router.errors import (
     AllTargetsFailed,
-    ConfigError,
     LocalOnlyUnavailable,
     MissingCapability,
     ProviderError,
@@ -21,12 +22,10 @@ from router.errors import (
 from router.health import HealthResult, feed, ping_all
 from router.overrides import AgentRoute, Overrides, unique
 from router.provider import Embedder, Provider
+from router.quotas import UsageGuard
 from router.retire import Retirement, close_all
-from router.rules import NoRuleMatched, RouteContext, Rule, from_routes, match, ordered
+from router.rules import NoRuleMatched, Rule, from_routes, match, ordered
 from router.types import ChatRequest, Delta, Embeddings, EmbedRequest, Target
-
-if TYPE_CHECKING:
-    from router.quotas import UsageGuard
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +50,7 @@ class ModelRouter:
         rules: Sequence[Rule] = (),
         breakers: CircuitBreakers | None = None,
         usage: UsageGuard | None = None,
+        tiny: Collection[str] = (),
     ) -> None:
         self.usage = usage  # None: no usage rows and no quotas (tests, benchmarks, the console without a DB)
         self.breakers = breakers if breakers is not None else CircuitBreakers()
@@ -66,6 +66,7 @@ class ModelRouter:
             raise ConfigError("the rules need a catch-all rule (one with an empty `when`)")
         self.rules: tuple[Rule, ...] = self._config_rules
         self.retirement = Retirement()  # providers a reload replaced close once no call uses them
+        self.tiny = frozenset(tiny)  # providers (`embedded`) or targets (`ollama:qwen3:0.6b`) marked tiny
 
     def rule_for(self, context: RouteContext) -> Rule | None:
         """The rule that decides the targets for `context`; None when no rule matches."""
@@ -101,6 +102,10 @@ class ModelRouter:
         else:
             raise KeyError(spec)
 
+    def is_tiny(self, target: Target) -> bool:
+        """True for a target router.yaml marks tiny: it gets the persona's short prompt."""
+        return target.provider in self.tiny or str(target) in self.tiny
+
     def switched_off(self, target: Target) -> bool:
         """True when an admin switched the target or its provider off."""
         return self.overrides.off(target) is not None
@@ -135,6 +140,7 @@ class ModelRouter:
         old = [p for p in self.providers.values() if p not in other.providers.values()]
         self.providers, self.routes, self._config_rules = dict(other.providers), other.routes, other._config_rules
         self.breakers.adopt(other.breakers.policy)
+        self.tiny = other.tiny
         if self.usage is not None and other.usage is not None:
             # In place: the dispatcher and the /usage view hold this very guard; its in-flight counts stay right.
             mine, theirs = self.usage, other.usage
@@ -157,9 +163,10 @@ class ModelRouter:
         admitted = self._admitted(chosen, request.local_only, lambda t, p: self._unusable(t, p, request), errors)
         async with aclosing(admitted):
             async for target, provider, admission in admitted:
-                call = Call(self, request, target, admission, provider)
+                call = Call(self._books(), request, target, admission, provider)
                 try:
-                    async with aclosing(provider.stream(target.model, request)) as deltas:
+                    sent = request.for_tiny_model() if self.is_tiny(target) else request
+                    async with aclosing(provider.stream(target.model, sent)) as deltas:
                         async for delta in deltas:
                             call.seen(delta)
                             yield _labelled(delta, target)
@@ -180,9 +187,14 @@ class ModelRouter:
                     await call.close()
         raise self._none_answered(errors, request.task, request.local_only, "answered")
 
-    async def _admitted(self, targets: Sequence[Target], local_only: bool,
-                        unusable: Callable[[Target, Provider], Awaitable[ProviderError | None]],
-                        errors: list[ProviderError | Target]) -> AsyncIterator[tuple[Target, Provider, str]]:
+    def _books(self) -> Books:
+        """Where a call starting now reports (the usage guard of this moment, even if a reload replaces it)."""
+        return Books(self.breakers, self.retirement, self.usage)
+
+    async def _admitted(
+        self, targets: Sequence[Target], local_only: bool,
+        unusable: Callable[[Target, Provider], Awaitable[ProviderError | None]], errors: list[ProviderError | Target],
+    ) -> AsyncGenerator[tuple[Target, Provider, Admission], None]:
         """The targets that may be tried now, in order; why the others were skipped goes into `errors`."""
         for target in targets:
             provider = self.providers.get(target.provider)
@@ -222,8 +234,7 @@ class ModelRouter:
         """Why a target cannot take this request before anything is sent: a capability or a quota."""
         needs = required_capabilities(request)
         if needs:
-            known = getattr(provider, "capabilities", None)
-            caps = await known(target.model) if known is not None else None
+            caps = await provider.capabilities(target.model)
             if caps is None or not needs <= caps:
                 missing = ", ".join(sorted(needs - (caps or frozenset())))
                 return MissingCapability(f"{target.model} lacks {missing or 'a known capability list'}",
@@ -246,7 +257,7 @@ class ModelRouter:
         admitted = self._admitted(targets, request.local_only, self._cannot_embed, errors)
         async with aclosing(admitted):
             async for target, provider, admission in admitted:
-                call = Call(self, who, target, admission, provider)
+                call = Call(self._books(), who, target, admission, provider)
                 try:
                     vectors, call.usage = await cast(Embedder, provider).embed(target.model, request.texts)
                     call.outcome = "ok"
@@ -263,9 +274,8 @@ class ModelRouter:
 
     async def _cannot_embed(self, target: Target, provider: Provider) -> ProviderError | None:
         """Why a target cannot embed before anything is sent: no embed method or capability, or a quota."""
-        known = getattr(provider, "capabilities", None)
         embedder = isinstance(provider, Embedder)
-        caps = await known(target.model) if embedder and known is not None else None
+        caps = await provider.capabilities(target.model) if embedder else None
         if caps is None or EMBEDDING not in caps:
             why = "has no known capability list" if embedder and caps is None else "lacks embedding"
             return MissingCapability(f"{target.model} {why}", provider=target.provider, model=target.model)

@@ -6,7 +6,7 @@ import logging
 import os
 from pathlib import Path
 
-from router.errors import ConfigError
+from base import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -66,10 +66,6 @@ class AllTargetsFailed(ProviderError):
         self.errors = errors
 
 
-class ConfigError(Exception):
-    """A configuration file or setting is wrong; the message says where and how to fix it."""
-
-
 class MissingCapability(ProviderError):
     """The model lacks something the request needs (vision, tools): found before sending anything."""
 

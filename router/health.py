@@ -30,7 +30,7 @@ async def ping_all(providers: Mapping[str, Provider], timeout: float) -> dict[st
     """Every provider's health, checked concurrently, each within `timeout` seconds."""
     names = list(providers)
     results = await asyncio.gather(*(ping_one(name, providers[name], timeout) for name in names))
-    return dict(zip(names, results))
+    return dict(zip(names, results, strict=True))
 
 
 async def ping_one(name: str, provider: Provider, timeout: float) -> HealthResult:

@@ -1,7 +1,7 @@
-"""The Provider protocol: one streamed chat method and a close; Embedder for backends that also embed."""
+"""The Provider protocol: a streamed chat method, what a model can do, and a close; Embedder for backends that embed."""
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from typing import Protocol, runtime_checkable
 
 from router.types import ChatRequest, Delta, Usage
@@ -14,8 +14,15 @@ class Provider(Protocol):
     name: str
     local: bool
 
-    def stream(self, model: str, request: ChatRequest) -> AsyncIterator[Delta]:
+    def stream(self, model: str, request: ChatRequest) -> AsyncGenerator[Delta, None]:
         """Stream one answer; raise a `router.errors.ProviderError` on failure."""
+        ...
+
+    async def capabilities(self, model: str) -> frozenset[str] | None:
+        """What `model` supports, in Ollama's words ("completion", "vision", "tools", "embedding"); None if unknown.
+
+        The router sends a request only to a model whose known capabilities cover what the request needs.
+        """
         ...
 
     async def aclose(self) -> None:

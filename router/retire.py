@@ -30,7 +30,7 @@ class Retirement:
             del self._busy[key]
 
     def retire(self, providers: list[Provider], grace: float) -> None:
-        """Close `providers` once `grace` seconds have passed and no call uses them: an answer streaming is never cut."""
+        """Close `providers` once `grace` seconds have passed and no call uses them: a streaming answer is never cut."""
         if providers:
             task = asyncio.get_running_loop().create_task(self._close_when_idle(providers, grace))
             self._tasks.add(task)

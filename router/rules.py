@@ -6,29 +6,22 @@ first match wins. `router.yaml`'s `routes:` are a shorthand: a route `chat: [...
 `{when: {mode: chat}, use: [...]}` checked after every rule, and the `chat` route also serves tasks
 without a route of their own (the catch-all).
 
-Matching is a handful of set look-ups per rule: every value list is a frozenset built once, at load.
+The conditions themselves (what router.yaml may write under `when:` and what each one tests) are one table,
+router.conditions.WhenSpec. Matching is a handful of set look-ups per rule: every value list is a frozenset
+built once, at load.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    PlainValidator,
-    model_validator,
-)
+from pydantic import BaseModel, BeforeValidator, ConfigDict, PlainValidator
 
-from router.types import ChatRequest, Target
+from router.conditions import CONDITIONS, TESTS, RouteContext, WhenSpec
+from router.types import Target
 
-MODES = ("chat", "vision", "embed", "search", "ocr", "stt")
-CHATS = ("private", "group")
-ROLES = ("user", "admin")
-CONDITIONS = ("agent", "mode", "chat", "role", "has_image", "language", "min_length", "max_length")
+__all__ = ["CONDITIONS", "NoRuleMatched", "RouteContext", "Rule", "RuleSpec", "WhenSpec", "from_routes", "match",
+           "ordered"]
 
 # Where a rule came from; rules sort by tier first, so route shorthands come after every rule.
 RULES, ROUTES, FALLBACK = 0, 1, 2
@@ -38,88 +31,55 @@ class NoRuleMatched(LookupError):
     """No rule matched the context (a rule set without a catch-all)."""
 
 
-@dataclass(frozen=True, slots=True)
-class RouteContext:
-    """What rules look at: who asks, how, and what."""
-
-    agent: str = ""
-    mode: str = "chat"
-    chat: str = "private"  # private | group | supergroup (a supergroup is a group to rules)
-    role: str = "user"
-    has_image: bool = False
-    language: str = ""
-    length: int = 0  # characters of the latest user message
-
-    @classmethod
-    def of(cls, request: ChatRequest) -> RouteContext:
-        """The context of a request; its task is the mode, its last user message gives the length."""
-        last = next((m.content for m in reversed(request.messages) if m.role == "user"), "")
-        return cls(
-            agent=request.agent, mode=request.task, chat=request.chat, role=request.role,
-            has_image=request.has_image, language=request.language, length=len(last),
-        )
+def _compiled(value: Any) -> Any:
+    """A list of values becomes a frozenset, built once, so that matching is a set look-up."""
+    return frozenset(value) if isinstance(value, (tuple, list, set)) else value
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+def _shown(value: Any) -> Any:
+    """A condition's value as router.yaml would write it."""
+    if isinstance(value, frozenset):
+        items = sorted(value)
+        return items[0] if len(items) == 1 else items
+    return value
+
+
 class Rule:
-    """One compiled rule: None = the condition is not set (matches anything)."""
+    """One compiled rule: its targets, the conditions set (by name, as in WhenSpec) and where it came from."""
 
-    targets: tuple[Target, ...]
-    agent: frozenset[str] | None = None
-    mode: frozenset[str] | None = None
-    chat: frozenset[str] | None = None
-    role: frozenset[str] | None = None
-    has_image: bool | None = None
-    language: frozenset[str] | None = None
-    min_length: int | None = None
-    max_length: int | None = None
-    priority: int = 0
-    index: int = 0  # position in its section of the file (rules: or routes:)
-    line: int | None = None  # 1-based line in the YAML file, when loaded from one
-    tier: int = RULES
-    name: str = ""  # how explain names it: rules[2], routes.chat
-    profile: str | None = None  # the profile `use` named, if any
+    __slots__ = ("_checks", "conditions", "index", "line", "name", "priority", "profile", "targets", "tier")
+
+    def __init__(self, targets: Sequence[Target], *, priority: int = 0, index: int = 0, line: int | None = None,
+                 tier: int = RULES, name: str = "", profile: str | None = None, **when: Any) -> None:
+        if unknown := set(when) - set(TESTS):
+            raise TypeError(f"unknown condition(s) {', '.join(sorted(unknown))}; known: {', '.join(CONDITIONS)}")
+        self.targets = tuple(targets)
+        self.conditions: Mapping[str, Any] = {k: _compiled(when[k]) for k in CONDITIONS if when.get(k) is not None}
+        self._checks = tuple((TESTS[k], v) for k, v in self.conditions.items())
+        self.priority = priority
+        self.index = index  # position in its section of the file (rules: or routes:)
+        self.line = line  # 1-based line in the YAML file, when loaded from one
+        self.tier = tier
+        self.name = name  # how explain names it: rules[2], routes.chat
+        self.profile = profile  # the profile `use` named, if any
+
+    def with_targets(self, targets: Sequence[Target]) -> Rule:
+        """The same rule sending to other targets."""
+        return Rule(targets, priority=self.priority, index=self.index, line=self.line, tier=self.tier,
+                    name=self.name, profile=self.profile, **self.conditions)
 
     @property
     def catch_all(self) -> bool:
-        return not self.when
+        return not self.conditions
 
     @property
     def when(self) -> dict[str, Any]:
         """The conditions that are set, as they would be written in router.yaml."""
-        out: dict[str, Any] = {}
-        for key in CONDITIONS:
-            value = getattr(self, key)
-            if value is None:
-                continue
-            if isinstance(value, frozenset):
-                items = sorted(value)
-                out[key] = items[0] if len(items) == 1 else items
-            else:
-                out[key] = value
-        return out
+        return {key: _shown(value) for key, value in self.conditions.items()}
 
     def matches(self, ctx: RouteContext) -> bool:
         """True when every set condition holds for `ctx`."""
-        if self.mode is not None and ctx.mode not in self.mode:
-            return False
-        if self.agent is not None and ctx.agent not in self.agent:
-            return False
-        if self.chat is not None and ("group" if ctx.chat == "supergroup" else ctx.chat) not in self.chat:
-            return False
-        if self.role is not None and ctx.role not in self.role:
-            return False
-        if self.has_image is not None and ctx.has_image != self.has_image:
-            return False
-        if self.language is not None:
-            lang = ctx.language.lower()
-            if lang not in self.language and lang.partition("-")[0].partition("_")[0] not in self.language:
-                return False
-        if self.min_length is not None and ctx.length < self.min_length:
-            return False
-        if self.max_length is not None and ctx.length > self.max_length:
-            return False
-        return True
+        return all(holds(value, ctx) for holds, value in self._checks)
 
     def describe(self) -> str:
         """One line for humans: name, line, priority and conditions."""
@@ -127,6 +87,9 @@ class Rule:
         prio = f", priority {self.priority}" if self.priority else ""
         when = ", ".join(f"{k}: {v}" for k, v in self.when.items()) or "catch-all"
         return f"{self.name or 'rule'}{where}{prio}: when {{{when}}}"
+
+    def __repr__(self) -> str:
+        return f"Rule({self.describe()} → {', '.join(map(str, self.targets))})"
 
 
 def ordered(rules: Iterable[Rule]) -> tuple[Rule, ...]:
@@ -157,20 +120,6 @@ def from_routes(routes: Mapping[str, Sequence[Target]], lines: Mapping[str, int]
 # -- the rule as written in router.yaml (validated by pydantic) ------------------------------------
 
 
-def _as_tuple(value: Any) -> Any:
-    """A single value or a list of values; both become a tuple."""
-    if value is None or isinstance(value, (list, tuple)):
-        return value
-    return (value,)
-
-
-def _lower(value: Any) -> Any:
-    value = _as_tuple(value)
-    if isinstance(value, tuple):
-        return tuple(v.strip().lower() if isinstance(v, str) else v for v in value)
-    return value
-
-
 def parse_use(value: Any) -> str | tuple[Target, ...]:
     """`use`: a profile name, or an ordered list of 'provider:model' targets (one target may stand alone)."""
     if isinstance(value, str):
@@ -197,31 +146,6 @@ def parse_use(value: Any) -> str | tuple[Target, ...]:
     return tuple(targets)
 
 
-Values = Annotated[tuple[Annotated[str, Field(min_length=1)], ...] | None, BeforeValidator(_as_tuple)]
-Lowered = Annotated[tuple[Annotated[str, Field(min_length=1)], ...] | None, BeforeValidator(_lower)]
-
-
-class WhenSpec(BaseModel):
-    """A rule's conditions; an unknown key is an error."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    agent: Values = None
-    mode: Annotated[tuple[Literal[MODES], ...] | None, BeforeValidator(_as_tuple)] = None  # type: ignore[valid-type]
-    chat: Annotated[tuple[Literal[CHATS], ...] | None, BeforeValidator(_as_tuple)] = None  # type: ignore[valid-type]
-    role: Annotated[tuple[Literal[ROLES], ...] | None, BeforeValidator(_as_tuple)] = None  # type: ignore[valid-type]
-    has_image: bool | None = None
-    language: Lowered = None
-    min_length: int | None = Field(None, ge=0)
-    max_length: int | None = Field(None, ge=0)
-
-    @model_validator(mode="after")
-    def _range(self) -> WhenSpec:
-        if self.min_length is not None and self.max_length is not None and self.min_length > self.max_length:
-            raise ValueError(f"min_length ({self.min_length}) is above max_length ({self.max_length})")
-        return self
-
-
 class RuleSpec(BaseModel):
     """One entry of `rules:`."""
 
@@ -233,14 +157,7 @@ class RuleSpec(BaseModel):
 
     def compile(self, targets: Sequence[Target], *, index: int, line: int | None = None) -> Rule:
         """A matchable Rule with the given (resolved) targets."""
-        w = self.when
-
-        def s(values: tuple[str, ...] | None) -> frozenset[str] | None:
-            return None if values is None else frozenset(values)
-
         return Rule(
-            tuple(targets), agent=s(w.agent), mode=s(w.mode), chat=s(w.chat), role=s(w.role),
-            has_image=w.has_image, language=s(w.language), min_length=w.min_length, max_length=w.max_length,
-            priority=self.priority, index=index, line=line, tier=RULES, name=f"rules[{index}]",
-            profile=self.use if isinstance(self.use, str) else None,
+            targets, priority=self.priority, index=index, line=line, tier=RULES, name=f"rules[{index}]",
+            profile=self.use if isinstance(self.use, str) else None, **dict(self.when),
         )

@@ -2,7 +2,7 @@
 the circuit breaker and the per-user / per-group daily quotas."""
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
@@ -12,7 +12,8 @@ from router.quotas import DailyQuota, Price, ProviderLimits
 from router.timeouts import Timeouts
 from router.types import TEXT_ONLY, Target
 
-CAPABILITIES = ("completion", "vision", "tools", "embedding", "thinking")
+Capability = Literal["completion", "vision", "tools", "embedding", "thinking"]  # Ollama's names
+CAPABILITIES: tuple[str, ...] = get_args(Capability)
 
 
 class Spec(BaseModel):
@@ -45,8 +46,9 @@ class PriceSpec(Spec):
 class ModelSpec(Spec):
     """What one model of a provider supports and costs (for APIs that cannot be asked)."""
 
-    capabilities: tuple[Literal[CAPABILITIES], ...] = ("completion",)  # type: ignore[valid-type]
+    capabilities: tuple[Capability, ...] = ("completion",)
     price: PriceSpec | None = None
+    tiny: bool = False  # a small model (about 1B or less): gets the persona's short `embedded_prompt`
 
 
 class _ProviderSpec(Spec):
@@ -56,6 +58,11 @@ class _ProviderSpec(Spec):
     daily_tokens: int | None = Field(None, gt=0)  # tokens in + out per day (quota time zone); absent = no limit
     rpm: int | None = Field(None, gt=0)  # requests per minute
     models: dict[str, ModelSpec] = {}
+    tiny: bool = False  # every model here is small: requests carry the persona's short prompt instead
+
+    def tiny_targets(self, name: str) -> set[str]:
+        """`name` when every model of this provider is tiny, else its tiny models as `name:model`."""
+        return {name} if self.tiny else {f"{name}:{model}" for model, m in self.models.items() if m.tiny}
 
     def limits(self) -> ProviderLimits:
         prices = {name: m.price.build() for name, m in self.models.items() if m.price is not None}
@@ -97,6 +104,7 @@ class EmbeddedSpec(_ProviderSpec):
     max_tokens: int = Field(512, gt=0)
     repeat_penalty: float = Field(1.2, ge=1.0, le=2.0)
     timeouts: TimeoutsSpec = TimeoutsSpec()
+    tiny: bool = True  # Gemma 3 270M repeats a long system prompt back instead of following it
 
 
 class BreakerSpec(Spec):

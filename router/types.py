@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 Role = Literal["system", "user", "assistant"]
@@ -56,6 +56,16 @@ class ChatRequest:
     user_id: int = 0
     chat_id: int = 0
     bot: str = ""
+    # The persona's short prompt: targets marked `tiny` in router.yaml get it instead of the system message.
+    tiny_system: str = ""
+    speaker: str = ""  # who answers (the persona's name): a base model is prompted as a dialogue with it
+
+    def for_tiny_model(self) -> ChatRequest:
+        """This request as a tiny model gets it: `tiny_system` in place of the system messages, when there is one."""
+        if not self.tiny_system:
+            return self
+        rest = tuple(m for m in self.messages if m.role != "system")
+        return replace(self, messages=(ChatMessage("system", self.tiny_system), *rest), tiny_system="")
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,15 +5,17 @@ import asyncio
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, Row, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.pool import StaticPool
 
 T = TypeVar("T")
+AnyRow = Row[*tuple[Any, ...]]  # a result row, whatever its columns
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Async driver names users put in DATABASE_URL → the sync driver our DB thread uses.
 _SYNC_DRIVERS = {"aiosqlite": "pysqlite", "asyncpg": "psycopg", "psycopg_async": "psycopg",
@@ -27,6 +29,15 @@ def sync_url(url: str) -> URL:
     return parsed.set(drivername=f"{parsed.get_backend_name()}+{driver}") if driver else parsed
 
 
+Upsert = Callable[[Any], postgresql.Insert | sqlite.Insert]  # INSERT … ON CONFLICT for one table
+
+
+def upsert_for(engine: Engine) -> Upsert | None:
+    """The engine's INSERT … ON CONFLICT builder (PostgreSQL and SQLite have one); None for other databases."""
+    builders: dict[str, Upsert] = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+    return builders.get(engine.dialect.name)
+
+
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic config that points at our migrations, usable without alembic.ini."""
     cfg = Config()
@@ -36,7 +47,7 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def _sqlite_pragmas(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:
     # WAL lets readers run beside the writer; NORMAL sync is durable across a process
     # crash (kill -9), which is what "nothing is lost" needs, at a fraction of FULL's cost.
     cur = dbapi_conn.cursor()

@@ -1,13 +1,15 @@
 """Knowledge-base documents: what is in each base, for listing, de-duplication and deletion."""
 from __future__ import annotations
 
+import builtins
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, insert, select, update
 
-from storage.db import Database
+from storage.db import AnyRow, Database
 from storage.models import KbDocument, utcnow
 
 
@@ -34,7 +36,7 @@ _COLUMNS = [KbDocument.id, KbDocument.doc_id, KbDocument.scope, KbDocument.file_
             KbDocument.added_by, KbDocument.created_at]
 
 
-def _doc(row) -> Document:  # type: ignore[no-untyped-def]
+def _doc(row: AnyRow) -> Document:
     return Document(*row)
 
 
@@ -52,10 +54,11 @@ class DocumentRegistry:
 
     async def add(self, doc: Document) -> Document:
         """Record a stored document; returns it with its number."""
-        values = {c.key: getattr(doc, c.key) for c in _COLUMNS if c.key not in ("id", "created_at")}
+        values: dict[str, Any] = {c.key: getattr(doc, c.key) for c in _COLUMNS if c.key not in ("id", "created_at")}
         values["created_at"] = doc.created_at or utcnow()
-        new_id = await self.db.run(lambda c: c.execute(insert(KbDocument).returning(KbDocument.id), values).scalar())
-        return Document(**{**values, "id": int(new_id)})  # type: ignore[arg-type]
+        add = insert(KbDocument).returning(KbDocument.id)
+        new_id = await self.db.run(lambda c: c.execute(add, values).scalar_one())
+        return Document(**{**values, "id": int(new_id)})
 
     async def list(self, scopes: Sequence[str]) -> list[Document]:
         """Documents of these bases, oldest first."""
@@ -77,7 +80,7 @@ class DocumentRegistry:
         q = update(KbDocument).where(KbDocument.doc_id == doc_id).values(dense=dense)
         await self.db.run(lambda c: c.execute(q))
 
-    async def all(self) -> list[Document]:
+    async def all(self) -> builtins.list[Document]:  # builtins: `list` here is the method above
         """Every document (for `python -m rag reindex`)."""
         q = select(*_COLUMNS).order_by(KbDocument.id)
         return [_doc(r) for r in await self.db.run(lambda c: c.execute(q).all())]

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, insert, or_, select, update
 
-from storage.db import Database
+from storage.db import AnyRow, Database
 from storage.models import AllowedChat, AuditEntry, Invite, User, utcnow
+from storage.records import Audit
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,7 +31,7 @@ class Person:
         return f"{name} ({self.id})"
 
 
-def _person(row) -> Person:  # type: ignore[no-untyped-def]
+def _person(row: AnyRow) -> Person:
     return Person(row.id, row.username, row.first_name, row.language, row.role, row.tz, bool(row.blocked),
                   row.created_at)
 
@@ -52,7 +53,8 @@ class PeopleStore:
     async def find(self, query: str, *, limit: int = 10) -> list[Person]:
         """Users by id, @username (exact, any case) or a part of the name."""
         q = query.strip().removeprefix("@")
-        cond = [func.lower(User.username) == q.lower(), func.lower(User.first_name).contains(q.lower(), autoescape=True)]
+        cond = [func.lower(User.username) == q.lower(),
+                func.lower(User.first_name).contains(q.lower(), autoescape=True)]
         if q.lstrip("-").isdigit():
             cond.append(User.id == int(q))
         stmt = select(*_COLUMNS).where(or_(*cond)).order_by(User.id).limit(limit)
@@ -127,10 +129,11 @@ class PeopleStore:
                       detail=detail[:500] if detail else None)
         await self.db.run(lambda c: c.execute(insert(AuditEntry).values(**values)))
 
-    async def audit_log(self, *, limit: int = 20) -> list[AuditEntry]:
+    async def audit_log(self, *, limit: int = 20) -> list[Audit]:
         """The latest audit entries, newest first."""
-        stmt = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
-        return list(await self.db.run(lambda c: c.execute(stmt).all()))
+        a = AuditEntry
+        stmt = select(a.at, a.user_id, a.action, a.allowed, a.detail).order_by(a.id.desc()).limit(limit)
+        return [Audit(*row) for row in await self.db.run(lambda c: c.execute(stmt).all())]
 
     async def counts(self) -> dict[str, int]:
         """Users seen, and how many have each stored role."""

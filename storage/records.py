@@ -114,3 +114,14 @@ class AgentUse:
     tokens_in: int
     tokens_out: int
     cost: float
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    """One line of the audit log: an admin action or a refused attempt at one."""
+
+    at: datetime
+    user_id: int
+    action: str
+    allowed: bool
+    detail: str | None

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, insert, select, update
 
-from storage.db import Database
+from storage.db import AnyRow, Database
 from storage.models import Reminder, utcnow
 
 
@@ -35,7 +35,7 @@ _COLUMNS = (Reminder.id, Reminder.bot, Reminder.chat_id, Reminder.thread_id, Rem
             Reminder.due_at, Reminder.tz, Reminder.language, Reminder.status)
 
 
-def _row(r) -> ReminderRow:  # type: ignore[no-untyped-def]
+def _row(r: AnyRow) -> ReminderRow:
     return ReminderRow(r.id, r.bot, r.chat_id, r.thread_id or 0, r.user_id, r.text, _utc(r.due_at), r.tz,
                        r.language, r.status)
 
@@ -58,7 +58,9 @@ class ReminderStore:
         def work(conn: Connection) -> int | None:
             if conn.execute(count).scalar_one() >= limit:
                 return None
-            return int(conn.execute(insert(Reminder).values(**values)).inserted_primary_key[0])
+            key = conn.execute(insert(Reminder).values(**values)).inserted_primary_key
+            assert key is not None  # an INSERT of one row always has its key
+            return int(key[0])
         return await self.db.run(work)
 
     async def get(self, reminder_id: int) -> ReminderRow | None:

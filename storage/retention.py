@@ -5,8 +5,9 @@ import asyncio
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 
-from sqlalchemy import Connection, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Select, delete, func, or_, select, update
 
 from storage.db import Database
 from storage.models import Chat, KbDocument, Message, QuotaOverride, Reminder, Usage, UsageDaily, User
@@ -37,7 +38,7 @@ class Erased:
     chat_ids: frozenset[int]
 
 
-def _theirs(user_id: int):  # type: ignore[no-untyped-def]
+def _theirs(user_id: int) -> ColumnElement[bool]:
     """Their own messages, the answers to them, and everything in their private chats (any bot, any topic)."""
     mine = (Message.role == "user") & (Message.user_id == user_id)
     return or_(mine, Message.chat_id == user_id, Message.reply_to.in_(select(Message.id).where(mine)))
@@ -60,14 +61,14 @@ class RetentionStore:
         """Messages created before `cutoff`, except pending ones (still to be answered); and the chats they were in."""
         old = (select(Message.id, Message.chat_id).where(Message.created_at < cutoff, Message.status != "pending")
                .order_by(Message.id).limit(BATCH))
-        total, chats = 0, set()
+        total, chats = 0, set[int]()
         while True:  # one batch per transaction: a first run over years of history never holds the loop long
             rows = await self.db.run(lambda c: c.execute(old).all())
             if not rows:
                 return total, frozenset(chats)
             chats.update(r.chat_id for r in rows)
             ids = [r.id for r in rows]
-            deleted = await self.db.run(lambda c, ids=ids: _delete_ids(c, ids))
+            deleted = await self.db.run(partial(_delete_ids, ids=ids))
             if not deleted:  # someone else deleted them first: do not spin
                 return total, frozenset(chats)
             total += deleted
@@ -87,7 +88,7 @@ class RetentionStore:
     async def holdings(self, user_id: int) -> Holdings:
         """Counts of what /forget would remove for this user."""
         def work(conn: Connection) -> Holdings:
-            def count(stmt) -> int:  # type: ignore[no-untyped-def]
+            def count(stmt: Select[int]) -> int:
                 return int(conn.execute(stmt).scalar() or 0)
             return Holdings(
                 messages=count(select(func.count()).select_from(Message).where(_theirs(user_id))),
@@ -108,7 +109,7 @@ class RetentionStore:
         return [int(i) for i in await self.db.run(lambda c: c.execute(stmt).scalars().all())]
 
     async def erase_user(self, user_id: int, *, today: str, keep_roles: Collection[str]) -> Erased:
-        """Delete a user's messages, private chats, reminders and profile; anonymise their usage rows, in one transaction.
+        """Delete a user's messages, private chats, reminders and profile; anonymise their usage; one transaction.
 
         Today's per-day sums stay (so erasing cannot reset a daily quota); the users row keeps its id and role
         when the role is one of `keep_roles`, and with it the user's quota override.

@@ -11,14 +11,16 @@ import json
 from collections import OrderedDict, deque
 from collections.abc import Collection
 from dataclasses import replace
+from typing import TypeVar
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from storage.db import Database, migrate, open_engine
+from storage.db import Database, migrate, open_engine, upsert_for
 from storage.models import Chat, Message, User, utcnow
 from storage.records import Answer, ChatState, Inbound, Pending, Scope, Turn
+
+K = TypeVar("K")
+V = TypeVar("V")
 
 __all__ = ["Answer", "ChatState", "Inbound", "Pending", "Scope", "Store", "Turn", "open_store"]
 
@@ -50,7 +52,7 @@ class Store:
 
     def __init__(self, db: Database, *, cache_chats: int = 20_000) -> None:
         self.db = db
-        self._upsert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(db.engine.dialect.name)
+        self._upsert = upsert_for(db.engine)
         self._add_inbound = (self._upsert(Message).on_conflict_do_nothing().returning(Message.id)
                              if self._upsert else None)
         self._cache_size = cache_chats
@@ -112,7 +114,8 @@ class Store:
         def work(conn: Connection) -> int | None:
             if self._add_inbound is not None:
                 return conn.execute(self._add_inbound, values).scalar()
-            if msg.tg_message_id is not None and conn.execute(_SEEN, {**_keys(msg.scope), "tg": msg.tg_message_id}).first():
+            seen = {**_keys(msg.scope), "tg": msg.tg_message_id}
+            if msg.tg_message_id is not None and conn.execute(_SEEN, seen).first():
                 return None
             return conn.execute(_ADD.returning(Message.id), values).scalar()
         return await self.db.run(work)
@@ -177,7 +180,7 @@ class Store:
         """Finish queued writes and release connections."""
         await self.db.close()
 
-    def _remember(self, cache: OrderedDict, key: object, value: object) -> None:  # type: ignore[type-arg]
+    def _remember(self, cache: OrderedDict[K, V], key: K, value: V) -> None:
         cache[key] = value
         cache.move_to_end(key)
         while len(cache) > self._cache_size:

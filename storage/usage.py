@@ -2,12 +2,23 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, bindparam, case, func, insert, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import (
+    BindParameter,
+    Connection,
+    Executable,
+    ScalarSelect,
+    bindparam,
+    case,
+    func,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.orm import InstrumentedAttribute
 
-from storage.db import Database
+from storage.db import Database, upsert_for
 from storage.models import QuotaOverride, Usage, UsageDaily, utcnow
 from storage.records import AgentUse, Totals, UsageRow
 
@@ -16,17 +27,19 @@ _TOKENS = func.coalesce(func.sum(Usage.tokens_in + Usage.tokens_out), 0)
 _REQUESTS = func.coalesce(func.sum(case((Usage.outcome.in_(ANSWERED), 1), else_=0)), 0)
 _ADD = insert(Usage)
 _D = UsageDaily
+T = TypeVar("T")
 
 
-def _daily(column):  # type: ignore[no-untyped-def]
+def _daily(column: InstrumentedAttribute[T]) -> ScalarSelect[T]:
     """One column of a subject's daily sums, as a scalar subquery (NULL when it has none yet)."""
     return select(column).where(_D.kind == bindparam("kind"), _D.subject == bindparam("subject"),
                                 _D.day == bindparam("day")).scalar_subquery()
 
 
 _PROVIDER_TOKENS = select(_daily(_D.tokens))
-_BUMP_VALUES = {c: bindparam(c) for c in ("kind", "subject", "day", "tokens", "requests", "calls")}
-_BUMP_UPDATE = _D.__table__.update().where(
+_BUMP_VALUES: dict[str, BindParameter[Any]] = {
+    c: bindparam(c) for c in ("kind", "subject", "day", "tokens", "requests", "calls")}
+_BUMP_UPDATE = update(UsageDaily).where(
     _D.kind == bindparam("kind"), _D.subject == bindparam("subject"), _D.day == bindparam("day")).values(
     tokens=_D.tokens + bindparam("tokens"), requests=_D.requests + bindparam("requests"),
     calls=_D.calls + bindparam("calls"))
@@ -35,7 +48,7 @@ _OVERRIDE = (select(QuotaOverride.daily_tokens, QuotaOverride.daily_requests)
              .where(QuotaOverride.kind == bindparam("kind"), QuotaOverride.subject_id == bindparam("sid")))
 
 
-def _override(column):  # type: ignore[no-untyped-def]
+def _override(column: InstrumentedAttribute[T]) -> ScalarSelect[T]:
     o = QuotaOverride
     return select(column).where(o.kind == bindparam("kind"), o.subject_id == bindparam("sid")).scalar_subquery()
 
@@ -54,8 +67,8 @@ class UsageLedger:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self._upsert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(db.engine.dialect.name)
-        self._bump = None
+        self._upsert = upsert_for(db.engine)
+        self._bump: Executable | None = None
         if self._upsert is not None:
             stmt = self._upsert(UsageDaily).values(_BUMP_VALUES)
             self._bump = stmt.on_conflict_do_update(index_elements=["kind", "subject", "day"], set_={
@@ -92,11 +105,13 @@ class UsageLedger:
     async def provider_tokens(self, provider: str, day: str) -> int:
         """Tokens a provider served on `day` (for its daily token quota)."""
         params = {"kind": "provider", "subject": provider, "day": day}
-        return int(await self.db.run(lambda c: c.execute(_PROVIDER_TOKENS, params).scalar()) or 0)
+        tokens = await self.db.run(lambda c: c.execute(_PROVIDER_TOKENS, params).scalar())
+        return int(tokens or 0)
 
     async def provider_calls_since(self, provider: str, since: datetime) -> int:
         """Calls made to a provider since `since` (for its requests-per-minute limit)."""
-        return int(await self.db.run(lambda c: c.execute(_PROVIDER_CALLS, {"p": provider, "since": since}).scalar()))
+        params = {"p": provider, "since": since}
+        return int(await self.db.run(lambda c: c.execute(_PROVIDER_CALLS, params).scalar_one()))
 
     async def totals(self, kind: str, subject_id: int, day: str) -> Totals:
         """A user's (kind "user") or a chat's (kind "chat") use on `day` and its quota override."""
@@ -122,6 +137,6 @@ class UsageLedger:
             if found is None:
                 conn.execute(insert(QuotaOverride).values(kind=kind, subject_id=subject_id, **values))
             else:
-                conn.execute(QuotaOverride.__table__.update().where(
+                conn.execute(update(QuotaOverride).where(
                     QuotaOverride.kind == kind, QuotaOverride.subject_id == subject_id).values(**values))
         await self.db.run(work)

@@ -1,11 +1,13 @@
 """Shared pieces of translating SDK and transport failures into the router's errors."""
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import json
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from contextlib import asynccontextmanager
 
 import aiohttp
 import httpx
@@ -109,3 +111,28 @@ def translate_common(exc: BaseException, secrets: Iterable[str] = ()) -> Provide
     # Unknown failures still must not escape as foreign classes; keep the traceback in the log.
     log.warning("unexpected %s from provider", name, exc_info=exc)
     return ProviderUnavailable(f"unexpected {name}: {detail}")
+
+
+@asynccontextmanager
+async def one_shot(translate: Callable[[BaseException], ProviderError], *, provider: str, model: str = "",
+                   total: float | None = None) -> AsyncIterator[None]:
+    """Around a call that is not a stream (embed, ping): every failure leaves as a ProviderError naming the target.
+
+    With `total`, the call has that many seconds (connect is the HTTP client's own timeout; first-token has no
+    meaning without a stream). Cancellation passes through untouched.
+    """
+    try:
+        if total is None:
+            yield
+        else:
+            async with asyncio.timeout(total):
+                yield
+    except Exception as exc:  # noqa: BLE001 - translated and raised; BaseException (cancel) passes untouched
+        if total is not None and isinstance(exc, TimeoutError):
+            raise ProviderTimeout(f"total timeout after {total:g}s", provider=provider, model=model) from None
+        raise _named(translate(exc), provider, model) from None
+
+
+def _named(err: ProviderError, provider: str, model: str) -> ProviderError:
+    err.provider, err.model = provider, model or err.model
+    return err

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 
 from router.errors import ProviderError, ProviderUnavailable, StreamCut
@@ -35,7 +35,7 @@ async def run_stream(
     model: str,
     timeouts: Timeouts,
     translate: Callable[[BaseException], ProviderError],
-) -> AsyncIterator[Delta]:
+) -> AsyncGenerator[Delta, None]:
     """Turn a provider's raw text pieces into Deltas; every failure leaves as a ProviderError."""
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -63,7 +63,7 @@ async def run_stream(
             first_ms = first_ms if first_ms is not None else (loop.time() - start) * 1000
             shown.append(tail)
             yield Delta(tail, provider=provider, model=model)
-    except Exception as exc:  # BaseException (cancel, aclose) must pass through untouched
+    except Exception as exc:  # noqa: BLE001 - translated and raised; BaseException (cancel, aclose) passes untouched
         err = translate(exc)
         err.provider, err.model = provider, model
         if shown:

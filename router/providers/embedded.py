@@ -5,13 +5,15 @@ import asyncio
 import importlib.util
 import logging
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from router.errors import ProviderError, ProviderUnavailable
 from router.providers._errors import translate_common
 from router.providers._stream import Final, Piece, run_stream
+from router.providers.llama_log import route_native_logs
 from router.timeouts import Timeouts
 from router.types import TEXT_ONLY, ChatRequest, Delta
 
@@ -34,13 +36,19 @@ def merge_system(messages: list[dict[str, str]]) -> list[dict[str, str]]:
     return [{"role": "user", "content": system}, *rest]
 
 
-def _chat_format(metadata: dict[str, str]) -> str | None:
-    """A chat format for GGUFs that ship no template (llama.cpp would fall back to llama-2)."""
-    if metadata.get("tokenizer.chat_template"):
-        return None
-    if metadata.get("general.architecture", "").startswith("gemma"):
-        return "gemma"
-    return None
+def transcript(messages: list[dict[str, str]], speaker: str, user: str = "User") -> tuple[str, list[str]]:
+    """A chat as a plain dialogue to continue, and where to stop: what a base model (no chat template) follows.
+
+    Given chat turns, a base model such as the packaged Gemma 3 270M repeats its instructions back; given
+    a description and a dialogue, it writes the next line.
+    """
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    lines = [f"{speaker if m['role'] == 'assistant' else user}: {m['content']}" for m in messages
+             if m["role"] != "system"]
+    prompt = (f"{system}\n\n" if system else "") + "\n".join(lines) + f"\n{speaker}:"
+    # It writes the next turn: the answer is over. Line-led stops first, so the newline before them is cut too.
+    names = (user, user.upper(), speaker)
+    return prompt, [*(f"\n{n}:" for n in names), *(f"{n}:" for n in names)]
 
 
 class EmbeddedProvider:
@@ -68,7 +76,7 @@ class EmbeddedProvider:
         self.n_threads = n_threads
         self.timeouts = timeouts
         self._loading: asyncio.Future[Any] | None = None
-        self._merge_system = False
+        self._transcript = False  # a base model: prompted as a dialogue, not through a chat template
         # The llama.cpp context is not reentrant; the lock is released when the worker thread ends.
         self._lock = asyncio.Lock()
 
@@ -78,7 +86,7 @@ class EmbeddedProvider:
         # and a fallback embedder of another size would put incompatible vectors into a knowledge base.
         return TEXT_ONLY
 
-    def stream(self, model: str, request: ChatRequest) -> AsyncIterator[Delta]:
+    def stream(self, model: str, request: ChatRequest) -> AsyncGenerator[Delta, None]:
         """Stream one answer; `model` only labels the deltas, the file is fixed."""
         return run_stream(
             self._raw(request),
@@ -106,6 +114,7 @@ class EmbeddedProvider:
             raise ProviderUnavailable(f"llama-cpp-python is not installed; {_FIX}") from None
         if not self.model_path.is_file():
             raise ProviderUnavailable(f"model file {self.model_path} does not exist")
+        route_native_logs(llama_cpp)  # llama.cpp's notices into logging, never onto a chat on the terminal
         try:
             llm = llama_cpp.Llama(
                 model_path=str(self.model_path), n_ctx=self.n_ctx, n_threads=self.n_threads, verbose=False
@@ -113,14 +122,11 @@ class EmbeddedProvider:
         except (ValueError, RuntimeError) as exc:
             raise ProviderUnavailable(f"cannot load {self.model_path.name}: {exc}") from None
         log.info("embedded model %s loaded (n_ctx=%d, threads=%d)", self.model_path.name, self.n_ctx, self.n_threads)
-        fmt = _chat_format(llm.metadata)
-        if fmt is not None:
-            llm.chat_format = fmt
-            # llama.cpp's gemma format silently drops system messages, so we fold them in ourselves.
-            self._merge_system = fmt == "gemma"
+        # Instruction-tuned GGUFs ship their chat template; one without is a base model.
+        self._transcript = not llm.metadata.get("tokenizer.chat_template")
         return llm
 
-    async def _raw(self, request: ChatRequest) -> AsyncIterator[Piece]:
+    async def _raw(self, request: ChatRequest) -> AsyncGenerator[Piece, None]:
         await self._lock.acquire()
         try:
             llm = await self._load()
@@ -135,8 +141,9 @@ class EmbeddedProvider:
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
         params = {"temperature": request.temperature, "repeat_penalty": self.repeat_penalty,
                   "max_tokens": min(request.max_tokens or self.max_tokens, self.max_tokens)}
+        start = partial(self._start, llm, messages, params, request.speaker or "Assistant")
         try:
-            worker = loop.run_in_executor(None, self._generate, llm, messages, params, stop, _sender(loop, queue))
+            worker = loop.run_in_executor(None, self._generate, llm, start, stop, _sender(loop, queue))
         except BaseException:
             self._lock.release()
             raise
@@ -150,32 +157,41 @@ class EmbeddedProvider:
             # The consumer may stop early (aclose, cancel, timeout): make the thread stop generating.
             stop.set()
 
-    def _generate(
-        self, llm: Any, messages: list[dict[str, str]], params: dict[str, Any], stop: threading.Event,
-        send: Callable[[Any], None],
-    ) -> None:
+    def _start(self, llm: Any, messages: list[dict[str, str]], params: dict[str, Any], speaker: str) -> Any:
+        """The model's chunk stream: a plain dialogue for a base model, its chat template otherwise."""
+        if self._transcript:
+            prompt, stops = transcript(messages, speaker)
+            return llm.create_completion(prompt=prompt, stream=True, stop=stops, **params)
+        try:
+            return llm.create_chat_completion(messages=messages, stream=True, **params)
+        except ValueError as exc:
+            # Some chat templates raise on a system role; retry with it folded into the user turn.
+            if "system" not in str(exc).lower():
+                raise
+            return llm.create_chat_completion(messages=merge_system(messages), stream=True, **params)
+
+    def _generate(self, llm: Any, start: Callable[[], Any], stop: threading.Event, send: Callable[[Any], None]) -> None:
         """Worker thread: run the model and hand pieces to the event loop."""
         try:
-            if self._merge_system:
-                messages = merge_system(messages)
-            try:
-                chunks = llm.create_chat_completion(messages=messages, stream=True, **params)
-            except ValueError as exc:
-                # Some chat templates raise on a system role; retry with it folded into the user turn.
-                if "system" not in str(exc).lower():
-                    raise
-                chunks = llm.create_chat_completion(messages=merge_system(messages), stream=True, **params)
-            produced = 0
+            chunks = start()
+            produced, held = 0, ""  # held: trailing whitespace, sent only if more text follows
             finished: str | None = None
             try:
                 for chunk in chunks:
                     if stop.is_set():
                         return
                     for choice in chunk["choices"]:
-                        text = choice["delta"].get("content")
-                        if text:
+                        # Chat chunks carry a delta, completion chunks (the dialogue prompt) plain text.
+                        text = choice["delta"].get("content") if "delta" in choice else choice.get("text")
+                        if text and not produced:
+                            text = text.lstrip()  # the dialogue's "Name:" is followed by a space-led token
+                        body = (held + text).rstrip() if text else ""
+                        if body:
+                            held = (held + text)[len(body):]
                             produced += 1
-                            send(text)
+                            send(body)
+                        elif text:
+                            held += text
                         finished = choice.get("finish_reason") or finished
             finally:
                 chunks.close()
@@ -185,7 +201,7 @@ class EmbeddedProvider:
                 unevaluated = 1 if finished == "length" else 0
                 send(Final(tokens_in=max(0, llm.n_tokens - produced + unevaluated), tokens_out=produced))
             send(_END)
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - handed to the event loop, which raises it in the caller
             send(exc)
 
     async def ping(self) -> None:

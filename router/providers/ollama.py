@@ -1,19 +1,18 @@
 """Ollama provider on the official `ollama` client (NDJSON /api/chat, and /api/embed)."""
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import ollama
 from httpx_aiohttp import AiohttpTransport
 
-from router.errors import ProviderError, ProviderTimeout, ProviderUnavailable
-from router.providers._errors import from_status, scrub, translate_common
+from router.errors import ProviderError, ProviderUnavailable
+from router.providers._errors import from_status, one_shot, scrub, translate_common
 from router.providers._stream import Final, Piece, estimate_tokens, run_stream
 from router.timeouts import Timeouts
 from router.types import ChatMessage, ChatRequest, Delta, Usage
@@ -91,7 +90,7 @@ class OllamaProvider:
             known = self._capabilities[model] = frozenset(shown.capabilities or ("completion",))
         return known
 
-    def stream(self, model: str, request: ChatRequest) -> AsyncIterator[Delta]:
+    def stream(self, model: str, request: ChatRequest) -> AsyncGenerator[Delta, None]:
         """Stream one answer from `model`."""
         return run_stream(
             self._raw(model, request),
@@ -102,7 +101,7 @@ class OllamaProvider:
             translate=_translate,
         )
 
-    async def _raw(self, model: str, request: ChatRequest) -> AsyncIterator[Piece]:
+    async def _raw(self, model: str, request: ChatRequest) -> AsyncGenerator[Piece, None]:
         started = False
         try:
             async with aclosing(self._chat(model, request, send_think=model not in self._no_think)) as parts:
@@ -119,7 +118,7 @@ class OllamaProvider:
                 async for piece in parts:
                     yield piece
 
-    async def _chat(self, model: str, request: ChatRequest, *, send_think: bool) -> AsyncIterator[Piece]:
+    async def _chat(self, model: str, request: ChatRequest, *, send_think: bool) -> AsyncGenerator[Piece, None]:
         options: dict[str, Any] = {"num_ctx": self.num_ctx, "temperature": request.temperature}
         if request.max_tokens is not None:
             options["num_predict"] = request.max_tokens
@@ -132,7 +131,8 @@ class OllamaProvider:
             keep_alive=self.keep_alive,
             options=options,
         )
-        async with aclosing(stream):
+        # Cast: the SDK returns an async generator but types it as an AsyncIterator (which has no aclose).
+        async with aclosing(cast(AsyncGenerator[ollama.ChatResponse, None], stream)):
             async for part in stream:
                 content = part.message.content if part.message else None
                 if content:
@@ -144,17 +144,8 @@ class OllamaProvider:
     async def embed(self, model: str, texts: Sequence[str]) -> tuple[list[list[float]], Usage]:
         """One vector per text from /api/embed; every failure leaves as a ProviderError."""
         started = time.perf_counter()
-        try:
-            # One answer, no stream: only connect (httpx) and total apply, first-token has no meaning here.
-            async with asyncio.timeout(self.timeouts.total):
-                response = await self._client.embed(model=model, input=list(texts), keep_alive=self.keep_alive)
-        except TimeoutError:
-            raise ProviderTimeout(f"total timeout after {self.timeouts.total:g}s", provider=self.name,
-                                  model=model) from None
-        except Exception as exc:  # BaseException (cancel) must pass through untouched
-            err = _translate(exc)
-            err.provider, err.model = self.name, model
-            raise err from None
+        async with one_shot(_translate, provider=self.name, model=model, total=self.timeouts.total):
+            response = await self._client.embed(model=model, input=list(texts), keep_alive=self.keep_alive)
         vectors = [list(v) for v in response.embeddings]
         if len(vectors) != len(texts):
             # Vectors matched to the wrong chunks would poison a knowledge base silently.
@@ -166,13 +157,9 @@ class OllamaProvider:
 
     async def ping(self) -> None:
         """GET /api/tags (the list of pulled models): the server is up and answering."""
-        try:
+        async with one_shot(_translate, provider=self.name):
             await self._client.list()
-        except Exception as exc:  # BaseException (cancel) must pass through untouched
-            err = _translate(exc)
-            err.provider = self.name
-            raise err from None
 
     async def aclose(self) -> None:
         """Close the HTTP connection pool."""
-        await self._client.close()
+        await self._client.close()  # type: ignore[no-untyped-call]  # ollama's AsyncClient.close is unannotated

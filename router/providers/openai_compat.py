@@ -1,28 +1,29 @@
 """Provider for any OpenAI-compatible server (OpenAI, Groq, Gemini, vLLM, GPUStack, llama.cpp): chat and embeddings."""
 from __future__ import annotations
 
-import asyncio
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from typing import Any, cast
 
 import openai
+from openai.types.chat import ChatCompletionMessageParam
 
 from router.errors import ProviderError, ProviderTimeout, ProviderUnavailable
-from router.providers._errors import from_status, from_transport, scrub, translate_common
+from router.providers._errors import from_status, from_transport, one_shot, scrub, translate_common
 from router.providers._stream import Final, Piece, estimate_tokens, run_stream
 from router.timeouts import Timeouts
 from router.types import TEXT_ONLY, ChatMessage, ChatRequest, Delta, Usage
 
 
-def _message(m: ChatMessage) -> dict[str, Any]:
+def _message(m: ChatMessage) -> ChatCompletionMessageParam:
     """One turn in chat-completions form; a turn with images becomes text + image_url content parts."""
+    # Cast: the dicts have the shape of the SDK's TypedDicts, which differ per role for no gain here.
     if not m.images:
-        return {"role": m.role, "content": m.content}
+        return cast(ChatCompletionMessageParam, {"role": m.role, "content": m.content})
     parts: list[dict[str, Any]] = [{"type": "text", "text": m.content}] if m.content else []
     # Always inline data: URIs; a Telegram file URL would hand the bot token to the model's provider.
     parts += [{"type": "image_url", "image_url": {"url": img.data_uri()}} for img in m.images]
-    return {"role": m.role, "content": parts}
+    return cast(ChatCompletionMessageParam, {"role": m.role, "content": parts})
 
 
 class OpenAICompatProvider:
@@ -61,7 +62,7 @@ class OpenAICompatProvider:
         """Capabilities configured for the model; plain text completion when none are listed."""
         return self._capabilities.get(model, TEXT_ONLY)
 
-    def stream(self, model: str, request: ChatRequest) -> AsyncIterator[Delta]:
+    def stream(self, model: str, request: ChatRequest) -> AsyncGenerator[Delta, None]:
         """Stream one answer from `model`."""
         return run_stream(
             self._raw(model, request),
@@ -72,17 +73,14 @@ class OpenAICompatProvider:
             translate=self._translate,
         )
 
-    async def _raw(self, model: str, request: ChatRequest) -> AsyncIterator[Piece]:
-        extra: dict[str, Any] = {}
-        if request.max_tokens is not None:
-            extra["max_tokens"] = request.max_tokens
+    async def _raw(self, model: str, request: ChatRequest) -> AsyncGenerator[Piece, None]:
         stream = await self._completions.create(
             model=model,
-            messages=[_message(m) for m in request.messages],  # type: ignore[misc]
+            messages=[_message(m) for m in request.messages],
             temperature=request.temperature,
             stream=True,
             stream_options={"include_usage": True},
-            **extra,
+            max_tokens=openai.omit if request.max_tokens is None else request.max_tokens,  # omit: the server's limit
         )
         finished = False
         tokens_in = tokens_out = None
@@ -102,19 +100,9 @@ class OpenAICompatProvider:
     async def embed(self, model: str, texts: Sequence[str]) -> tuple[list[list[float]], Usage]:
         """One vector per text from /embeddings; every failure leaves as a ProviderError."""
         started = time.perf_counter()
-        try:
-            # One answer, no stream: only connect (httpx) and total apply, first-token has no meaning here.
-            async with asyncio.timeout(self.timeouts.total):
-                # "float" explicitly: the SDK otherwise asks for base64, which not every compatible server speaks.
-                response = await self._client.embeddings.create(model=model, input=list(texts),
-                                                                encoding_format="float")
-        except TimeoutError:
-            raise ProviderTimeout(f"total timeout after {self.timeouts.total:g}s", provider=self.name,
-                                  model=model) from None
-        except Exception as exc:  # BaseException (cancel) must pass through untouched
-            err = self._translate(exc)
-            err.provider, err.model = self.name, model
-            raise err from None
+        async with one_shot(self._translate, provider=self.name, model=model, total=self.timeouts.total):
+            # "float" explicitly: the SDK otherwise asks for base64, which not every compatible server speaks.
+            response = await self._client.embeddings.create(model=model, input=list(texts), encoding_format="float")
         data = sorted(response.data, key=lambda d: d.index)  # the spec does not promise input order
         if len(data) != len(texts):
             # Vectors matched to the wrong chunks would poison a knowledge base silently.
@@ -126,14 +114,11 @@ class OpenAICompatProvider:
 
     async def ping(self) -> None:
         """GET /models: reachable and the key accepted; a server without /models (404) is reachable too."""
-        try:
-            await self._client.models.list()
-        except openai.NotFoundError:
-            return  # llama.cpp and some proxies have no /models, yet they answered
-        except Exception as exc:  # BaseException (cancel) must pass through untouched
-            err = self._translate(exc)
-            err.provider = self.name
-            raise err from None
+        async with one_shot(self._translate, provider=self.name):
+            try:
+                await self._client.models.list()
+            except openai.NotFoundError:
+                return  # llama.cpp and some proxies have no /models, yet they answered
 
     def _translate(self, exc: BaseException) -> ProviderError:
         if isinstance(exc, (openai.APITimeoutError, openai.APIConnectionError)) and (by := from_transport(exc)):

@@ -119,12 +119,12 @@ def decode_all(messages: list[Any]) -> list[bytes]:
     return out
 
 
-def _ollama_images(message: dict) -> list[str]:
+def _ollama_images(message: dict[str, Any]) -> list[str]:
     images = message.get("images")
     return [img for img in images if isinstance(img, str)] if isinstance(images, list) else []
 
 
-def _image_urls(message: dict) -> list[str]:
+def _image_urls(message: dict[str, Any]) -> list[str]:
     content = message.get("content")
     if not isinstance(content, list):
         return []
@@ -132,6 +132,6 @@ def _image_urls(message: dict) -> list[str]:
     return [p["url"] for p in parts if isinstance(p, dict) and isinstance(p.get("url"), str)]
 
 
-def has_vision(models: dict[str, dict], model: str) -> bool:
+def has_vision(models: dict[str, dict[str, Any]], model: str) -> bool:
     """Whether the fake's model table gives `model` vision; unknown models are text only."""
     return VISION in (models.get(model) or {}).get("capabilities", ())

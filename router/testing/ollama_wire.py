@@ -32,7 +32,7 @@ class _OllamaWire(_FakeServer):
             return web.json_response({"error": f"model '{model}' not found"}, status=404)
         return None
 
-    def _ollama_refusal(self, model: str, messages: list) -> web.Response | None:
+    def _ollama_refusal(self, model: str, messages: list[Any]) -> web.Response | None:
         """A 400 for what real Ollama rejects up front: malformed images, or images for a text-only model."""
         if (problem := images.ollama_problem(messages)) is not None:
             return web.json_response({"error": problem}, status=400)
@@ -59,7 +59,7 @@ class _OllamaWire(_FakeServer):
         n_in = sum(len(_text_of(m.get("content")).split()) for m in messages)
         started = time.perf_counter_ns()
 
-        def chunk(content: str, **extra: Any) -> dict:
+        def chunk(content: str, **extra: Any) -> dict[str, Any]:
             return {
                 "model": model,
                 "created_at": _now_iso(),
@@ -68,7 +68,7 @@ class _OllamaWire(_FakeServer):
                 **extra,
             }
 
-        def final(content: str = "") -> dict:
+        def final(content: str = "") -> dict[str, Any]:
             total = max(time.perf_counter_ns() - started, 1)
             return chunk(
                 content,
@@ -97,7 +97,7 @@ class _OllamaWire(_FakeServer):
         encoded.append((json.dumps(final()) + "\n").encode())
         return await self._stream(request, ndjson, encoded)
 
-    def _model_info(self, name: str) -> dict:
+    def _model_info(self, name: str) -> dict[str, Any]:
         info = self.models[name]
         family = name.split(":")[0].rstrip("0123456789.") or name
         details = {
@@ -117,7 +117,8 @@ class _OllamaWire(_FakeServer):
         }
         if "embedding" in info.get("capabilities", ()):
             model_info[f"{family}.embedding_length"] = self._embed_dim(name)  # as real Ollama reports it
-        return {"capabilities": list(info.get("capabilities", ["completion"])), "details": details, "model_info": model_info}
+        capabilities = list(info.get("capabilities", ["completion"]))
+        return {"capabilities": capabilities, "details": details, "model_info": model_info}
 
     async def _ollama_tags(self, request: web.Request) -> web.Response:
         models = []

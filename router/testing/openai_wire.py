@@ -19,7 +19,7 @@ class _OpenAIWire(_FakeServer):
     """Handlers for the OpenAI HTTP API under /v1 (routes are added in FakeLLM.start)."""
 
     @staticmethod
-    def _openai_error_body(message: str, type_: str, code: str | None) -> dict:
+    def _openai_error_body(message: str, type_: str, code: str | None) -> dict[str, Any]:
         return {"error": {"message": message, "type": type_, "param": None, "code": code}}
 
     def _openai_error(self, failure: _Failure, model: str) -> web.Response | None:
@@ -35,7 +35,7 @@ class _OpenAIWire(_FakeServer):
             return web.json_response(body, status=404)
         return None
 
-    def _openai_refusal(self, model: str, messages: list) -> web.Response | None:
+    def _openai_refusal(self, model: str, messages: list[Any]) -> web.Response | None:
         """A 400 for malformed image parts, image URLs, or images sent to a text-only model."""
         if (problem := images.openai_problem(messages)) is not None:
             return web.json_response(self._openai_error_body(problem, "invalid_request_error", None), status=400)
@@ -65,7 +65,7 @@ class _OpenAIWire(_FakeServer):
         usage = {"prompt_tokens": n_in, "completion_tokens": len(tokens), "total_tokens": n_in + len(tokens)}
         created = int(time.time())
 
-        def chunk(choices: list[dict], **extra: Any) -> bytes:
+        def chunk(choices: list[dict[str, Any]], **extra: Any) -> bytes:
             data = {
                 "id": "chatcmpl-fake",
                 "object": "chat.completion.chunk",
@@ -83,8 +83,8 @@ class _OpenAIWire(_FakeServer):
             if not stream:
                 body_ = self._openai_error_body("model crashed", "server_error", None)
                 return web.json_response(body_, status=500)
-            err = self._openai_error_body("model crashed", "server_error", None)
-            lines = [token(tokens[0] if tokens else ""), f"data: {json.dumps(err)}\n\n".encode()]
+            crash = self._openai_error_body("model crashed", "server_error", None)
+            lines = [token(tokens[0] if tokens else ""), f"data: {json.dumps(crash)}\n\n".encode()]
             return await self._stream(request, sse, lines)
         if failure is not None and failure.mode == "cut":
             return await self._stream(request, sse, [token(t) for t in tokens[: failure.after_tokens]], cut=True)
@@ -156,10 +156,14 @@ class _OpenAIWire(_FakeServer):
         if self._failures:
             failure = self._failures.pop(0)
             return web.json_response(self._openai_error_body(f"fail {failure.mode}", "server_error", None), status=500)
-        stems = lambda text: {w[:5] for w in re.findall(r"\w+", text.lower()) if len(w) > 2}  # noqa: E731
-        query = stems(body["query"])
-        scored = [(i, len(query & stems(str(d))) / (len(query) or 1)) for i, d in enumerate(body["documents"])]
+        query = _stems(body["query"])
+        scored = [(i, len(query & _stems(str(d))) / (len(query) or 1)) for i, d in enumerate(body["documents"])]
         scored.sort(key=lambda x: -x[1])
         top = scored[: int(body.get("top_n") or len(scored))]
         return web.json_response({"model": body.get("model", ""),
                                   "results": [{"index": i, "relevance_score": s} for i, s in top]})
+
+
+def _stems(text: str) -> set[str]:
+    """The 5-letter stems of a text's words longer than two letters."""
+    return {w[:5] for w in re.findall(r"\w+", text.lower()) if len(w) > 2}

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 
 from router.testing.text import EMBED_DIM, fake_embedding, tokenize
 from router.types import TEXT_ONLY, ChatRequest, Delta, Usage
@@ -40,7 +40,7 @@ class ScriptedProvider:
         """The capabilities given at construction (text only by default)."""
         return self.caps
 
-    async def stream(self, model: str, request: ChatRequest) -> AsyncIterator[Delta]:
+    async def stream(self, model: str, request: ChatRequest) -> AsyncGenerator[Delta, None]:
         """Yield the next scripted reply word by word; the last delta carries usage."""
         self.calls.append((model, request))
         item = self.replies.pop(0) if self.replies else None

@@ -9,12 +9,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
 from router.testing.text import EMBED_DIM, _echo
 
 _THINK = "<think>\nsome reasoning\n</think>\n\n"
 
-DEFAULT_MODELS: dict[str, dict] = {
+DEFAULT_MODELS: dict[str, dict[str, Any]] = {
     "qwen3:8b": {"capabilities": ["completion", "thinking"]},
     "llava:7b": {"capabilities": ["completion", "vision"]},
     "bge-m3": {"capabilities": ["embedding"], "dim": EMBED_DIM},  # 64, not the real 1024: tests stay light
@@ -29,7 +30,7 @@ class RecordedRequest:
 
     path: str
     method: str
-    json: dict | None
+    json: dict[str, Any] | None
     headers: dict[str, str]
     at: float = field(default_factory=time.monotonic)  # when it arrived (for latency benchmarks)
     raw: bytes = field(default=b"", repr=False)  # the body as sent, to prove a secret never left the bot
@@ -45,10 +46,10 @@ class _Failure:
 class _FakeServer:
     """State and shared plumbing; the wire mixins add the protocol handlers, FakeLLM the public API."""
 
-    def __init__(self, *, token_delay: float = 0.0, models: dict[str, dict] | None = None) -> None:
+    def __init__(self, *, token_delay: float = 0.0, models: dict[str, dict[str, Any]] | None = None) -> None:
         self.token_delay = token_delay
-        self.models: dict[str, dict] = dict(DEFAULT_MODELS if models is None else models)
-        self.responder: Callable[[list[dict]], str] | None = None
+        self.models: dict[str, dict[str, Any]] = dict(DEFAULT_MODELS if models is None else models)
+        self.responder: Callable[[list[dict[str, Any]]], str] | None = None
         self.emit_think = False
         self.requests: list[RecordedRequest] = []
         self.url = ""
@@ -62,8 +63,8 @@ class _FakeServer:
     # -- plumbing ---------------------------------------------------------
 
     @web.middleware
-    async def _record(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
-        body: dict | None = None
+    async def _record(self, request: web.Request, handler: Handler) -> web.StreamResponse:
+        body: dict[str, Any] | None = None
         raw = b""
         if request.can_read_body:
             raw = await request.read()  # aiohttp keeps it, so the handler's request.json() still works
@@ -75,7 +76,7 @@ class _FakeServer:
         self.requests.append(RecordedRequest(request.path, request.method, body, dict(request.headers), raw=raw))
         return await handler(request)
 
-    def _next_text(self, messages: list[dict], *, consume: bool) -> str:
+    def _next_text(self, messages: list[dict[str, Any]], *, consume: bool) -> str:
         if self._replies:
             text = self._replies.pop(0) if consume else self._replies[0]
         else:
@@ -110,7 +111,7 @@ class _FakeServer:
             except TimeoutError:
                 pass
 
-    async def _json_after_delay(self, request: web.Request, body: dict, tokens: int) -> web.StreamResponse:
+    async def _json_after_delay(self, request: web.Request, body: dict[str, Any], tokens: int) -> web.StreamResponse:
         """A non-streamed answer, sent once the whole reply would have been generated."""
         await self._pause(tokens)
         if self._stopping.is_set() and request.transport is not None:
@@ -148,7 +149,9 @@ class _FakeServer:
             pass  # the client went away mid-stream; nothing to do
         return resp
 
-    async def _fail_prelude(self, request: web.Request, failure: _Failure | None, content_type: str) -> web.StreamResponse | None:
+    async def _fail_prelude(
+        self, request: web.Request, failure: _Failure | None, content_type: str
+    ) -> web.StreamResponse | None:
         """Handle the hang modes; they never produce a normal response."""
         if failure is None:
             return None

@@ -43,9 +43,9 @@ def _text_of(content: Any) -> str:
     return ""
 
 
-def _echo(messages: list[dict]) -> str:
+def _echo(messages: list[dict[str, Any]]) -> str:
     """Default responder: echo the last user message, plus " [images: N]" when the request carried images."""
-    last = next((m for m in reversed(messages) if m.get("role") == "user"), {})
+    last: dict[str, Any] = next((m for m in reversed(messages) if m.get("role") == "user"), {})
     seen = images.count(messages)
     # Tells a test the model really received the images, without it digging through the request body.
     echo = "echo: " + _text_of(last.get("content"))

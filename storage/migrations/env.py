@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 from storage.db import open_engine
 from storage.models import Base
@@ -10,7 +11,7 @@ config = context.config
 target_metadata = Base.metadata
 
 
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
+def _run(connection: Connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()
@@ -24,5 +25,5 @@ if context.is_offline_mode():
 elif (conn := config.attributes.get("connection")) is not None:
     _run(conn)
 else:  # `alembic` on the command line: DATABASE_URL may name an async driver
-    with open_engine(config.get_main_option("sqlalchemy.url")).begin() as connection:
+    with open_engine(config.get_main_option("sqlalchemy.url") or "").begin() as connection:
         _run(connection)

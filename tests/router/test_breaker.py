@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from base import ConfigError
 from router.breaker import BreakerPolicy, BreakerState, CircuitBreakers, CircuitOpen
 from router.config import build_router, load_router_config
 from router.core import ModelRouter
-from router.errors import AllTargetsFailed, ConfigError, ProviderUnavailable, RateLimited, StreamCut
+from router.errors import AllTargetsFailed, ProviderUnavailable, RateLimited, StreamCut
 from router.providers.ollama import OllamaProvider
 from router.providers.openai_compat import OpenAICompatProvider
 from router.testing import FakeLLM, ScriptedProvider

@@ -10,9 +10,10 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from base import ConfigError
 from router import embedded_model
 from router.config import RouterConfig, build_router, load_router_config
-from router.errors import ConfigError, ProviderUnavailable
+from router.errors import ProviderUnavailable
 from router.providers.embedded import EmbeddedProvider, merge_system
 from router.providers.ollama import OllamaProvider
 from router.providers.openai_compat import OpenAICompatProvider
@@ -97,7 +98,7 @@ def test_errors_name_file_and_key(tmp_path: Path, text: str, where: str, what: s
 
 
 def test_missing_file_is_config_error(tmp_path: Path) -> None:
-    with pytest.raises(ConfigError, match="nope.yaml: cannot read"):
+    with pytest.raises(ConfigError, match="nope.yaml: file not found"):  # one wording for both config files
         load_router_config(tmp_path / "nope.yaml", {})
 
 

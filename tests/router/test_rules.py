@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from base import ConfigError
 from router.config import load_router_config
 from router.core import ModelRouter
-from router.errors import ConfigError, ProviderUnavailable
+from router.errors import ProviderUnavailable
 from router.rules import NoRuleMatched, RouteContext, Rule, RuleSpec, match, ordered
 from router.testing import FakeLLM, ScriptedProvider
 from router.types import ChatMessage, ChatRequest, Target
