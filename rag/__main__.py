@@ -17,6 +17,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from base import ConfigError
 from rag.extract import kind_of
 from rag.index import KnowledgeIndex
 from rag.knowledge import Asker, KnowledgeBase, agent_scope
@@ -25,13 +26,13 @@ from rag.settings import KnowledgeSettings
 from rag.types import ExtractError, IndexMismatch
 from router.__main__ import read_env
 from router.config import build_router, load_router_config
-from router.errors import ConfigError
+from router.core import ModelRouter
 from storage.documents import DocumentRegistry
-from storage.store import open_store
+from storage.store import Store, open_store
 from storage.usage import UsageLedger
 
 
-async def open_kb(env: dict[str, str]) -> tuple[KnowledgeBase, object]:
+async def open_kb(env: dict[str, str]) -> tuple[KnowledgeBase, tuple[Store, ModelRouter]]:
     """The same knowledge base the bot opens (same defaults as bot.settings), and the store to close."""
     data_dir = Path(env.get("DATA_DIR") or "data")
     env.setdefault("OLLAMA_URL", "http://localhost:11434")
@@ -84,7 +85,7 @@ async def ingest(kb: KnowledgeBase, agent: str, paths: Sequence[str]) -> int:
 async def run(args: argparse.Namespace) -> int:
     env = read_env()
     try:
-        kb, (store, router) = await open_kb(env)  # type: ignore[misc]
+        kb, (store, router) = await open_kb(env)
         if args.command != "reindex":  # reindex is the fix for a collection start() refuses
             await kb.start()
     except (ConfigError, IndexMismatch) as exc:
@@ -103,8 +104,8 @@ async def run(args: argparse.Namespace) -> int:
         return 0
     finally:
         await kb.close()
-        await router.aclose()  # type: ignore[attr-defined]
-        await store.close()  # type: ignore[attr-defined]
+        await router.aclose()
+        await store.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import re
+from typing import cast
 
-import semchunk
+# From the defining module: semchunk/__init__ re-exports without __all__, so mypy without implicit_reexport refuses it.
+from semchunk.semchunk import chunkerify
 
 from rag.types import Chunk, Extracted
 
@@ -26,12 +28,14 @@ def chunk(extracted: Extracted, *, size: int = 350, overlap: int = 50) -> list[C
     overlap = max(0, min(overlap, size // 2))
     # memoize=False: semchunk would keep every string it counted in a process-wide cache, and this counter is
     # cheap enough without one (same speed on a 13 MB text).
-    chunker = semchunk.chunkerify(count_tokens, chunk_size=size, memoize=False)
+    chunker = chunkerify(count_tokens, chunk_size=size, memoize=False)
     chunks: list[Chunk] = []
     for page in extracted.pages:
         if not page.text.strip():
             continue
-        for text in chunker(page.text, overlap=overlap or None):
+        # One text without offsets gives list[str]; semchunk annotates __call__ with the union of every call shape.
+        pieces = cast("list[str]", chunker(page.text, overlap=overlap or None))
+        for text in pieces:
             if text.strip():
                 chunks.append(Chunk(text=text.strip(), page=page.number, index=len(chunks)))
     return chunks

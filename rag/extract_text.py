@@ -7,8 +7,9 @@ import re
 from collections.abc import Iterator
 
 import charset_normalizer
-from bs4 import BeautifulSoup, CData, NavigableString, PageElement, Tag
+from bs4 import BeautifulSoup, CData, Tag
 from bs4.dammit import EncodingDetector
+from bs4.element import NavigableString, PageElement
 
 from rag.types import ExtractError
 

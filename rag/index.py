@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -11,8 +12,8 @@ from qdrant_client.local.async_qdrant_local import AsyncQdrantLocal
 
 from rag import qdrant_schema as schema
 from rag import relevance, sparse
-from rag.qdrant_schema import DENSE, SPARSE, IndexMismatch
-from rag.types import Chunk, Passage
+from rag.qdrant_schema import DENSE, SPARSE
+from rag.types import Chunk, IndexMismatch, Passage
 
 __all__ = ["COLLECTION", "IndexMismatch", "KnowledgeIndex"]
 
@@ -110,7 +111,7 @@ class KnowledgeIndex:
         points = await asyncio.to_thread(schema.points, scope, doc_id, file_name, chunks, dense, self.avg_len)
         for start in range(0, len(points), BATCH):
             batch = points[start : start + BATCH]
-            await self._call(lambda batch=batch: self.client.upsert(self.collection, batch, wait=True))
+            await self._call(functools.partial(self.client.upsert, self.collection, batch, wait=True))
         # A re-upload of the same doc_id with fewer chunks must not leave the old tail behind.
         stale = models.Filter(
             must=[schema.any_of("doc_id", [doc_id]), schema.any_of("scope", [scope])],

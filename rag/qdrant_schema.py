@@ -86,7 +86,8 @@ def points(
     out = []
     for i, chunk in enumerate(chunks):
         sv = sparse.doc_vector(chunk.text, avg_len=avg_len)
-        vector: dict[str, object] = {SPARSE: models.SparseVector(indices=list(sv.indices), values=list(sv.values))}
+        bm25 = models.SparseVector(indices=list(sv.indices), values=list(sv.values))
+        vector: dict[str, models.Vector] = {SPARSE: bm25}
         if dense is not None:
             vector[DENSE] = [float(x) for x in dense[i]]
         payload = {"scope": scope, "doc_id": doc_id, "file_name": file_name, "page": chunk.page,

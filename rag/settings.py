@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
-from router.errors import ConfigError
+from base import ConfigError
 
 _ENV = {  # field → environment variable
     "qdrant_url": "QDRANT_URL", "qdrant_api_key": "QDRANT_API_KEY", "qdrant_path": "QDRANT_PATH",
@@ -40,7 +40,7 @@ class KnowledgeSettings(BaseModel):
         values = {field: env[name] for field, name in _ENV.items() if env.get(name, "").strip()}
         values.setdefault("qdrant_path", str(data_dir / "qdrant"))
         try:
-            return cls(**values)  # type: ignore[arg-type]
+            return cls.model_validate(values)
         except ValidationError as exc:
             lines = [f"{_ENV.get(str(e['loc'][0]), '?')}: {e['msg']}" for e in exc.errors()]
             raise ConfigError("Invalid knowledge-base settings:\n  " + "\n  ".join(lines)) from None
