@@ -9,8 +9,11 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
-from bot.texts import lang_of, t
+from bot.filters.admin import AdminCommand
+from bot.filters.buttons import ButtonOf
+from bot.flows.buttons import AdminSection, ForgetAction
 from bot.turn.context import for_us
+from i18n import Translator, translator
 from ops.access import AccessControl, Verdict
 from ops.roles import Role, at_least
 from storage.people import PeopleStore
@@ -19,7 +22,8 @@ log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 _OPEN_COMMANDS = ("/whoami", "/help", "/forget")  # a guest may learn their id to ask an admin, and delete their data
 _ALWAYS_OPEN = ("/forget",)  # even a banned user may delete their data (the ban itself is kept)
-PREFIX = "adm:"  # callback data of every admin button starts with this (the role check keys on it)
+_ADMIN_COMMAND, _ADMIN_BUTTON = AdminCommand(), ButtonOf(AdminSection)  # every `adm:` button is an admin action
+_FORGET_BUTTON = ButtonOf(ForgetAction)
 NOTICE_EVERY = 60.0  # seconds between refusals to one user: a refused user who keeps writing is not answered each time
 
 
@@ -52,10 +56,10 @@ async def _audit_refusal(people: PeopleStore, throttle: Throttle, user_id: int, 
         await people.audit(user_id, _describe(event), allowed=False, detail=f"role {role}")
 
 
-def _is_admin_action(event: TelegramObject) -> bool:
+async def _is_admin_action(event: TelegramObject) -> bool:
     if isinstance(event, Message):
-        return (event.text or "").split("@")[0].split(" ")[0].lower() == "/admin"
-    return isinstance(event, CallbackQuery) and (event.data or "").startswith(PREFIX)
+        return bool(await _ADMIN_COMMAND(event))
+    return isinstance(event, CallbackQuery) and await _ADMIN_BUTTON(event)
 
 
 def _describe(event: TelegramObject) -> str:
@@ -67,8 +71,8 @@ def _describe(event: TelegramObject) -> str:
 
 async def _forget_button(event: TelegramObject, verdict: Verdict) -> Verdict:
     """The confirm button of /forget works for everyone who may send /forget."""
-    data = event.data if isinstance(event, CallbackQuery) else None
-    return Verdict(verdict.role) if data and data.startswith("forget:") else verdict
+    pressed = isinstance(event, CallbackQuery) and await _FORGET_BUTTON(event)
+    return Verdict(verdict.role) if pressed else verdict
 
 
 class AccessMiddleware(BaseMiddleware):
@@ -83,17 +87,19 @@ class AccessMiddleware(BaseMiddleware):
         if user is None or user.is_bot:
             return await handler(event, data)
         message = event if isinstance(event, Message) else None
-        chat = message.chat if message else (event.message.chat if isinstance(event, CallbackQuery) and event.message else None)
+        pressed_under = event.message if isinstance(event, CallbackQuery) else None
+        chat = message.chat if message else (pressed_under.chat if pressed_under else None)
         private = chat is None or chat.type == "private"
         verdict = await self.access.check(user.id, chat.id if chat else user.id, private=private)
         if not verdict.allowed and private:
-            verdict = await (self._guest_way_in(message, verdict) if message is not None else _forget_button(event, verdict))
+            way_in = self._guest_way_in(message, verdict) if message is not None else _forget_button(event, verdict)
+            verdict = await way_in
         data["role"] = verdict.role
         if verdict.allowed:
             return await handler(event, data)
-        if _is_admin_action(event):
+        if await _is_admin_action(event):
             await _audit_refusal(self.people, self.refusals, user.id, event, verdict.role)
-        await self._refuse(event, verdict, data, lang_of(user.language_code))
+        await self._refuse(event, verdict, data, translator(user.language_code))
         return None
 
     async def _guest_way_in(self, message: Message, verdict: Verdict) -> Verdict:
@@ -106,8 +112,8 @@ class AccessMiddleware(BaseMiddleware):
             return verdict
         if command == "/start" and len(words) > 1 and self.access.mode == "invite":
             ok = await self.access.redeem(message.from_user.id, words[1])  # type: ignore[union-attr]
-            lang = lang_of(message.from_user.language_code)  # type: ignore[union-attr]
-            await message.answer(t(lang, "invite_ok" if ok else "invite_bad"))
+            tr = translator(message.from_user.language_code)  # type: ignore[union-attr]
+            await message.answer(tr("invite_ok" if ok else "invite_bad"))
             if ok:
                 return await self.access.check(message.from_user.id, message.chat.id, private=True)  # type: ignore[union-attr]
             self._told.note((message.from_user.id, message.chat.id))  # type: ignore[union-attr]
@@ -116,10 +122,10 @@ class AccessMiddleware(BaseMiddleware):
             return Verdict(verdict.role)
         return verdict
 
-    async def _refuse(self, event: TelegramObject, verdict: Verdict, data: dict[str, Any], lang: str) -> None:
+    async def _refuse(self, event: TelegramObject, verdict: Verdict, data: dict[str, Any], tr: Translator) -> None:
         user_id = event.from_user.id  # type: ignore[attr-defined]
         if isinstance(event, CallbackQuery):
-            await event.answer(t(lang, f"access_{verdict.refusal}", user_id=user_id, invite=""), show_alert=True)
+            await event.answer(tr(f"access_{verdict.refusal}", user_id=user_id, invite=""), show_alert=True)
             return
         message: Message = event  # type: ignore[assignment]
         if verdict.refusal in ("group", "banned") and message.chat.type != "private":
@@ -131,8 +137,8 @@ class AccessMiddleware(BaseMiddleware):
                 return  # a banned user is not answered in a group (it would only invite more noise)
         if not self._told.allow((user_id, message.chat.id)):
             return
-        hint = t(lang, "access_invite_hint") if self.access.mode == "invite" else ""
-        await message.answer(t(lang, f"access_{verdict.refusal}", user_id=user_id, invite=hint))
+        hint = tr("access_invite_hint") if self.access.mode == "invite" else ""
+        await message.answer(tr(f"access_{verdict.refusal}", user_id=user_id, invite=hint))
 
 
 class RequireAdmin(BaseMiddleware):
@@ -146,11 +152,11 @@ class RequireAdmin(BaseMiddleware):
         role: Role = data.get("role", Role.GUEST)
         if user is None or not at_least(role, Role.ADMIN):
             await _audit_refusal(self.people, self.refusals, user.id if user else 0, event, role)
-            lang = lang_of(user.language_code if user else None)
+            tr = translator(user.language_code if user else None)
             if isinstance(event, CallbackQuery):
-                await event.answer(t(lang, "admin_only"), show_alert=True)
+                await event.answer(tr("admin_only"), show_alert=True)
             elif isinstance(event, Message):
-                await event.answer(t(lang, "admin_only"))
+                await event.answer(tr("admin_only"))
             return None
         await self.people.audit(user.id, _describe(event), allowed=True)
         return await handler(event, data)
