@@ -5,15 +5,19 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from i18n import translator
 from rag.types import Passage
-from router.types import ChatMessage, ChatRequest, Delta, Image
+from router.types import ChatMessage, ChatRequest, Delta, Image, Role
 from vision.ocr import ocr_prompt
 
 if TYPE_CHECKING:
     from agents.persona import Persona
     from router.core import ModelRouter
 
-_LANG_NAMES = {"uk": "Ukrainian", "en": "English"}
+
+def language_name(code: str) -> str:
+    """The English name of the language `code` reads ("Ukrainian"): model prompts say it in English."""
+    return translator(code)("language_name")
 
 
 def estimate_tokens(text: str) -> int:
@@ -63,6 +67,13 @@ def knowledge_block(passages: Sequence[Passage]) -> str:
         "not contain the answer instead of inventing a source.\n" + quoted)
 
 
+def short_knowledge(passages: Sequence[Passage], *, count: int = 3, chars: int = 600) -> str:
+    """The first passages, trimmed, for a tiny model: its context is small and long rules are what it echoes."""
+    if not passages:
+        return ""
+    return "\n\nNotes:\n" + "\n".join(f"[{i}] {p.text[:chars]}" for i, p in enumerate(passages[:count], 1))
+
+
 class Agent:
     """Stateless: persona data in, router stream out."""
 
@@ -73,11 +84,10 @@ class Agent:
         """System prompt, the newest history that fits the persona's budget, then the new message."""
         if data.mode in ("ocr", "ocr_text"):
             return self._ocr_request(persona, data)
-        lang = _LANG_NAMES.get(data.language, "Ukrainian")
+        lang = language_name(data.language if persona.language.follow_user else persona.language.default)
         system = (
             f"{persona.system_prompt.strip()}\n\n"
-            f"Answer in the language of the user's latest message; if it is unclear, answer in "
-            f"{lang if persona.language.follow_user else _LANG_NAMES.get(persona.language.default, 'Ukrainian')}."
+            f"Answer in the language of the user's latest message; if it is unclear, answer in {lang}."
             f"{knowledge_block(data.passages)}"
         )
         # A photo without a caption: the persona looks at it for its own domain.
@@ -88,7 +98,7 @@ class Agent:
             budget -= estimate_tokens(turn.text)
             if budget < 0:
                 break
-            role = "assistant" if turn.role == "assistant" else "user"
+            role: Role = "assistant" if turn.role == "assistant" else "user"
             window.append(ChatMessage(role, turn.text, turn.images if role == "user" else ()))
         window.reverse()
         # A window must not open with an orphaned answer: models expect a user turn first.
@@ -96,8 +106,11 @@ class Agent:
             window.pop(0)
         messages = (ChatMessage("system", system), *window, ChatMessage("user", text, data.images))
         has_image = any(m.images for m in messages)
+        # Models the router marks tiny get this instead of `system`: the agent never learns which model answers.
+        prompt_lang = data.language if persona.language.follow_user else persona.language.default
+        tiny = persona.short_prompt(prompt_lang) + short_knowledge(data.passages)
         return self._request(persona, data, messages, task="vision" if has_image else persona.route,
-                             has_image=has_image)
+                             has_image=has_image, tiny_system=tiny)
 
     def _ocr_request(self, persona: Persona, data: AgentInput) -> ChatRequest:
         """Text and fields of a photographed document, as one JSON answer; no history, no persona voice."""
@@ -106,19 +119,21 @@ class Agent:
             messages = (ChatMessage("system", ocr_prompt(data.text)), ChatMessage("user", ask))
             return self._request(persona, data, messages, task=persona.route, has_image=False, temperature=0.0,
                                  max_tokens=persona.max_tokens or 4096)
-        ask = "Extract the document's text and fields." if data.language == "en" else "Розпізнай текст і поля документа."
+        ask = translator(data.language)("ocr_ask")
         messages = (ChatMessage("system", ocr_prompt(data.text)), ChatMessage("user", ask, data.images))
         return self._request(persona, data, messages, task="ocr", has_image=bool(data.images), temperature=0.0,
                              max_tokens=persona.max_tokens or 4096)  # a long receipt needs ~3k tokens of JSON
 
     @staticmethod
     def _request(persona: Persona, data: AgentInput, messages: tuple[ChatMessage, ...], *, task: str,
-                 has_image: bool, temperature: float | None = None, max_tokens: int | None = None) -> ChatRequest:
+                 has_image: bool, temperature: float | None = None, max_tokens: int | None = None,
+                 tiny_system: str = "") -> ChatRequest:
         return ChatRequest(
             messages=messages, temperature=persona.temperature if temperature is None else temperature,
             max_tokens=max_tokens or persona.max_tokens, task=task, agent=persona.key,
             local_only=persona.local_only or data.local_only, chat=data.chat, has_image=has_image,
             language=data.language, user_id=data.user_id, chat_id=data.chat_id, bot=data.bot,
+            tiny_system=tiny_system, speaker=persona.name,
         )
 
     def stream(self, persona: Persona, data: AgentInput) -> AsyncIterator[Delta]:

@@ -36,19 +36,22 @@ class _Matcher:
 _END = r"(?!\w)"  # a whole-word topic must not continue into more letters
 
 
+Trie = dict[str, "Trie"]  # one letter → the letters after it; "" marks a word's end
+
+
 def _alternation(words: dict[str, list[str]]) -> str:
     """The words as one regex trie ("сон(?:ячн)?"): each word start checks one branch, not every stem.
 
     Longer words are tried before a shorter one they extend, so "сонячн" wins over "сон".
     """
-    trie: dict[str, dict] = {}  # type: ignore[type-arg]
+    trie: Trie = {}
     for word in words:
         node = trie
         for ch in word:
             node = node.setdefault(ch, {})
         node[""] = {}  # a word ends here
 
-    def emit(node: dict) -> str:  # type: ignore[type-arg]
+    def emit(node: Trie) -> str:
         alts = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
         if not alts:
             return ""

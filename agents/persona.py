@@ -3,26 +3,25 @@
 import difflib
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
-import yaml
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
     PrivateAttr,
-    ValidationError,
     ValidationInfo,
     field_validator,
     model_validator,
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from router.errors import ConfigError
+from base import Problem, read_yaml
+from i18n import resolve
 
 _SEP = re.escape(",:!—–-")  # what may follow a persona's name at the start of a message
 NonEmpty = Annotated[str, Field(min_length=1)]
-_YAML_TIP = "; check indentation, colons and quotes on that line or the one above"
+SHORT_PROMPT_CHARS = 400  # longer prompts are what Gemma 3 270M repeats back instead of answering
 
 
 def _norm(name: str) -> str:
@@ -42,9 +41,22 @@ class LocalizedText(BaseModel):
     en: str | None = None
 
     def get(self, lang: str | None = None) -> str:
-        """The text in `lang` (`en`, `en-US`, ...), falling back to Ukrainian."""
-        code = (lang or "uk").replace("_", "-").split("-")[0].lower()
-        return {"uk": self.uk, "en": self.en}.get(code) or self.uk
+        """The text in the language i18n resolves `lang` to (`en-US` → en, `ru` → uk), else the Ukrainian one."""
+        return {"uk": self.uk, "en": self.en}.get(resolve(lang)) or self.uk
+
+
+class ShortPrompt(LocalizedText):
+    """A persona's prompt for tiny models, in both languages: a few plain sentences they will not echo back."""
+    en: NonEmpty  # required here: a tiny model answers in its prompt's language
+
+    @field_validator("uk", "en")
+    @classmethod
+    def _short(cls, text: str) -> str:
+        """Tiny models repeat long instructions verbatim instead of following them."""
+        if len(text) > SHORT_PROMPT_CHARS:
+            raise ValueError(f"is {len(text)} characters; a tiny model echoes long instructions back, keep it to "
+                             f"two or three sentences (at most {SHORT_PROMPT_CHARS})")
+        return text
 
 
 class LanguagePolicy(BaseModel):
@@ -65,6 +77,8 @@ class Persona(BaseModel):
     description: LocalizedText
     greeting: LocalizedText
     system_prompt: NonEmpty
+    # What models marked `tiny` in router.yaml get instead; absent = name, title and description.
+    embedded_prompt: ShortPrompt | None = None
     # What the persona does with a photo sent without a question (it looks for its own domain in it).
     photo_prompt: LocalizedText = LocalizedText(
         uk="Опиши, що на цьому фото, і що в ньому важливе для твоєї ролі.",
@@ -91,6 +105,12 @@ class Persona(BaseModel):
                 raise ValueError(f"{stem!r} is too short or has `$` inside; a stem has at least two "
                                  "characters and `$` only at the end (whole word)")
         return clean
+
+    def short_prompt(self, lang: str | None = None) -> str:
+        """The prompt for tiny models in `lang`; without `embedded_prompt`, built from the persona's own data."""
+        if self.embedded_prompt is not None:
+            return self.embedded_prompt.get(lang)
+        return f"{self.name} — {self.title.get(lang)}. {self.description.get(lang)}"
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -188,30 +208,17 @@ def _check_handoffs(key: str, persona: Persona, agents: dict[str, Persona]) -> N
                          f"topics to agents.{target} or remove it here")
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that rejects a key repeated in one mapping (e.g. a copied persona block)."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        """Build the mapping after checking its keys for repeats."""
-        seen: list[Any] = []  # a list: keys may be unhashable, SafeLoader reports those itself
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}; rename or "
-                                                        "delete one of them", key_node.start_mark)
-            seen.append(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-def _describe(err: ErrorDetails) -> str:
-    """One validation error as `key.path: message`, with a hint when the fix is obvious."""
+def _explain(err: ErrorDetails) -> Problem:
+    """One validation error as its key path and message, with a hint when the fix is obvious."""
     loc, kind, value = tuple(err["loc"]), err["type"], err.get("input")
-    path = (err.get("ctx") or {}).get("path") or ".".join(map(str, loc)) or "(top level)"
+    path = (err.get("ctx") or {}).get("path")  # set by _error for checks made above the field
     msg = err["msg"]
     if kind == "extra_forbidden":
         model: Any = Persona if loc[0] == "agents" and len(loc) > 2 else AgentsConfig
         for part in loc[2:-1] if model is Persona else loc[:-1]:  # walk down to the unknown key's parent
             model = getattr(model, "model_fields", {}).get(part) and model.model_fields[part].annotation
+            # An optional section (`embedded_prompt: ShortPrompt | None`): the model inside the union.
+            model = next((m for m in get_args(model) if hasattr(m, "model_fields")), model)
         allowed = [k for k in getattr(model, "model_fields", {}) if k != "key"]
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         msg += f"; did you mean {close[0]!r}?" if close else f"; allowed keys: {', '.join(allowed)}"
@@ -221,29 +228,11 @@ def _describe(err: ErrorDetails) -> str:
         msg += "; persona ids are lowercase slugs like `helion`: rename this block"
     elif kind != "config" and (value is None or isinstance(value, (str, int, float, bool))):
         msg += f" (got {str(value)[:60]!r})" if isinstance(value, str) else f" (got {value!r})"
-    return f"{path}: {msg}"
+    return Problem(tuple(path.split(".")) if path else loc, msg)
 
 
 def load_personas(path: Path) -> AgentsConfig:
     """Read and validate the personas file; every problem becomes a ConfigError naming file and key."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found; create it or fix the path") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the file: {exc}") from exc
-    try:
-        data = yaml.load(text, Loader=_UniqueKeyLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        what = getattr(exc, "problem", None) or getattr(exc, "context", None) or exc
-        tip = "" if isinstance(exc, yaml.constructor.ConstructorError) else _YAML_TIP
-        raise ConfigError(f"{path}: {where}invalid YAML: {what}{tip}") from exc
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with `default_agent:` and `agents:` at the top level")
-    try:
-        return AgentsConfig.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError("\n".join(f"{path}: {_describe(e)}" for e in exc.errors())) from exc
+    file = read_yaml(path, expected="a mapping with `default_agent:` and `agents:` at the top level")
+    # No line numbers: each message ends with its fix, and the key path finds the spot in this short file.
+    return file.validate(AgentsConfig, explain=_explain, show_line=False)

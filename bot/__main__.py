@@ -4,10 +4,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 
+from base import ConfigError
 from bot.settings import load_settings
-from router.errors import ConfigError
 
 
 async def _main(mode: str, agent: str | None) -> None:
@@ -19,11 +20,15 @@ async def _main(mode: str, agent: str | None) -> None:
         if mode == "console":
             print("No BOT_TOKEN set: chatting in the terminal. Put BOT_TOKEN in .env to run the Telegram bot.",
                   file=sys.stderr)
-    services = await build_services(settings)
+    # The console is a chat on the terminal: its log records go to a file, so none lands between chat lines.
+    log_file = settings.data_dir / "console.log" if mode == "console" else None
+    services = await build_services(settings, log_file=log_file)
     try:
         if mode == "console":
             from bot.console import run_console
-            await run_console(services, agent)
+            # The terminal's language, as the C library would read it: for the console's first line.
+            lang = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG")
+            await run_console(services, agent, language=lang)
         else:
             from bot.app import run_telegram
             await run_telegram(services)

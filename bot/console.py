@@ -9,9 +9,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
+from agents.persona import Persona
 from bot.services import Services
-from bot.texts import t
 from bot.turn.media import FileMedia
+from i18n import translator
+from router.ready import first_ready, model_label
+from router.types import ChatRequest
 from storage.store import Inbound, Scope
 
 CONSOLE = Scope("console", 0, 0)
@@ -63,17 +66,33 @@ def _free_path(path: Path) -> Path:
     return path
 
 
+async def intro(services: Services, persona: Persona, code: str | None) -> str:
+    """One line in the language `code` resolves to: which model answers the persona now, and how to get a better one."""
+    router, tr = services.router, translator(code)
+    target = await first_ready(router, ChatRequest(messages=(), agent=persona.key, task=persona.route,
+                                                   local_only=persona.local_only))
+    if target is None:
+        return tr("console-model-none")
+    return tr("console-model-tiny" if router.is_tiny(target) else "console-model", model=model_label(router, target))
+
+
 async def run_console(services: Services, agent: str | None = None, *, stdin: TextIO = sys.stdin,
-                      stdout: TextIO = sys.stdout) -> None:
-    """Read lines until EOF or /quit; `/agent NAME`, `/reset` and `/help` work as in Telegram."""
+                      stdout: TextIO = sys.stdout, notice: TextIO | None = None, language: str | None = None) -> None:
+    """Read lines until EOF or /quit; `/agent NAME`, `/reset` and `/help` work as in Telegram.
+
+    The line about which model answers goes to `notice` (stderr), in `language` (the terminal's LANG, e.g.
+    uk_UA.UTF-8; unset = English): stdout is the chat.
+    """
     store, personas, convs = services.store, services.personas, services.conversations
     convs.media = FileMedia(services.image_limits())
     if agent:
         persona = personas.get(agent)
         if persona is None:
-            stdout.write(t("en", "unknown_agent", name=agent, agents=", ".join(personas.agents)) + "\n")
+            stdout.write(translator("en")("unknown_agent", name=agent, agents=", ".join(personas.agents)) + "\n")
             return
         await store.set_agent(CONSOLE, persona.key, "private")
+    first = personas.get((await store.chat_state(CONSOLE)).agent or personas.default_agent) or personas.default
+    (notice or sys.stderr).write(await intro(services, first, language or "C") + "\n")
     await convs.recover(lambda inbound: ConsoleSink(stdout, inbound.agent), ["console"])
     interactive = stdin.isatty()
     while True:
@@ -86,33 +105,35 @@ async def run_console(services: Services, agent: str | None = None, *, stdin: Te
         if not line:
             break
         text = line.strip()
-        lang = "uk" if _CYRILLIC.search(text) or not text else "en"
+        lang = "uk" if _CYRILLIC.search(text) or not text else "en"  # a console has no Telegram language code
+        tr = translator(lang)
         if text in ("/quit", "/exit"):
             break
         if text.startswith("/agent"):
             name = text.removeprefix("/agent").strip()
             chosen = personas.get(name) if name else None
             if chosen is None:
-                stdout.write(t(lang, "unknown_agent", name=name, agents=", ".join(personas.agents)) + "\n")
+                stdout.write(tr("unknown_agent", name=name, agents=", ".join(personas.agents)) + "\n")
             else:
                 await store.set_agent(CONSOLE, chosen.key, "private")
-                stdout.write(t(lang, "switched", agent=chosen.name, title=chosen.title.get(lang)) + "\n")
+                stdout.write(tr("switched", agent=chosen.name, title=chosen.title.get(lang)) + "\n")
             continue
         if text == "/reset":
             await store.reset(CONSOLE)
-            stdout.write(t(lang, "reset") + "\n")
+            stdout.write(tr("reset") + "\n")
             continue
         if text == "/help" or not text:
             stdout.write("/agent NAME, /reset, /photo PATH [question], /ocr PATH, /quit — "
                          + ", ".join(personas.agents) + "\n")
             continue
-        attachments, mode = (), "chat"
+        attachments: tuple[str, ...] = ()
+        mode = "chat"
         if text.startswith(("/photo ", "/ocr ")):  # an image from a local file, the console's "send photo"
             command, _, rest = text.partition(" ")
             words = shlex.split(rest) or [""]
             attachments, mode, text = (words[0],), command[1:].replace("photo", "chat"), " ".join(words[1:])
         if len(text) > services.settings.max_message_chars:
-            stdout.write(t(lang, "too_long", length=len(text), limit=services.settings.max_message_chars) + "\n")
+            stdout.write(tr("too_long", length=len(text), limit=services.settings.max_message_chars) + "\n")
             continue
         inbound = Inbound(scope=CONSOLE, user_id=0, text=text, agent=persona.key,
                           conversation=state.conversation, language=lang, attachments=attachments, mode=mode)

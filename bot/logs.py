@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 
 
 class RedactSecrets(logging.Filter):
@@ -29,9 +30,20 @@ class RedactSecrets(logging.Filter):
         return True
 
 
-def setup_logging(level: str, secrets: Iterable[str]) -> None:
-    """Configure the root logger once; every handler gets the redacting filter."""
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def setup_logging(level: str, secrets: Iterable[str], *, file: Path | None = None) -> None:
+    """Configure the root logger once; every handler gets the redacting filter.
+
+    With `file` (the console chat) records go there, and stderr gets errors only: nothing lands between chat lines.
+    """
+    handlers: list[logging.Handler] | None = None
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        errors = logging.StreamHandler()
+        errors.setLevel(logging.ERROR)
+        handlers = [logging.FileHandler(file, encoding="utf-8"), errors]
+        logging.captureWarnings(True)  # library warnings too, instead of printing to stderr
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+                        handlers=handlers)
     redact = RedactSecrets(secrets)
     for handler in logging.getLogger().handlers:
         handler.addFilter(redact)

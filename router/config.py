@@ -179,6 +179,7 @@ def _build_provider(name: str, spec: Any, env: Mapping[str, str], data_dir: Path
         return EmbeddedProvider(
             name, path, n_ctx=spec.n_ctx, n_threads=spec.n_threads, local=spec.local,
             timeouts=spec.timeouts.build(), max_tokens=spec.max_tokens, repeat_penalty=spec.repeat_penalty,
+            temperature=spec.temperature,
         )
     problem = missing_setting(spec, env)
     if problem:

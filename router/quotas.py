@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -30,6 +30,16 @@ class Price:
 
     def cost(self, tokens_in: int, tokens_out: int) -> float:
         return (tokens_in * self.input + tokens_out * self.output) / 1_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderQuota:
+    """What is left of a provider's own limits: tokens today, calls this minute (a limit of None: no such limit)."""
+
+    daily_tokens: int | None = None
+    tokens_left: int = 0
+    rpm: int | None = None
+    calls: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,16 +147,21 @@ class UsageGuard:
             mode=request.task, tokens_in=tokens_in, tokens_out=tokens_out, cost=cost, latency_ms=latency_ms,
             error=error))
 
-    async def provider_state(self, provider: str) -> str:
-        """"quota left" text for explain: tokens left today and RPM, or "no limits"."""
-        limits = self.limits.get(provider)
-        if limits is None or (limits.daily_tokens is None and limits.rpm is None):
-            return "no limits"
-        parts = []
+    async def provider_quota(self, provider: str) -> ProviderQuota:
+        """Tokens left today and calls this minute against the provider's limits (no query for a limit not set)."""
+        limits = self.limits.get(provider) or ProviderLimits()
+        quota = ProviderQuota(daily_tokens=limits.daily_tokens, rpm=limits.rpm)
         if limits.daily_tokens is not None:
             used = await self.ledger.provider_tokens(provider, self.day())
-            parts.append(f"{max(limits.daily_tokens - used, 0)}/{limits.daily_tokens} tokens left today")
+            quota = replace(quota, tokens_left=max(limits.daily_tokens - used, 0))
         if limits.rpm is not None:
             calls = await self.ledger.provider_calls_since(provider, self.now() - timedelta(minutes=1))
-            parts.append(f"{calls}/{limits.rpm} requests this minute")
-        return ", ".join(parts)
+            quota = replace(quota, calls=calls)
+        return quota
+
+    async def provider_state(self, provider: str) -> str:
+        """"quota left" text for `python -m router explain` (English): tokens left today and RPM, or "no limits"."""
+        quota = await self.provider_quota(provider)
+        parts = [f"{quota.tokens_left}/{quota.daily_tokens} tokens left today"] if quota.daily_tokens is not None else []
+        parts += [f"{quota.calls}/{quota.rpm} requests this minute"] if quota.rpm is not None else []
+        return ", ".join(parts) or "no limits"

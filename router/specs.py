@@ -103,6 +103,7 @@ class EmbeddedSpec(_ProviderSpec):
     n_threads: int = Field(2, gt=0)
     max_tokens: int = Field(512, gt=0)
     repeat_penalty: float = Field(1.2, ge=1.0, le=2.0)
+    temperature: float | None = Field(None, ge=0, le=2)  # set: instead of the persona's temperature
     timeouts: TimeoutsSpec = TimeoutsSpec()
     tiny: bool = True  # Gemma 3 270M repeats a long system prompt back instead of following it
 

@@ -65,11 +65,13 @@ class EmbeddedProvider:
         timeouts: Timeouts = Timeouts(),
         max_tokens: int = 512,
         repeat_penalty: float = 1.2,
+        temperature: float | None = None,
     ) -> None:
         self.name = name
         # A small CPU model left unbounded can ramble until the context is full (minutes on 2 cores).
         self.max_tokens = max_tokens
         self.repeat_penalty = repeat_penalty
+        self.temperature = temperature  # set: used instead of the persona's (a tiny model strays when sampled hot)
         self.local = local
         self.model_path = Path(model_path)
         self.n_ctx = n_ctx
@@ -139,7 +141,8 @@ class EmbeddedProvider:
         # Text only (capabilities() says so, so the router sends no image here); should images slip
         # through anyway, dropping them keeps the fallback answering instead of failing in llama.cpp.
         messages = [{"role": m.role, "content": m.content} for m in request.messages]
-        params = {"temperature": request.temperature, "repeat_penalty": self.repeat_penalty,
+        temperature = request.temperature if self.temperature is None else self.temperature
+        params = {"temperature": temperature, "repeat_penalty": self.repeat_penalty,
                   "max_tokens": min(request.max_tokens or self.max_tokens, self.max_tokens)}
         start = partial(self._start, llm, messages, params, request.speaker or "Assistant")
         try:

@@ -10,8 +10,8 @@ import yaml
 
 from agents.handoff import HandoffRules
 from agents.persona import AgentsConfig, load_personas
+from base import ConfigError
 from bot.turn.handoff import MarkedSink, hand_off
-from router.errors import ConfigError
 from storage.records import ChatState, Inbound, Scope
 
 REAL = Path(__file__).resolve().parents[2] / "config" / "agents.yaml"

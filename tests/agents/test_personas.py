@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from agents.persona import AgentsConfig, LocalizedText, Persona, load_personas
-from router.errors import ConfigError
+from base import ConfigError
 
 REAL = Path(__file__).resolve().parents[2] / "config" / "agents.yaml"
 HANDOFFS = {"daarwizz": ["Helion", "GREENFOOD"], "helion": ["DAARWIZZ", "GREENFOOD"],
@@ -96,7 +96,8 @@ def test_real_aliases_include_cyrillic(real: AgentsConfig) -> None:
 def test_localized_text_falls_back_to_ukrainian() -> None:
     text = LocalizedText(uk="привіт", en="hello")
     assert text.get("en") == text.get("en-US") == text.get("EN_gb") == "hello"
-    assert text.get("uk") == text.get("fr") == text.get(None) == "привіт"
+    assert text.get("uk") == text.get("ru") == text.get(None) == "привіт"  # i18n's resolver: ru reads Ukrainian
+    assert text.get("fr") == "hello"  # ... and any other code English, as the bot's own notices
     assert LocalizedText(uk="привіт").get("en") == "привіт"
 
 
