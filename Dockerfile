@@ -8,6 +8,7 @@ COPY router router
 COPY rag rag
 COPY vision vision
 COPY storage storage
+COPY i18n i18n
 # Local OCR for /ocr when no vision model is up (vision/local_ocr.py).
 RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-ukr tesseract-ocr-eng \
     && rm -rf /var/lib/apt/lists/*

@@ -12,38 +12,35 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.filters import ExceptionTypeFilter
+from aiogram.fsm.storage.base import BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.fsm.strategy import FSMStrategy
 from aiogram.methods.base import Response
 from aiogram.types import BotCommand, BotCommandScopeChat, ErrorEvent, TelegramObject
 
+from base import ConfigError
 from bot.delivery.notifier import TelegramNotifier
 from bot.delivery.pacing import ChatPacer, RetryAfterMiddleware
 from bot.delivery.stream import DeliveryOptions
+from bot.flows.states import FlowTimeouts
 from bot.handlers import admin, agent_pick, chat, chat_settings, commands, forget, knowledge, photos, reminders, usage
 from bot.middlewares.access import AccessMiddleware, Throttle
+from bot.middlewares.i18n import I18nMiddleware
 from bot.services import Services
-from bot.texts import lang_of, t
+from bot.settings import Settings
 from bot.turn.albums import PhotoDesk
 from bot.turn.context import BotProfile, sink_for
 from bot.turn.flood import FloodControl
 from bot.turn.media import TelegramMedia
+from i18n import Translator, languages, translator
 from ops.control import keep_in_sync, restore
 from ops.jobs import schedule_system_jobs
-from router.errors import ConfigError
 from storage.store import Inbound
 
 log = logging.getLogger(__name__)
-COMMANDS = {
-    "uk": [("agent", "обрати агента"), ("reset", "нова розмова"), ("whoami", "хто я і який агент"),
-           ("usage", "використання і ліміт"), ("handoff", "передача питань агентам"),
-           ("privacy", "лише локальні моделі"), ("ocr", "розпізнати документ з фото"), ("kb", "база знань чату"),
-           ("remind", "нагадати"), ("reminders", "мої нагадування"), ("tz", "часовий пояс"),
-           ("forget", "видалити мої дані"), ("help", "довідка")],
-    "en": [("agent", "choose an agent"), ("reset", "new conversation"), ("whoami", "me, this chat, the agent"),
-           ("usage", "my usage and limit"), ("handoff", "pass questions to specialists"),
-           ("privacy", "local models only"), ("ocr", "read a document from a photo"), ("kb", "this chat's knowledge base"),
-           ("remind", "set a reminder"), ("reminders", "my reminders"), ("tz", "my time zone"),
-           ("forget", "delete my data"), ("help", "help")],
-}
+# The command menu, in this order; each description is `cmd_<command>` in the catalogs (commands.ftl).
+COMMANDS = ("agent", "reset", "whoami", "usage", "handoff", "privacy", "ocr", "kb", "remind", "reminders", "tz",
+            "forget", "help")
 
 
 class ProfileMiddleware(BaseMiddleware):
@@ -78,7 +75,8 @@ def make_bots(services: Services) -> list[tuple[str, Bot, str | None]]:
         key = services.personas.get(agent).key  # type: ignore[union-attr]
         bots.append((key, Bot(token.get_secret_value(), session=_session(api)), key))
     if not bots:
-        raise ConfigError("BOT_TOKEN is not set. Fix: put BOT_TOKEN=123456:ABC... in .env, or run `python -m bot console`")
+        raise ConfigError("BOT_TOKEN is not set. "
+                          "Fix: put BOT_TOKEN=123456:ABC... in .env, or run `python -m bot console`")
     return bots
 
 
@@ -92,34 +90,48 @@ async def _profile(key: str, bot: Bot, locked: str | None, services: Services) -
         url = services.settings.telegram_api_url
         raise ConfigError(f"TELEGRAM_API_URL: cannot reach the Telegram Bot API at {url}. "
                           "Fix: check the network, or the address of your local Bot API server") from None
-    opts = DeliveryOptions(ChatPacer(services.settings.update_interval), first_delay=services.settings.first_update_delay)
+    s = services.settings
+    opts = DeliveryOptions(ChatPacer(s.update_interval), first_delay=s.first_update_delay)
     return BotProfile(key=key, bot=bot, delivery=opts, locked=locked, username=me.username or "")
 
 
+def _menu(tr: Translator, *extra: str) -> list[BotCommand]:
+    return [BotCommand(command=c, description=tr(f"cmd_{c}")) for c in (*extra, *COMMANDS)]
+
+
 async def _set_commands(bot: Bot, owners: tuple[int, ...] = ()) -> None:
-    for lang, items in COMMANDS.items():
+    langs = languages()
+    for lang in langs.available:  # one menu per catalog language; the one for all other codes is Telegram's default
         try:
-            await bot.set_my_commands([BotCommand(command=c, description=d) for c, d in items],
-                                      language_code=None if lang == "en" else lang)
+            await bot.set_my_commands(_menu(translator(lang)), language_code=None if lang == langs.other else lang)
         except Exception as exc:  # noqa: BLE001 - a menu is a nicety, never a reason not to start
             log.warning("could not set the command menu: %s", exc)
-    admin = [BotCommand(command="admin", description="адміністрування / admin")]
     for owner in owners:  # owners also see /admin in their menu (Telegram: a menu per chat)
         try:
-            await bot.set_my_commands(admin + [BotCommand(command=c, description=d) for c, d in COMMANDS["uk"]],
+            await bot.set_my_commands(_menu(translator(langs.default), "admin"),
                                       scope=BotCommandScopeChat(chat_id=owner))
         except Exception as exc:  # noqa: BLE001 - e.g. the owner never opened a chat with this bot
             log.info("no admin menu for owner %s: %s", owner, exc)
 
 
+def fsm_storage(settings: Settings) -> BaseStorage:
+    """Where flow states (bot/flows/states.py) live, as FSM_STORAGE says: `memory`, this process only."""
+    if settings.fsm_storage == "memory":
+        return MemoryStorage()
+    raise ConfigError(f"FSM_STORAGE: unknown storage {settings.fsm_storage!r}. Fix: use memory")
+
+
 def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: PhotoDesk | None = None) -> Dispatcher:
     """Routers per feature, dependencies injected by name, one error handler."""
-    dp = Dispatcher(store=services.store, personas=services.personas, conversations=services.conversations,
+    # A flow belongs to the user who started it, in that chat and forum topic (as chats keep a persona per topic).
+    dp = Dispatcher(storage=fsm_storage(services.settings), fsm_strategy=FSMStrategy.USER_IN_TOPIC,
+                    store=services.store, personas=services.personas, conversations=services.conversations,
                     settings=services.settings, flood=FloodControl.from_settings(services.settings),
                     usage_guard=services.router.usage, ledger=services.ledger,
-                    desk=desk or PhotoDesk(services.settings.album_wait), kb=services.kb,
-                    kb_desk=knowledge.KbDesk(), ops=services.ops)
+                    desk=desk or PhotoDesk(services.settings.album_wait), kb=services.kb, ops=services.ops)
     dp.update.outer_middleware(ProfileMiddleware(profiles))
+    dp.update.outer_middleware(FlowTimeouts())  # after aiogram's own FSM middleware: an expired flow is no flow
+    dp.update.outer_middleware(I18nMiddleware())  # `tr` for every handler and the middlewares below
     ops = services.ops
     if ops is not None:  # roles, bans and the access mode, checked once before any handler
         refusals = Throttle()  # refused admin attempts stored: one a minute per user, whichever guard refused
@@ -141,7 +153,7 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: 
                 await query.answer()
         if msg is not None:
             try:
-                await msg.answer(t(lang_of(user.language_code if user else None), "internal"))
+                await msg.answer(translator(user.language_code if user else None)("internal"))
             except Exception:
                 log.exception("could not tell the user about the error")
 

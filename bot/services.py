@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from pathlib import Path
 
 from dotenv import dotenv_values
 from sqlalchemy import make_url
@@ -10,9 +11,9 @@ from sqlalchemy import make_url
 from agents.agent import Agent
 from agents.handoff import HandoffRules
 from agents.persona import AgentsConfig, load_personas
+from base import ConfigError
 from bot.logs import setup_logging
 from bot.settings import Settings
-from bot.texts import lang_of, t
 from bot.turn.conversation import Conversations
 from ops.access import AccessControl
 from ops.control import on_reload
@@ -23,7 +24,6 @@ from rag.settings import KnowledgeSettings
 from rag.types import IndexMismatch
 from router.config import build_router, load_router_config
 from router.core import ModelRouter
-from router.errors import ConfigError
 from storage.claims import JobClaims
 from storage.documents import DocumentRegistry
 from storage.people import PeopleStore
@@ -77,10 +77,10 @@ def secrets(settings: Settings, env: dict[str, str]) -> list[str]:
     return values + ([str(password)] if password else [])
 
 
-async def build_services(settings: Settings) -> Services:
-    """Load config files, open the database (migrating it) and wire the agent path."""
+async def build_services(settings: Settings, *, log_file: Path | None = None) -> Services:
+    """Load config files, open the database (migrating it) and wire the agent path; `log_file`: see setup_logging."""
     env = environment(settings)
-    setup_logging(settings.log_level, secrets(settings, env))
+    setup_logging(settings.log_level, secrets(settings, env), file=log_file)
     personas = load_personas(settings.agents_file)
     config = load_router_config(settings.router_file, env)
     store = await open_store(settings.database_url)
@@ -105,9 +105,6 @@ def build_ops(settings: Settings, tz: str, store: Store, ledger: UsageLedger, ro
         router_file=settings.router_file, data_dir=settings.data_dir)
     access = AccessControl(people, owners=opts.owners, mode=opts.access_mode, invite_days=opts.invite_days)
     ops = Ops(opts, store, ledger, router, personas, people, access, kb=kb, env=env)
-    # Jobs and reports word what people read with bot.texts (ops cannot import bot); a Telegram language code
-    # ("en-US") or a resolved "uk"/"en" both work.
-    ops.say = lambda lang, key, **kw: t(lang_of(lang), key, **kw)
     if settings.scheduler:
         ops.scheduler = Scheduler(store.db.engine, JobClaims(store.db, runner_id()), ops, timezone=tz)
     return ops

@@ -10,18 +10,21 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
-from router.errors import ConfigError
+from base import ConfigError
 
 _TOKEN = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{10,}$")
 _FIXES = {
-    "bot_token": "get a token from @BotFather and set BOT_TOKEN=123456:ABC... in .env (or unset it to chat in the console)",
+    "bot_token": "get a token from @BotFather and set BOT_TOKEN=123456:ABC... in .env "
+                 "(or unset it to chat in the console)",
     "agent_bot_tokens": "set AGENT_BOT_TOKENS__<AGENT>=123456:ABC... (one BotFather token per persona bot)",
-    "telegram_api_url": "use a full URL such as https://api.telegram.org or http://localhost:8081 for a local Bot API server",
+    "telegram_api_url": "use a full URL such as https://api.telegram.org "
+                        "or http://localhost:8081 for a local Bot API server",
     "ollama_url": "use a full URL such as http://localhost:11434",
     "owner_ids": "set OWNER_IDS=123456789,987654321 (Telegram user ids; /whoami shows yours)",
     "access_mode": "use open, allowlist or invite",
     "report_time": "use HH:MM, e.g. REPORT_TIME=09:00",
     "database_url": "use a SQLAlchemy URL such as sqlite:///data/dagi.db or postgresql+psycopg://user:pass@host/db",
+    "fsm_storage": "use memory (the only storage so far)",
 }
 
 
@@ -60,6 +63,8 @@ class Settings(BaseSettings):
     report_time: str = "09:00"  # owners' daily report, in the quota time zone
     history_days: int = Field(90, ge=0, le=36500)  # messages older than this are deleted (0 = keep)
     broadcast_rate: float = Field(25.0, gt=0.0, le=30.0)  # messages per second (Telegram allows ~30 per bot)
+    # Where multi-step flows (`/kb add` → file, `/ocr` → photo, broadcast → confirm) keep their state.
+    fsm_storage: Literal["memory"] = "memory"
 
     @field_validator("bot_token", mode="before")
     @classmethod

@@ -212,10 +212,9 @@ async def audience(ops: Ops, kind: Kind, agent: str | None = None) -> list[Recip
 
 def broadcaster(ops: Ops) -> Broadcaster:
     """This process's broadcaster (created on first use, once the notifier is up)."""
-    found = ops.extra.get("broadcaster")
-    if found is None:
+    if ops.broadcaster is None:
         if ops.notifier is None:
             raise RuntimeError("broadcasts need the notifier; the Telegram front end sets it at start")
-        found = ops.extra["broadcaster"] = Broadcaster(ops.notifier, ops.people, AudienceStore(ops.store.db),
-                                                        rate=ops.settings.broadcast_rate)
-    return found
+        ops.broadcaster = Broadcaster(ops.notifier, ops.people, AudienceStore(ops.store.db),
+                                      rate=ops.settings.broadcast_rate)
+    return ops.broadcaster

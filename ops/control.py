@@ -11,10 +11,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from agents.persona import load_personas
+from base import ConfigError
 from ops.services import Ops
 from router.config import build_router, load_router_config, missing_setting
 from router.core import ModelRouter
-from router.errors import ConfigError
 from router.types import Target
 from storage.admin_settings import AdminSettings
 
@@ -23,8 +23,6 @@ log = logging.getLogger(__name__)
 DISABLED = "router.disabled"  # JSON list of "provider:model" or "provider"
 ROUTES = "router.agent_routes"  # JSON {agent: ["provider:model", …]}
 CLOSE_GRACE = 60.0  # seconds old providers stay open after a reload, so answers streaming from them finish
-_HOOKS = "control.reload_hooks"
-_LOCK = "control.reload_lock"
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +145,12 @@ def _targets(router: ModelRouter, specs: list[str]) -> list[Target] | Outcome:
 
 def on_reload(ops: Ops, hook: Callable[[], Any]) -> None:
     """Call `hook` after each successful reload (e.g. to rebuild what was computed from the personas)."""
-    ops.extra.setdefault(_HOOKS, []).append(hook)
+    ops.reload_hooks.append(hook)
 
 
 async def reload(ops: Ops, *, grace: float = CLOSE_GRACE) -> ReloadResult:
     """Re-read agents.yaml and router.yaml; swap them in place, or change nothing and return the loader's error."""
-    async with ops.extra.setdefault(_LOCK, asyncio.Lock()):
+    async with ops.reload_lock:
         s = ops.settings
         try:
             personas = await asyncio.to_thread(load_personas, s.agents_file)
@@ -171,7 +169,7 @@ async def reload(ops: Ops, *, grace: float = CLOSE_GRACE) -> ReloadResult:
         dropped = ops.router.replace_with(new, grace=grace)
         ops.personas.replace_with(personas)
         await restore(ops)
-        for hook in ops.extra.get(_HOOKS, []):
+        for hook in ops.reload_hooks:
             hook()
         result = ReloadResult(True, agents=len(personas.agents), providers=len(new.providers),
                               rules=len(config.rules) + len(config.routes), left_out=left_out, dropped=tuple(dropped))

@@ -7,10 +7,10 @@ before anything is sent, so only one run ever sends it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from i18n import translator
 from ops.reminder_time import When, parse, zone_or
 from ops.services import Ops
 from storage.reminders import ReminderRow, ReminderStore
@@ -22,7 +22,6 @@ LATE = timedelta(seconds=60)  # later than this, the bot was down: the reminder 
 SWEEP_EVERY = 60  # seconds: jobs for reminders stored on a replica without a scheduler are made this soon
 SWEEP_WINDOW = timedelta(minutes=10)
 TOO_LONG, TOO_MANY = "long", "limit"  # error keys besides the parser's
-Say = Callable[..., str]  # bot.texts.t: (lang, key, **kw) → the sentence; ops code cannot import bot
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +36,9 @@ class Created:
 
 def store(ops: Ops) -> ReminderStore:
     """The reminder rows of this deployment (one store per Ops)."""
-    found = ops.extra.get("reminders")
-    if found is None:
-        found = ops.extra["reminders"] = ReminderStore(ops.store.db)
-    return found
+    if ops.reminder_store is None:
+        ops.reminder_store = ReminderStore(ops.store.db)
+    return ops.reminder_store
 
 
 async def user_zone(ops: Ops, user_id: int) -> str:
@@ -97,32 +95,32 @@ async def delete(ops: Ops, reminder_id: int, user_id: int) -> str:
     return "deleted"
 
 
-def when_text(say: Say, lang: str, due: datetime, zone_name: str, now: datetime) -> str:
+def when_text(lang: str, due: datetime, zone_name: str, now: datetime) -> str:
     """"сьогодні о 18:30", "завтра о 09:00", "31.12 о 18:30", "05.01.2027 о 10:00" on the zone's clock."""
     zone = zone_or(zone_name, "UTC")
     local, today = due.astimezone(zone), now.astimezone(zone).date()
     clock = local.strftime("%H:%M")
     days = (local.date() - today).days
     if days in (0, 1, -1):
-        return say(lang, ("rem_at_yesterday", "rem_at_today", "rem_at_tomorrow")[days + 1], time=clock)
+        return translator(lang)(("rem_at_yesterday", "rem_at_today", "rem_at_tomorrow")[days + 1], time=clock)
     day = local.strftime("%d.%m" if local.year == today.year else "%d.%m.%Y")
-    return say(lang, "rem_at_date", date=day, time=clock)
+    return translator(lang)("rem_at_date", date=day, time=clock)
 
 
 async def fire_reminder(ops: Ops, reminder_id: int) -> None:
     """The job: send the reminder where it was set, once; late ones say they are late."""
-    say: Say | None = ops.say
-    if ops.notifier is None or say is None:  # not wired yet: it stays pending, reconcile re-creates the job
-        log.error("reminder %s cannot be sent: no notifier or texts in ops", reminder_id)
+    if ops.notifier is None:  # not wired yet: it stays pending, reconcile re-creates the job
+        log.error("reminder %s cannot be sent: no notifier in ops", reminder_id)
         return
     now = ops.now()
     row = await store(ops).claim(reminder_id, now)
     if row is None:
         log.info("reminder %s is no longer pending; nothing to send", reminder_id)
         return
-    text = say(row.language, "rem_fire", text=row.text)
+    tr = translator(row.language)  # the owner's Telegram language code, stored with the reminder
+    text = tr("rem_fire", text=row.text)
     if now - row.due_at > LATE:
-        text += "\n" + say(row.language, "rem_late", when=when_text(say, row.language, row.due_at, row.tz, now))
+        text += "\n" + tr("rem_late", when=when_text(row.language, row.due_at, row.tz, now))
     try:
         sent = await ops.notifier.send(row.bot, row.chat_id, text, thread_id=row.thread_id)
     except Exception:

@@ -6,7 +6,8 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from ops.services import Ops, Say
+from i18n import translator
+from ops.services import Ops
 from ops.stats import Stats, agent_names, bounds, compute, num, render, today
 from storage.claims import JobClaims
 from storage.retention import RetentionStore
@@ -42,28 +43,28 @@ async def outages(ops: Ops, day: date) -> list[Outage]:
     return [Outage(p, events.get(p, 0), calls[p]) for p in names]
 
 
-def render_report(stats: Stats, down: list[Outage], lang: str, say: Say, names: dict[str, str]) -> str:
+def render_report(stats: Stats, down: list[Outage], lang: str | None, names: dict[str, str]) -> str:
     """The report as plain text: a title, the stats, the outages."""
-    lines = [say(lang, "stat_report_head"), render(stats, lang, say, names), ""]
+    tr = translator(lang)
+    lines = [tr("stat_report_head"), render(stats, lang, names), ""]
     if down:
-        lines.append(say(lang, "stat_down"))
-        lines += [say(lang, "stat_down_line", provider=o.provider, events=num(o.events), calls=num(o.calls))
-                  for o in down]
+        lines.append(tr("stat_down"))
+        lines += [tr("stat_down_line", provider=o.provider, events=num(o.events), calls=num(o.calls)) for o in down]
     else:
-        lines.append(say(lang, "stat_all_up"))
+        lines.append(tr("stat_all_up"))
     return "\n".join(lines)[:TELEGRAM_LIMIT]
 
 
 async def daily_report(ops: Ops) -> None:
     """Send yesterday's stats and outages to every owner, in the owner's language (nothing without owners)."""
-    notifier, say = ops.notifier, ops.say
-    if not ops.settings.owners or notifier is None or not notifier.bots or say is None:
+    notifier = ops.notifier
+    if not ops.settings.owners or notifier is None or not notifier.bots:
         return
     day = yesterday(ops)
     stats, down, names = await compute(ops, day), await outages(ops, day), agent_names(ops)
     for owner in ops.settings.owners:  # a few owners: each gets the report in their own Telegram language
         person = await ops.people.get(owner)
-        text = render_report(stats, down, person.language if person and person.language else "uk", say, names)
+        text = render_report(stats, down, person.language if person else None, names)  # no language: the default
         sent = await notifier.send(notifier.bots[0], owner, text)
         if sent.status != "delivered":
             log.warning("daily report for %s not delivered to owner %s: %s", day, owner, sent.error or sent.status)

@@ -8,6 +8,7 @@ from urllib.parse import urlsplit, urlunsplit
 from ops.health import latest
 from ops.services import Ops
 from router.health import HealthResult
+from router.quotas import ProviderQuota
 from router.types import Target
 
 
@@ -22,7 +23,7 @@ class TargetStatus:
     checked_at: datetime | None
     detail: str | None
     circuit: str  # closed | open | half_open
-    quota: str | None  # None: no usage accounting on this server
+    quota: ProviderQuota | None  # None: no usage accounting on this server
     off: bool
 
 
@@ -40,12 +41,12 @@ async def router_status(ops: Ops, live: dict[str, HealthResult] | None = None) -
     """The table's data, health from `live` results when given, else from the last recorded event."""
     router = ops.router
     recorded = await latest(ops)
-    quotas: dict[str, str | None] = {}
+    quotas: dict[str, ProviderQuota | None] = {}
     rows = []
     for number, target in enumerate(router.known_targets(), 1):
         provider = router.providers[target.provider]
         if target.provider not in quotas:
-            quotas[target.provider] = await router.usage.provider_state(target.provider) if router.usage else None
+            quotas[target.provider] = await router.usage.provider_quota(target.provider) if router.usage else None
         healthy, at, detail = None, None, None
         if live is not None and target.provider in live:
             result = live[target.provider]

@@ -1,6 +1,7 @@
 """The ops side of the composition root: everything admin commands and scheduled jobs use."""
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,14 +15,13 @@ from rag.knowledge import KnowledgeBase
 from router.core import ModelRouter
 from storage.models import utcnow
 from storage.people import PeopleStore
+from storage.reminders import ReminderStore
 from storage.store import Store
 from storage.usage import UsageLedger
 
 if TYPE_CHECKING:
+    from ops.broadcast import Broadcaster
     from ops.scheduler import Scheduler
-
-
-Say = Callable[..., str]  # (language code or "uk"/"en", text key, **values) → the sentence
 
 
 @dataclass(frozen=True)
@@ -57,7 +57,9 @@ class Ops:
     scheduler: Scheduler | None = None
     env: dict[str, str] = field(default_factory=dict)  # for re-reading router.yaml (`${VAR}` values)
     now: Callable[[], datetime] = utcnow  # tests freeze or move this clock
-    # How ops words what people read (bot.texts with the language resolved), given by the front end
-    # because ops cannot import bot; None in a process without one.
-    say: Say | None = None
-    extra: dict[str, Any] = field(default_factory=dict)  # per-feature services added by their modules
+    # Made on first use by their modules (ops.broadcast.broadcaster, ops.reminders.store); one per Ops.
+    broadcaster: Broadcaster | None = None
+    reminder_store: ReminderStore | None = None
+    # Config reloads (ops.control): one at a time, and what to rebuild after each.
+    reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    reload_hooks: list[Callable[[], Any]] = field(default_factory=list)

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from ops.services import Ops, Say
+from i18n import Grouped, Translator, translator
+from ops.services import Ops
 from storage.stats import CallSums, StatsStore
 
 
@@ -117,31 +118,31 @@ async def compute(ops: Ops, day: date | None = None) -> Stats:
                  percentile(latencies, 0.95))
 
 
-def _ms(lang: str, value: float | None, say: Say) -> str:
-    return "—" if value is None else say(lang, "stat_ms", n=num(value))
+def _ms(tr: Translator, value: float | None) -> str:
+    return "—" if value is None else tr("stat_ms", n=num(value))
 
 
-def render(stats: Stats, lang: str, say: Say, names: Mapping[str, str] | None = None) -> str:
-    """The stats as plain text in `lang`, worded by `say` (bot.texts.t); `names` maps agent keys to what people call them."""
-    names = names or {}
-    lines = [say(lang, "stat_head", day=stats.day.isoformat(), tz=stats.tz),
-             say(lang, "stat_people", total=num(stats.users_total), active=num(stats.users_active)),
-             say(lang, "stat_chats", total=num(stats.chats_total), active=num(stats.chats_active)),
-             say(lang, "stat_messages", day=num(stats.messages_day), week=num(stats.messages_week))]
-    lines += [say(lang, "stat_agent", agent=names.get(a, a or "—"), day=num(d), week=num(w)) for a, d, w in stats.agents]
+def render(stats: Stats, lang: str | None, names: Mapping[str, str] | None = None) -> str:
+    """The stats as plain text in `lang` (i18n's stats.ftl); `names` maps agent keys to what people call them."""
+    names, tr = names or {}, translator(lang)
+    lines = [tr("stat_head", day=stats.day.isoformat(), tz=stats.tz),
+             tr("stat_people", total=num(stats.users_total), active=num(stats.users_active)),
+             tr("stat_chats", total=num(stats.chats_total), active=num(stats.chats_active)),
+             tr("stat_messages", day=num(stats.messages_day), week=num(stats.messages_week))]
+    lines += [tr("stat_agent", agent=names.get(a, a or "—"), day=num(d), week=num(w)) for a, d, w in stats.agents]
     if not stats.models and not stats.embeddings:
-        lines.append(say(lang, "stat_no_calls"))
+        lines.append(tr("stat_no_calls"))
         return "\n".join(lines)
     answered, errors = stats.answered, stats.errors
-    lines.append(say(lang, "stat_calls", answered=num(answered), errors=num(errors), rate=percent(errors, answered + errors)))
-    lines += [say(lang, "stat_model", target=m.target, local=say(lang, "stat_local_mark") if m.local else "",
-                  answered=num(m.answered), errors=num(m.errors), tin=num(m.tokens_in), tout=num(m.tokens_out),
-                  cost=money(m.cost)) for m in stats.models]
-    lines.append(say(lang, "stat_local", share=percent(stats.local_answered, answered)))
-    lines.append(say(lang, "stat_latency", p50=_ms(lang, stats.p50_ms, say), p95=_ms(lang, stats.p95_ms, say)))
-    lines.append(say(lang, "stat_cost", cost=money(stats.cost)))
-    lines += [say(lang, "stat_embed", target=m.target, calls=num(m.answered + m.errors), errors=num(m.errors),
-                  tokens=num(m.tokens_in + m.tokens_out)) for m in stats.embeddings]
+    lines.append(tr("stat_calls", answered=num(answered), errors=num(errors), rate=percent(errors, answered + errors)))
+    lines += [tr("stat_model", target=m.target, local=tr("stat_local_mark") if m.local else "",
+                 answered=num(m.answered), errors=num(m.errors), tin=num(m.tokens_in), tout=num(m.tokens_out),
+                 cost=money(m.cost)) for m in stats.models]
+    lines.append(tr("stat_local", share=percent(stats.local_answered, answered)))
+    lines.append(tr("stat_latency", p50=_ms(tr, stats.p50_ms), p95=_ms(tr, stats.p95_ms)))
+    lines.append(tr("stat_cost", cost=money(stats.cost)))
+    lines += [tr("stat_embed", target=m.target, calls=num(m.answered + m.errors), errors=num(m.errors),
+                 tokens=num(m.tokens_in + m.tokens_out)) for m in stats.embeddings]
     return "\n".join(lines)
 
 
@@ -150,9 +151,9 @@ def agent_names(ops: Ops) -> dict[str, str]:
     return {p.key: f"{p.emoji} {p.name}".strip() for p in ops.personas.agents.values()}
 
 
-def num(n: float) -> str:
-    """1 234 567: thousands apart by spaces, as the bot's other notices."""
-    return f"{round(n):,}".replace(",", " ")
+def num(n: float) -> Grouped:
+    """1 234 567 once worded: thousands apart by spaces, as the bot's other notices; a number for plural forms."""
+    return Grouped(round(n))
 
 
 def money(usd: float) -> str:

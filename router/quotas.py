@@ -161,7 +161,7 @@ class UsageGuard:
 
     async def provider_state(self, provider: str) -> str:
         """"quota left" text for `python -m router explain` (English): tokens left today and RPM, or "no limits"."""
-        quota = await self.provider_quota(provider)
-        parts = [f"{quota.tokens_left}/{quota.daily_tokens} tokens left today"] if quota.daily_tokens is not None else []
-        parts += [f"{quota.calls}/{quota.rpm} requests this minute"] if quota.rpm is not None else []
+        q = await self.provider_quota(provider)
+        parts = [f"{q.tokens_left}/{q.daily_tokens} tokens left today"] if q.daily_tokens is not None else []
+        parts += [f"{q.calls}/{q.rpm} requests this minute"] if q.rpm is not None else []
         return ", ".join(parts) or "no limits"

@@ -63,7 +63,7 @@ def prepare(raw: bytes, limits: ImageLimits = ImageLimits()) -> Image:
     except (PILImage.DecompressionBombError, PILImage.DecompressionBombWarning) as e:
         # Pillow's own bomb check ran at open (only reachable above its ~89 MP limit, i.e. above ours by default).
         raise ImageRejected("too_many_pixels", str(e)) from None
-    except Exception as e:  # a recognised header that then fails to parse
+    except Exception as e:  # noqa: BLE001  # a recognised header that then fails to parse: any error is a reply
         raise ImageRejected("corrupt", f"{type(e).__name__}: {e}") from None
     with img:
         width, height = img.size
@@ -76,7 +76,7 @@ def prepare(raw: bytes, limits: ImageLimits = ImageLimits()) -> Image:
             return _normalise(img, limits)
         except ImageRejected:
             raise
-        except Exception as e:
+        except Exception as e:  # noqa: BLE001  # a broken upload is a reply (why below)
             # Truncated data surfaces as OSError, but Pillow's plugins also raise SyntaxError, ValueError,
             # struct.error, IndexError, EOFError...; a broken upload must become a reply, never a traceback.
             raise ImageRejected("corrupt", f"{type(e).__name__}: {e}") from None
@@ -135,5 +135,5 @@ def _orientation(img: PILImage.Image) -> int:
     """The EXIF Orientation (1 = upright) from the header."""
     try:
         return int(img.getexif().get(ExifTags.Base.Orientation, 1))
-    except Exception:  # malformed EXIF: an unrotated photo is still worth sending
+    except Exception:  # noqa: BLE001  # malformed EXIF: an unrotated photo is still worth sending
         return 1

@@ -7,19 +7,16 @@ import json
 import re
 from dataclasses import dataclass
 
+from i18n import translator
 from vision.ocr_fields import (
-    DOC_LABELS,
     DOC_TYPES,
-    FIELD_LABELS,
     FIELDS,
     ITEM_KEYS,
-    TEXTS,
     clean,
     clean_fields,
     clean_items,
     doc_type,
     key_of,
-    label,
     loads,
     string_end,
     without_reasoning,
@@ -144,18 +141,19 @@ def _as_dict(value: object) -> dict[str, object] | None:
 
 def render(result: OcrResult, lang: str) -> str:
     """The message the user sees: document type, the fields, items count/lines, then the text."""
-    en = lang.lower().split("-")[0] == "en"
+    tr = translator(lang)
     if not (result.text or result.fields or result.items):
-        return label(TEXTS, "nothing", en)
-    lines = [label(DOC_LABELS, result.doc_type, en)]
-    lines += [f"{label(FIELD_LABELS, key, en)}: {value}" for key, value in result.fields.items()]
+        return tr("ocr_nothing")
+    lines = [tr(f"ocr_doc_{result.doc_type}")]
+    # A field the model invented has no label: it is shown under its own key.
+    lines += [f"{tr.get(f'ocr_field_{key}', key)}: {value}" for key, value in result.fields.items()]
     if result.items:
-        lines += ["", f"{label(TEXTS, 'items', en)} ({len(result.items)}):"]
+        lines += ["", tr("ocr_items", n=len(result.items))]
         lines += [_item_line(item) for item in result.items[:MAX_ITEM_LINES]]
         if len(result.items) > MAX_ITEM_LINES:
-            lines.append(label(TEXTS, "more", en).format(n=len(result.items) - MAX_ITEM_LINES))
+            lines.append(tr("ocr_more", n=len(result.items) - MAX_ITEM_LINES))
     if result.text:
-        lines += ["", label(TEXTS, "text", en), result.text]
+        lines += ["", tr("ocr_text"), result.text]
     return "\n".join(lines)
 
 

@@ -1,4 +1,7 @@
-"""OCR vocabulary (document types, field keys, labels) and lenient reading of the model's JSON and values."""
+"""OCR vocabulary (document types, field keys) and lenient reading of the model's JSON and values.
+
+What people read about them (ocr_doc_*, ocr_field_*) lives in the catalogs: i18n/locales/*/ocr.ftl.
+"""
 from __future__ import annotations
 
 import json
@@ -37,39 +40,6 @@ _TRAILING_COMMA = re.compile(r",\s*[}\]]")
 _AFTER_STRING = re.compile(r"\s*(?:[,:}\]]|\Z)")
 _ESCAPES = frozenset('"\\/bfnrtu')
 _THINK = re.compile(r"<think>.*?</think>", re.S | re.I)
-
-DOC_LABELS: dict[str, tuple[str, str]] = {  # (uk, en)
-    "receipt": ("🧾 Чек", "🧾 Receipt"),
-    "invoice": ("📄 Рахунок", "📄 Invoice"),
-    "food_label": ("🏷 Етикетка продукту", "🏷 Food label"),
-    "other": ("📝 Документ", "📝 Document"),
-}
-FIELD_LABELS: dict[str, tuple[str, str]] = {  # (uk, en)
-    "date": ("Дата", "Date"), "time": ("Час", "Time"),
-    "seller": ("Продавець", "Seller"), "seller_tax_id": ("Податковий номер", "Tax ID"),
-    "total": ("Сума", "Total"), "currency": ("Валюта", "Currency"), "payment_method": ("Оплата", "Payment"),
-    "number": ("Номер", "Number"), "buyer": ("Покупець", "Buyer"), "due_date": ("Сплатити до", "Due date"),
-    "product": ("Продукт", "Product"), "producer": ("Виробник", "Producer"), "batch": ("Партія", "Batch"),
-    "production_date": ("Дата виготовлення", "Production date"), "expiry": ("Вжити до", "Best before"),
-    "weight": ("Маса", "Weight"), "ingredients": ("Склад", "Ingredients"), "storage": ("Зберігання", "Storage"),
-    "title": ("Назва", "Title"),
-}
-TEXTS: dict[str, tuple[str, str]] = {  # (uk, en)
-    "items": ("Позиції", "Items"),
-    "more": ("…і ще {n}", "…and {n} more"),
-    "text": ("Текст:", "Text:"),
-    "nothing": (
-        "Текст на фото не знайдено. Спробуйте чіткіше фото ближче до документа і при доброму освітленні.",
-        "No text found in the photo. Try a sharper photo, closer to the document, in good light.",
-    ),
-}
-
-
-def label(table: dict[str, tuple[str, str]], key: str, en: bool) -> str:
-    """The uk or en label for `key`, or the key itself when there is none."""
-    pair = table.get(key)
-    return pair[en] if pair else key
-
 
 def clean(value: object, sep: str = ", ") -> str:
     """A model's value as text: numbers as written, lists joined, placeholders and null as ""."""

@@ -6,6 +6,7 @@ import logging
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramNotFound, TelegramRetryAfter
@@ -110,11 +111,11 @@ class TelegramSink:
                                               text=piece.text, entities=piece.entities)
         except TelegramBadRequest as exc:
             if not _is_entity_error(exc):
-                raise self._no_drafts(exc)
+                raise self._no_drafts(exc) from exc
             await self.bot.send_message_draft(self.chat_id, self._draft_id, message_thread_id=self.thread_id,
                                               text=piece.text)
         except TelegramNotFound as exc:
-            raise self._no_drafts(exc)
+            raise self._no_drafts(exc) from exc
 
     def _no_drafts(self, exc: Exception) -> Exception:
         log.warning("sendMessageDraft refused (%s); streaming by editing messages instead", exc)
@@ -160,9 +161,8 @@ class TelegramSink:
             wait = self.opts.pacer.wait_time(self.chat_id)
             if wait > 0:
                 await asyncio.sleep(wait)
-            await with_retries(lambda: self.bot.send_document(
-                self.chat_id, BufferedInputFile(data, filename=name), message_thread_id=self.thread_id,
-                reply_parameters=self._reply))
+            await with_retries(partial(self.bot.send_document, self.chat_id, BufferedInputFile(data, filename=name),
+                                       message_thread_id=self.thread_id, reply_parameters=self._reply))
             self.opts.pacer.mark(self.chat_id)
 
     async def close(self) -> None:

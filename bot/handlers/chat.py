@@ -5,25 +5,24 @@ from aiogram import Router
 from aiogram.types import Message
 
 from agents.persona import AgentsConfig
-from bot.filters.message import from_human, has_text
+from bot.filters.message import FromHuman, HasText
 from bot.settings import Settings
-from bot.texts import t, wait_text
 from bot.turn.context import (
     BotProfile,
     active_persona,
     for_us,
-    language,
     remember_user,
     scope_of,
     sink_for,
 )
 from bot.turn.conversation import Conversations
 from bot.turn.flood import FloodControl
+from i18n import Translator
 from storage.store import Inbound, Store
 
 
 async def on_text(message: Message, store: Store, personas: AgentsConfig, profile: BotProfile,
-                  conversations: Conversations, settings: Settings, flood: FloodControl) -> None:
+                  conversations: Conversations, settings: Settings, flood: FloodControl, tr: Translator) -> None:
     """Answer a text addressed to the bot, streaming the reply."""
     target = for_us(message, profile, personas, message.text or "")
     if target is None:
@@ -32,22 +31,20 @@ async def on_text(message: Message, store: Store, personas: AgentsConfig, profil
     if not verdict.allowed:
         # Neither stored (crash recovery must not answer it later) nor sent to a model; told once per period.
         if verdict.notify:
-            lang = language(message)
-            await message.reply(t(lang, "flood", wait=wait_text(lang, verdict.retry_after)))
+            await message.reply(tr("flood", wait=tr.wait(verdict.retry_after)))
         return
     scope = scope_of(message, profile)
     ticket = conversations.ticket(scope)  # before any await: answers keep the order messages arrived in
     try:
-        lang = language(message)
         if not target.text or len(target.text) > settings.max_message_chars:
-            await message.reply(t(lang, "empty") if not target.text else
-                                t(lang, "too_long", length=len(target.text), limit=settings.max_message_chars))
+            await message.reply(tr("empty") if not target.text else
+                                tr("too_long", length=len(target.text), limit=settings.max_message_chars))
             return
         await remember_user(store, profile, message)
         persona, conversation = await active_persona(store, personas, profile, scope)
         inbound = Inbound(scope=scope, user_id=message.from_user.id, text=target.text,  # type: ignore[union-attr]
                           agent=(target.persona or persona).key, conversation=conversation,
-                          tg_message_id=message.message_id, language=lang, chat_type=message.chat.type,
+                          tg_message_id=message.message_id, language=tr.lang, chat_type=message.chat.type,
                           # A persona named by the user ("Helion, …") or a persona's own bot answers itself.
                           pinned=target.persona is not None or profile.locked is not None)
         sink = sink_for(profile, inbound, reply_to=None if message.chat.type == "private" else message.message_id)
@@ -56,11 +53,11 @@ async def on_text(message: Message, store: Store, personas: AgentsConfig, profil
         conversations.release(ticket)  # no-op when handle() already finished its turn
 
 
-async def unsupported(message: Message, personas: AgentsConfig, profile: BotProfile) -> None:
+async def unsupported(message: Message, personas: AgentsConfig, profile: BotProfile, tr: Translator) -> None:
     """Stickers, voice, files…: explained in private or when addressed; ignored in group chatter."""
     if message.chat.type != "private" and for_us(message, profile, personas, message.caption or "") is None:
         return
-    await message.reply(t(language(message), "unsupported"))
+    await message.reply(tr("unsupported"))
 
 
 def router() -> Router:
@@ -68,7 +65,7 @@ def router() -> Router:
     r = Router(name="chat")
     # Other bots (and anonymous admins / channels posting as GroupAnonymousBot) are ignored on purpose:
     # two bots answering each other would loop.
-    r.message.filter(from_human)
-    r.message(has_text)(on_text)
+    r.message.filter(FromHuman())
+    r.message(HasText())(on_text)
     r.message()(unsupported)
     return r

@@ -6,45 +6,32 @@ import time
 
 from aiogram import Router
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
-from aiogram.filters import Command, CommandObject
+from aiogram.filters import Command, CommandObject, StateFilter
+from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from agents.persona import AgentsConfig
-from bot.filters.message import from_human
-from bot.handlers.chat_settings import is_admin
-from bot.texts import t
-from bot.turn.context import BotProfile, active_persona, for_us, language, scope_of
+from bot.filters.admin import GroupAdmin
+from bot.filters.message import FromHuman, IsDocument
+from bot.flows.states import KbAdd, begin
+from bot.turn.context import BotProfile, active_persona, for_us, scope_of
 from bot.turn.media import TELEGRAM_DOWNLOAD_LIMIT
 from bot.views.knowledge import document_list, progress_text, search_results, stored_text
+from i18n import Translator
 from rag.knowledge import Asker, KnowledgeBase, agent_scope, chat_scope
 from rag.types import ExtractError
-from storage.store import Scope, Store
+from storage.store import Store
 
 log = logging.getLogger(__name__)
-WAIT = 600.0  # `/kb add` applies to a file sent within ten minutes
 PROGRESS_EVERY = 1.0  # seconds between edits of the progress message (Telegram's pace for one chat)
 
 
-class KbDesk:
-    """Chats where `/kb add` was asked for and the file has not come yet."""
-
-    def __init__(self) -> None:
-        self._until: dict[Scope, float] = {}
-
-    def want(self, scope: Scope) -> None:
-        self._until[scope] = time.monotonic() + WAIT
-
-    def take(self, scope: Scope) -> bool:
-        until = self._until.pop(scope, None)
-        return until is not None and until >= time.monotonic()
-
-
-async def kb_command(message: Message, command: CommandObject, kb: KnowledgeBase | None, kb_desk: KbDesk,
-                     store: Store, personas: AgentsConfig, profile: BotProfile) -> None:
+async def kb_command(message: Message, command: CommandObject, kb: KnowledgeBase | None, state: FSMContext,
+                     store: Store, personas: AgentsConfig, profile: BotProfile, tr: Translator) -> None:
     """`/kb`, `/kb add`, `/kb delete N`, `/kb search QUERY`, `/kb files on|off`."""
-    lang, scope = language(message), scope_of(message, profile)
+    lang, scope = tr.lang, scope_of(message, profile)
     if kb is None:
-        await message.answer(t(lang, "kb_off"))
+        await message.answer(tr("kb_off"))
         return
     verb, _, rest = (command.args or "").strip().partition(" ")
     verb, rest = verb.lower(), rest.strip()
@@ -55,54 +42,66 @@ async def kb_command(message: Message, command: CommandObject, kb: KnowledgeBase
         agent_docs = await kb.documents(scopes[1:])
         await message.answer(document_list(chat_docs, agent_docs, persona.name, lang))
     elif verb == "add":
-        kb_desk.want(scope)
-        await message.answer(t(lang, "kb_send_file"))
+        await begin(state, KbAdd.file)
+        await message.answer(tr("kb_send_file"))
     elif verb == "files" and rest.lower() in ("on", "off"):
-        if not await is_admin(message):
-            await message.answer(t(lang, "kb_admins_only"))
+        if not await GroupAdmin()(message):
+            await message.answer(tr("kb_admins_only"))
             return
-        state = await store.set_chat_flags(scope, message.chat.type, kb_files=rest.lower() == "on")
-        await message.answer(t(lang, "kb_files_on" if state.kb_files else "kb_files_off"))
+        flags = await store.set_chat_flags(scope, message.chat.type, kb_files=rest.lower() == "on")
+        await message.answer(tr("kb_files_on" if flags.kb_files else "kb_files_off"))
     elif verb == "delete" and rest.isdigit():
-        await _delete(message, kb, int(rest), scopes[:1], lang)  # an agent's base is curated by admins on the server
+        await _delete(message, kb, int(rest), scopes[:1], tr)  # an agent's base is curated by admins on the server
     elif verb == "search" and rest:
         asker = Asker(agent=persona.key, user_id=message.from_user.id if message.from_user else 0,
                       chat_id=scope.chat_id, bot=scope.bot, local_only=(await store.chat_state(scope)).local_only)
         await message.answer(search_results(await kb.search(rest, scopes, asker, limit=5, threshold=0.0), lang))
     else:
-        await message.answer(t(lang, "kb_usage"))
+        await message.answer(tr("kb_usage"))
 
 
-async def _delete(message: Message, kb: KnowledgeBase, number: int, scopes: list[str], lang: str) -> None:
+async def _delete(message: Message, kb: KnowledgeBase, number: int, scopes: list[str], tr: Translator) -> None:
     doc = next((d for d in await kb.documents(scopes) if d.id == number), None)
     if doc is None:
-        await message.answer(t(lang, "kb_no_such", n=number))
+        await message.answer(tr("kb_no_such", n=number))
         return
     sender = message.from_user.id if message.from_user else None
-    if doc.added_by != sender and not await is_admin(message):
-        await message.answer(t(lang, "kb_not_yours"))
+    if doc.added_by != sender and not await GroupAdmin()(message):
+        await message.answer(tr("kb_not_yours"))
         return
     await kb.delete(number, scopes)
-    await message.answer(t(lang, "kb_deleted", n=number, name=doc.file_name))
+    await message.answer(tr("kb_deleted", n=number, name=doc.file_name))
 
 
-async def on_document(message: Message, kb: KnowledgeBase | None, kb_desk: KbDesk, store: Store,
-                      personas: AgentsConfig, profile: BotProfile) -> None:
-    """A file for the knowledge base (after `/kb add`, or in a chat with `/kb files on`)."""
-    lang, scope = language(message), scope_of(message, profile)
+async def requested_document(message: Message, kb: KnowledgeBase | None, state: FSMContext, store: Store,
+                             profile: BotProfile, tr: Translator) -> None:
+    """The file `/kb add` asked for: the step is used up, the file goes to the base."""
+    await state.clear()
+    await _ingest(message, kb, store, profile, tr)
+
+
+async def on_document(message: Message, kb: KnowledgeBase | None, store: Store, personas: AgentsConfig,
+                      profile: BotProfile, tr: Translator) -> None:
+    """A file nobody asked for: to the base when its caption says `/kb` or the chat has `/kb files on`."""
+    scope = scope_of(message, profile)
     caption = (message.caption or "").strip().lower()
-    wanted = kb_desk.take(scope) or caption.startswith("/kb") or (await store.chat_state(scope)).kb_files
-    if not wanted:
-        if message.chat.type == "private" or for_us(message, profile, personas, message.caption or "") is not None:
-            await message.reply(t(lang, "kb_hint"))
-        return
+    if caption.startswith("/kb") or (await store.chat_state(scope)).kb_files:
+        await _ingest(message, kb, store, profile, tr)
+    elif message.chat.type == "private" or for_us(message, profile, personas, message.caption or "") is not None:
+        await message.reply(tr("kb_hint"))
+
+
+async def _ingest(message: Message, kb: KnowledgeBase | None, store: Store, profile: BotProfile,
+                  tr: Translator) -> None:
+    """Download the file and add it to the chat's base, showing progress in one edited message."""
+    lang, scope = tr.lang, scope_of(message, profile)
     if kb is None:
-        await message.reply(t(lang, "kb_off"))
+        await message.reply(tr("kb_off"))
         return
     doc = message.document
     name = doc.file_name or "document"  # type: ignore[union-attr]
     if (doc.file_size or 0) > TELEGRAM_DOWNLOAD_LIMIT:  # type: ignore[union-attr]
-        await message.reply(t(lang, "kb_too_large"))
+        await message.reply(tr("kb_too_large"))
         return
     status = await message.reply(progress_text("extracting", 0, 0, name, lang))
     last = time.monotonic()
@@ -124,13 +123,13 @@ async def on_document(message: Message, kb: KnowledgeBase | None, kb_desk: KbDes
         await _edit(status, stored_text(result, lang))
     except ExtractError as exc:
         log.info("document %r refused: %s", name, exc)
-        await _edit(status, t(lang, f"kb_{exc.reason}"))
+        await _edit(status, tr(f"kb_{exc.reason}"))
     except TelegramAPIError as exc:
         log.warning("could not download %r: %s", name, exc)
-        await _edit(status, t(lang, "kb_too_large" if "too big" in str(exc).lower() else "kb_download_failed"))
+        await _edit(status, tr("kb_too_large" if "too big" in str(exc).lower() else "kb_download_failed"))
     except Exception:
         log.exception("ingest of %r failed", name)
-        await _edit(status, t(lang, "internal"))
+        await _edit(status, tr("internal"))
 
 
 async def _download(message: Message) -> bytes:
@@ -146,15 +145,11 @@ async def _edit(status: Message, text: str) -> None:
         log.debug("progress edit skipped: %s", exc)
 
 
-async def is_document(message: Message) -> bool:
-    """A file (images are the photo handler's)."""
-    return message.document is not None
-
-
 def router() -> Router:
     """`/kb` and files for the knowledge base."""
     r = Router(name="knowledge")
-    r.message.filter(from_human)
+    r.message.filter(FromHuman())
     r.message(Command("kb"))(kb_command)
-    r.message(is_document)(on_document)
+    r.message(IsDocument(), StateFilter(KbAdd.file))(requested_document)
+    r.message(IsDocument())(on_document)
     return r

@@ -6,27 +6,25 @@ from aiogram.filters import Command
 from aiogram.types import Message
 
 from agents.persona import AgentsConfig
-from bot.filters.message import is_command
-from bot.texts import t
-from bot.turn.context import language
+from bot.filters.message import IsCommand
 from bot.views.usage import usage_report
+from i18n import Translator
 from router.quotas import UsageGuard
 from storage.usage import UsageLedger
 
 
 async def usage(message: Message, personas: AgentsConfig, usage_guard: UsageGuard | None,
-                ledger: UsageLedger | None) -> None:
+                ledger: UsageLedger | None, tr: Translator) -> None:
     """Today's requests, tokens and cost per agent, the quota and when it resets."""
-    lang = language(message)
     if usage_guard is None or ledger is None or message.from_user is None:
-        await message.answer(t(lang, "usage_off"))
+        await message.answer(tr("usage_off"))
         return
     names = {p.key: f"{p.emoji} {p.name}".strip() for p in personas.agents.values()}
-    await message.answer(await usage_report(usage_guard, ledger, message.from_user.id, lang, names))
+    await message.answer(await usage_report(usage_guard, ledger, message.from_user.id, tr.lang, names))
 
 
 def router() -> Router:
     """The /usage command."""
     r = Router(name="usage")
-    r.message.register(usage, Command("usage"), is_command)
+    r.message.register(usage, Command("usage"), IsCommand())
     return r

@@ -1,18 +1,14 @@
-"""Photo desk: albums collected into one question, and chats waiting for an OCR photo."""
+"""Photo desk: albums collected into one question (`/ocr` waiting for a photo is an FSM flow: bot/flows/states.py)."""
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from aiogram.types import Message
 
-from storage.store import Scope
-
 log = logging.getLogger(__name__)
-OCR_WAIT = 600.0  # `/ocr` applies to a photo sent within ten minutes
 
 
 @dataclass
@@ -29,7 +25,6 @@ class PhotoDesk:
         self.wait = wait
         self._albums: dict[tuple[str, int, str], _Album] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._ocr_until: dict[Scope, float] = {}
 
     def collect(self, key: tuple[str, int, str], message: Message,
                 done: Callable[[list[Message]], Awaitable[None]]) -> None:
@@ -56,15 +51,6 @@ class PhotoDesk:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("album handling failed", exc_info=task.exception())
-
-    def want_ocr(self, scope: Scope) -> None:
-        """The next photo in this chat (topic) is a document to read."""
-        self._ocr_until[scope] = time.monotonic() + OCR_WAIT
-
-    def take_ocr(self, scope: Scope) -> bool:
-        """Whether `/ocr` was asked for here recently; the request is used up."""
-        until = self._ocr_until.pop(scope, None)
-        return until is not None and until >= time.monotonic()
 
     async def aclose(self) -> None:
         """Answer albums still being collected, then wait for running album answers."""

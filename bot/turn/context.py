@@ -9,7 +9,6 @@ from aiogram.types import Message
 from agents.persona import AgentsConfig, Persona
 from bot.delivery.stream import DeliveryOptions, TelegramSink
 from bot.filters.addressing import Addressed, Mention, addressed
-from bot.texts import lang_of
 from storage.store import Inbound, Scope, Store
 
 
@@ -31,11 +30,6 @@ def scope_of(message: Message, profile: BotProfile) -> Scope:
     return Scope(profile.key, message.chat.id, thread or 0)
 
 
-def language(message: Message) -> str:
-    """The language our own notices use for this sender."""
-    return lang_of(message.from_user.language_code if message.from_user else None)
-
-
 def mentions(message: Message) -> list[Mention]:
     """Mention entities of a text or caption."""
     ents = message.entities or message.caption_entities or []
@@ -52,7 +46,8 @@ def for_us(message: Message, profile: BotProfile, personas: AgentsConfig, text: 
         personas=personas, locked=profile.locked)
 
 
-async def active_persona(store: Store, personas: AgentsConfig, profile: BotProfile, scope: Scope) -> tuple[Persona, int]:
+async def active_persona(store: Store, personas: AgentsConfig, profile: BotProfile,
+                         scope: Scope) -> tuple[Persona, int]:
     """The persona answering in this chat/topic and the current conversation number."""
     state = await store.chat_state(scope)
     key = profile.locked or state.agent or personas.default_agent

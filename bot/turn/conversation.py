@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 from agents.agent import Agent, AgentInput
 from agents.handoff import HandoffRules
-from bot.texts import t
 from bot.turn.handoff import hand_off
 from bot.turn.media import MediaError, MediaSource
 from bot.turn.photos import agent_turns, deliver_ocr, images_for, only_capability_failures, read_locally
 from bot.turn.sink import ReplySink, SinkFactory
 from bot.views.knowledge import with_sources
 from bot.views.usage import quota_notice
+from i18n import translator
 from rag.knowledge import Asker, KnowledgeBase, agent_scope, chat_scope
 from rag.types import Passage
 from router.errors import AllTargetsFailed, LocalOnlyUnavailable, ProviderError, QuotaExceeded, StreamCut
@@ -98,6 +98,7 @@ class Conversations:
         await sink.start()  # only at its turn: one "typing…" per chat, not one per queued message
         persona = self.personas.get(inbound.agent) or self.personas.get(self.personas.default_agent)
         lang = inbound.language
+        tr = translator(lang)
         started = time.perf_counter()
         text, provider, model, usage = "", "", "", None
         try:
@@ -136,38 +137,38 @@ class Conversations:
                 latency_ms=(time.perf_counter() - started) * 1000))
         except MediaError as exc:
             log.info("unusable image in chat %s: %s", inbound.scope.chat_id, exc)
-            await self._fail(inbound_id, sink, t(lang, f"image_{exc.reason}"), str(exc))
+            await self._fail(inbound_id, sink, tr(f"image_{exc.reason}"), str(exc))
         except StreamCut as exc:
             partial = exc.partial or text
             if inbound.mode == "ocr":
                 partial = ""  # half a JSON object is no use to anyone: say it broke off instead
             log.warning("stream cut in chat %s: %s", inbound.scope.chat_id, exc)
             if partial.strip():
-                await sink.finish(f"{partial}\n\n{t(lang, 'cut')}")
+                await sink.finish(f"{partial}\n\n{tr('cut')}")
                 await self.store.record_answer(inbound, inbound_id, Answer(
                     text=partial, agent=persona.key, provider=exc.provider, model=exc.model, error=str(exc),
                     latency_ms=(time.perf_counter() - started) * 1000))
             else:
-                await self._fail(inbound_id, sink, t(lang, "unavailable"), str(exc))
+                await self._fail(inbound_id, sink, tr("unavailable"), str(exc))
         except QuotaExceeded as exc:
             log.info("daily %s quota used up in chat %s", exc.scope, inbound.scope.chat_id)
             guard = self.agent.router.usage
-            notice = quota_notice(exc, lang, guard) if guard is not None else t(lang, "unavailable")
+            notice = quota_notice(exc, lang, guard) if guard is not None else tr("unavailable")
             await self._fail(inbound_id, sink, notice, str(exc))
         except LocalOnlyUnavailable as exc:
             log.warning("no local model for a local-only request in chat %s: %s", inbound.scope.chat_id, exc)
-            await self._fail(inbound_id, sink, t(lang, "local_only"), str(exc))
+            await self._fail(inbound_id, sink, tr("local_only"), str(exc))
         except AllTargetsFailed as exc:
             log.warning("no model answered in chat %s: %s", inbound.scope.chat_id,
                         "; ".join(f"{e.provider}:{e.model} {e.kind}" for e in exc.errors))
-            notice = "no_vision" if only_capability_failures(exc) else "unavailable"
-            await self._fail(inbound_id, sink, t(lang, notice), str(exc))
+            notice = tr("no_vision") if only_capability_failures(exc) else tr("unavailable")
+            await self._fail(inbound_id, sink, notice, str(exc))
         except ProviderError as exc:
             log.warning("model error in chat %s: %s", inbound.scope.chat_id, exc)
-            await self._fail(inbound_id, sink, t(lang, "unavailable"), str(exc))
+            await self._fail(inbound_id, sink, tr("unavailable"), str(exc))
         except Exception as exc:
             log.exception("failed to answer message %s", inbound_id)
-            await self._fail(inbound_id, sink, t(lang, "internal"), repr(exc))
+            await self._fail(inbound_id, sink, tr("internal"), repr(exc))
 
     async def _passages(self, inbound: Inbound, agent: str, local_only: bool) -> list[Passage]:
         """Knowledge-base passages for the question: the chat's documents and the answering agent's."""

@@ -19,7 +19,7 @@ TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files for b
 
 
 class MediaError(Exception):
-    """An image that cannot be used; `reason` picks the notice (see bot.texts `image_<reason>`)."""
+    """An image that cannot be used; `reason` picks the notice (the catalogs' `image_<reason>`)."""
 
     def __init__(self, reason: str, detail: str = "") -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)

@@ -4,81 +4,66 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from i18n import Translator, translator
 from rag.knowledge import Ingested
 from rag.types import Passage
 from storage.documents import Document
 
 _CITED = re.compile(r"\[(\d{1,2})\]")
-_STAGES = {
-    "uk": {"extracting": "📄 {name}: витягую текст…", "chunking": "✂️ {name}: ділю на фрагменти…",
-           "embedding": "🧮 {name}: обчислюю вектори {done}/{total}…", "storing": "💾 {name}: зберігаю {total} фрагментів…"},
-    "en": {"extracting": "📄 {name}: extracting text…", "chunking": "✂️ {name}: splitting into chunks…",
-           "embedding": "🧮 {name}: embedding {done}/{total}…", "storing": "💾 {name}: storing {total} chunks…"},
-}
+STAGES = ("extracting", "chunking", "embedding", "storing")  # rag's ingest stages, each `kb_stage_<stage>`
 
 
-def _l(lang: str) -> str:
-    return "en" if lang == "en" else "uk"
+def _source(n: int, passage: Passage, tr: Translator) -> str:
+    """"[2] manual.pdf, с. 3": a passage's number, file and page."""
+    return f"[{n}] {passage.file_name}" + (f", {tr('kb_page', page=passage.page)}" if passage.page else "")
 
 
 def with_sources(answer: str, passages: Sequence[Passage], lang: str) -> str:
     """The answer and, under it, the sources it cites ([n] in the text); all given ones if it cites none."""
     if not passages:
         return answer
+    tr = translator(lang)
     cited = sorted({int(n) for n in _CITED.findall(answer) if 1 <= int(n) <= len(passages)})
     numbers = cited or range(1, len(passages) + 1)
-    page = "с." if _l(lang) == "uk" else "p."
-    lines = [f"[{n}] {passages[n - 1].file_name}" + (f", {page} {passages[n - 1].page}" if passages[n - 1].page else "")
-             for n in numbers]
-    return f"{answer}\n\n{'Джерела' if _l(lang) == 'uk' else 'Sources'}:\n" + "\n".join(lines)
+    lines = [_source(n, passages[n - 1], tr) for n in numbers]
+    return f"{answer}\n\n{tr('kb_sources')}:\n" + "\n".join(lines)
 
 
 def progress_text(stage: str, done: int, total: int, name: str, lang: str) -> str:
     """One line of the ingest progress message."""
-    return _STAGES[_l(lang)][stage].format(name=name, done=done, total=total)
+    return translator(lang)(f"kb_stage_{stage}", name=name, done=done, total=total)
 
 
 def stored_text(result: Ingested, lang: str) -> str:
     """The summary after an ingest (or a note that the file was already there)."""
-    d = result.document
+    d, tr = result.document, translator(lang)
     if result.duplicate:
-        return (f"Цей файл уже є в базі знань: №{d.id} {d.file_name}." if _l(lang) == "uk"
-                else f"This file is already in the knowledge base: #{d.id} {d.file_name}.")
-    sparse = "" if d.dense else (" Модель векторів недоступна: пошук поки лише за словами." if _l(lang) == "uk"
-                                 else " No embedding model answered: search is by words only for now.")
-    if _l(lang) == "uk":
-        return (f"✅ Додано до бази знань: №{d.id} {d.file_name} — сторінок: {d.pages}, фрагментів: {d.chunks}, "
-                f"{result.seconds:.1f} с.{sparse} Видалити: /kb delete {d.id}")
-    return (f"✅ Added to the knowledge base: #{d.id} {d.file_name} — pages: {d.pages}, chunks: {d.chunks}, "
-            f"{result.seconds:.1f} s.{sparse} Delete: /kb delete {d.id}")
+        return tr("kb_duplicate", id=d.id, name=d.file_name)
+    return tr("kb_stored", id=d.id, name=d.file_name, pages=d.pages, chunks=d.chunks, seconds=f"{result.seconds:.1f}",
+              sparse="" if d.dense else tr("kb_sparse"))
 
 
 def document_list(chat_docs: Sequence[Document], agent_docs: Sequence[Document], agent: str, lang: str) -> str:
     """The `/kb` answer: this chat's documents, then the agent's."""
-    uk = _l(lang) == "uk"
+    tr = translator(lang)
 
     def lines(docs: Sequence[Document]) -> str:
         if not docs:
-            return "• (порожньо)" if uk else "• (empty)"
-        return "\n".join(f"• №{d.id} {d.file_name} — {d.chunks} {'фрагм.' if uk else 'chunks'}" for d in docs)
+            return tr("kb_list_empty")
+        return "\n".join(tr("kb_list_line", id=d.id, name=d.file_name, chunks=d.chunks) for d in docs)
 
-    head = "База знань цього чату:" if uk else "This chat's knowledge base:"
-    agent_head = f"База знань агента {agent}:" if uk else f"{agent}'s knowledge base:"
-    tip = ("Додати файл: /kb add, потім надішліть файл (PDF, DOCX, TXT, MD, HTML, CSV). Видалити: /kb delete N. "
-           "Пошук: /kb search запит." if uk else
-           "Add a file: /kb add, then send the file (PDF, DOCX, TXT, MD, HTML, CSV). Delete: /kb delete N. "
-           "Search: /kb search query.")
-    return f"{head}\n{lines(chat_docs)}\n\n{agent_head}\n{lines(agent_docs)}\n\n{tip}"
+    return (f"{tr('kb_list_chat')}\n{lines(chat_docs)}\n\n{tr('kb_list_agent', agent=agent)}\n{lines(agent_docs)}"
+            f"\n\n{tr('kb_list_tip')}")
 
 
 def search_results(passages: Sequence[Passage], lang: str) -> str:
     """The `/kb search` answer: top passages with their scores."""
+    tr = translator(lang)
     if not passages:
-        return "Нічого не знайдено в базі знань." if _l(lang) == "uk" else "Nothing found in the knowledge base."
-    page = "с." if _l(lang) == "uk" else "p."
+        return tr("kb_search_none")
     out = []
     for i, p in enumerate(passages, 1):
         snippet = " ".join(p.text.split())
         snippet = snippet[:300] + ("…" if len(snippet) > 300 else "")
-        out.append(f"[{i}] {p.file_name}{f', {page} {p.page}' if p.page else ''} — {p.score:.2f}\n{snippet}")
+        out.append(f"{_source(i, p, tr)} — {p.score:.2f}\n{snippet}")
     return "\n\n".join(out)

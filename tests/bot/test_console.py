@@ -12,6 +12,7 @@ import pytest
 from bot.console import run_console
 from bot.services import build_services
 from bot.settings import load_settings
+from router.embedded_model import default_model_path
 from router.testing import FakeLLM
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,7 +34,11 @@ providers:
 routes:
   chat: [ollama:qwen3:8b, embedded:default]
 """
-    data_dir = request.config.cache.mkdir("embedded-model")  # the 250 MB model is assembled once
+    pytest.importorskip("llama_cpp")
+    model = default_model_path(request.config.cache.mkdir("embedded-model"))  # the 250 MB model is assembled once
+    data_dir = tmp_path / "data"  # a fresh one, so console.log holds this run only
+    (data_dir / "models").mkdir(parents=True)
+    (data_dir / "models" / model.name).symlink_to(model)
     out = subprocess.run([sys.executable, "-m", "bot", "console", "--agent", "helion"], cwd=tmp_path,
                          env=_env(tmp_path, router, data_dir), input="Привіт! Що таке EcoMiner?\n",
                          capture_output=True, text=True, timeout=240)
@@ -41,6 +46,12 @@ routes:
     assert out.stdout.startswith("Helion: "), out.stdout
     assert len(out.stdout.removeprefix("Helion: ").strip()) > 0
     assert "Traceback" not in out.stderr
+    # The first minute: one line names the model and the better one; no log line reaches the terminal.
+    assert "gemma-3-270m-q4_k_m" in out.stderr and "ollama pull qwen3:8b" in out.stderr
+    noise = [line for line in (out.stdout + out.stderr).splitlines() if "WARNING" in line or "llama_" in line]
+    assert not noise, out.stderr
+    log = (data_dir / "console.log").read_text()
+    assert "ollama:qwen3:8b failed before its first token" in log and "llama_kv_cache_iswa" in log
 
 
 async def test_console_streams_switches_agent_and_keeps_history(tmp_path: Path) -> None:
@@ -105,3 +116,34 @@ rules:
     assert "Receipt" in text and "Сільпо" in text
     assert (tmp_path / "result.json").exists() and (tmp_path / "result.csv").exists()
     assert len(llm.chat_requests()) == 2
+
+
+async def _first_line(tmp_path: Path, router: str, ollama_url: str, language: str) -> str:
+    (tmp_path / "router.yaml").write_text(router)
+    settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/first.db", ollama_url=ollama_url,
+                             router_file=tmp_path / "router.yaml", data_dir=tmp_path)
+    services = await build_services(settings)
+    notice, chat = io.StringIO(), io.StringIO()
+    await run_console(services, None, stdin=io.StringIO(""), stdout=chat, notice=notice, language=language)
+    await services.aclose()
+    assert chat.getvalue() == ""  # the line is not part of the chat
+    return notice.getvalue()
+
+
+async def test_the_first_line_says_which_model_answers_and_how_to_get_a_better_one(tmp_path: Path) -> None:
+    (tmp_path / "tiny.gguf").write_bytes(b"GGUF")  # pinged (the file exists), never loaded
+    router = f"""
+providers:
+  ollama: {{kind: ollama, base_url: "${{OLLAMA_URL}}", local: true}}
+  embedded: {{kind: embedded, model_path: {tmp_path / "tiny.gguf"}}}
+routes:
+  chat: [ollama:qwen3:8b, embedded:default]
+"""
+    async with FakeLLM() as llm:
+        up = await _first_line(tmp_path, router, llm.url, "en_US.UTF-8")
+    down = await _first_line(tmp_path, router, FakeLLM.refusing_url(), "uk_UA.UTF-8")
+    alone = await _first_line(tmp_path, router.replace(", embedded:default", ""), FakeLLM.refusing_url(), "C")
+    assert up == "Answering: ollama:qwen3:8b. /help lists the commands, /quit leaves.\n"
+    assert down.startswith("Відповідає вбудована мала модель tiny: ") and "ollama pull qwen3:8b" in down
+    assert down.count("\n") == 1
+    assert alone.startswith("No model can answer right now.") and "ollama pull qwen3:8b" in alone

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import pytest
 
+from base import ConfigError
 from bot.settings import load_settings
-from bot.texts import t, wait_text
 from bot.turn.flood import FloodControl, Verdict
-from router.errors import ConfigError
+from i18n import translator
 
 USER, OTHER, GROUP, GROUP2 = 1, 2, -100, -200
 
@@ -138,12 +138,14 @@ def test_a_sweep_keeps_blocked_keys_and_their_notice_state():
 
 
 def test_flood_notice_in_both_languages():
-    assert t("uk", "flood", wait=wait_text("uk", 41.2)) == (
-        "Забагато повідомлень поспіль. Зачекайте, будь ласка, 42 с — тоді я відповім знову. "
+    uk, en = translator("uk"), translator("en")
+    # Real plural forms (uk: 42 секунди, 3 хвилини; en: 1 second, 10 minutes) instead of "42 с", "10 min".
+    assert uk("flood", wait=uk.wait(41.2)) == (
+        "Забагато повідомлень поспіль. Зачекайте, будь ласка, 42 секунди — тоді я відповім знову. "
         "Повідомлення, надіслані до того, я пропущу.")
-    assert t("en", "flood", wait=wait_text("en", 0.2)).startswith("Too many messages in a row. Please wait 1 s,")
-    assert wait_text("en", 600) == "10 min"
-    assert wait_text("uk", 125) == "3 хв"
+    assert en("flood", wait=en.wait(0.2)).startswith("Too many messages in a row. Please wait 1 second,")
+    assert en.wait(600) == "10 minutes"
+    assert uk.wait(125) == "3 хвилини"
 
 
 def test_settings_defaults_and_validation(monkeypatch):

@@ -152,16 +152,17 @@ async def test_allowlist_mode_and_a_group_allowed_as_a_whole(tmp_path, tg, llm, 
 async def test_a_quota_set_from_chat_is_enforced_by_the_router(tmp_path, tg, llm, monkeypatch):
     async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, owner_ids=[OWNER]) as bot:
         bot.say(f"/admin quota user {MEMBER} - 1", user_id=OWNER, chat_id=OWNER)
-        assert "запитів: 1" in (await bot.replies(OWNER))[0]
+        assert "1 запит" in (await bot.replies(OWNER))[0]  # a real plural form, once "запитів: 1"
         bot.say("перше", user_id=MEMBER, chat_id=MEMBER)
         await bot.replies(MEMBER)
         bot.say("друге", user_id=MEMBER, chat_id=MEMBER)
         notice = (await bot.replies(MEMBER, 2))[1]
-        assert "ліміт" in notice and "запитів: 1" in notice
+        assert "ліміт" in notice and "1 запит" in notice
         assert len(llm.chat_requests()) == 1
         bot.say(f"/admin usage {MEMBER}", user_id=OWNER, chat_id=OWNER)
         report = (await bot.replies(OWNER, 2))[1]
-        assert report.startswith(f"Olena ({MEMBER})") and "DAARWIZZ — запитів: 1" in report and "запитів: 1" in report
+        assert report.startswith(f"Olena ({MEMBER})") and "DAARWIZZ — 1 запит," in report
+        assert "Разом — 1 запит," in report
         bot.say(f"/admin quota user {MEMBER} reset", user_id=OWNER, chat_id=OWNER)
         await bot.replies(OWNER, 3)
         bot.say("третє", user_id=MEMBER, chat_id=MEMBER)
@@ -179,7 +180,7 @@ async def test_a_banned_user_may_still_delete_their_data_and_stays_banned(tmp_pa
         await bot.replies(OWNER)
         bot.say("/forget", user_id=OTHER, chat_id=OTHER)
         preview = (await bot.replies(OTHER, 2))[1]
-        assert "повідомлень" in preview and "закрив" not in preview
+        assert "повідомлення (ваші, відповіді на них" in preview and "закрив" not in preview
         question = dict(tg.messages(OTHER)[-1])  # a copy: the fake edits its message in place
         tg.press_button(TOKEN, chat_id=OTHER, user_id=OTHER, message_id=question["message_id"],
                         data=f"forget:yes:{OTHER}")

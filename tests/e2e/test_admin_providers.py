@@ -77,7 +77,7 @@ async def test_reload_from_the_panel_button_applies_a_valid_file(tmp_path, tg, l
         message_id = tg.messages(OWNER)[-1]["message_id"]
         tg.press_button(bot.token, chat_id=OWNER, user_id=OWNER, message_id=message_id, data="adm:reload")
         await tg.wait_for(lambda: "Конфіг перечитано" in tg.messages(OWNER)[-1]["text"])
-        assert "провайдерів 2, правил 1" in tg.messages(OWNER)[-1]["text"]
+        assert "2 провайдери, 1 правило" in tg.messages(OWNER)[-1]["text"]  # real plurals, once "провайдерів 2"
         bot.say("Привіт")
         await bot.replies(1001)
         assert [r.path for r in llm.chat_requests()] == ["/v1/chat/completions"]

@@ -54,12 +54,12 @@ async def test_admin_stats_today_a_given_day_and_from_the_panel(tmp_path, tg, ll
         text = await said(bot, "/admin stats")
         assert text.startswith(f"📊 Статистика за {today} (Europe/Kyiv)")
         assert "✉️ Повідомлення: 1 за день, 1 за 7 днів" in text and "⚡ Helion: 1 / 1" in text
-        assert "ollama:qwen3:8b 🏠: відповідей 1, помилок 0" in text and "🏠 Локально: 100.0 % відповідей" in text
+        assert "ollama:qwen3:8b 🏠: 1 відповідь, 0 помилок" in text and "🏠 Локально: 100.0 % відповідей" in text
 
         await _seed_day(bot, "2025-06-15")
         text = await said(bot, "/admin stats 2025-06-15")
-        assert "Виклики моделей: відповідей 3, помилок 2 (40.0 %)" in text
-        assert "backup:gpt-4o-mini: відповідей 1, помилок 2, токени 300 → 50, $0.2500" in text
+        assert "Виклики моделей: 3 відповіді, 2 помилки (40.0 %)" in text  # real plurals, once "відповідей 3"
+        assert "backup:gpt-4o-mini: 1 відповідь, 2 помилки, токени 300 → 50, $0.2500" in text
         assert "🏠 Локально: 66.7 % відповідей" in text and "p50 400 мс, p95 940 мс" in text
         assert _callbacks(tg.messages(OWNER)[-1]) == ["adm:stats:2025-06-14", "adm:stats:2025-06-16"]
 
@@ -94,12 +94,12 @@ async def test_daily_report_reaches_every_owner_in_their_language_with_outages(t
 
         [uk] = tg.sent_texts(OWNER)
         assert uk.startswith("🗓 Щоденний звіт DAGI\n📊 Статистика за 2026-11-30 (Europe/Kyiv)")
-        assert "Виклики моделей: відповідей 3, помилок 2 (40.0 %)" in uk
-        assert "⚠️ Були недоступні:\n  • backup: падінь 1, невдалих викликів 2\n  • gpu: падінь 0" in uk
+        assert "Виклики моделей: 3 відповіді, 2 помилки (40.0 %)" in uk
+        assert "⚠️ Були недоступні:\n  • backup: 1 падіння, 2 невдалі виклики\n  • gpu: 0 падінь" in uk
         assert "groq" not in uk and "ollama:" in uk and "  • ollama:" not in uk.split("Були недоступні")[1]
         [en] = tg.sent_texts(OWNER_EN)
         assert en.startswith("🗓 DAGI daily report\n📊 Stats for 2026-11-30")
-        assert "  • backup: outages 1, failed calls 2" in en
+        assert "  • backup: 1 outage, 2 failed calls" in en
 
 
 async def test_no_owners_no_report(tmp_path, tg, llm, monkeypatch):

@@ -69,4 +69,4 @@ async def test_english_speakers_get_the_notice_in_english(tmp_path, tg, llm, mon
         texts = await bot.replies(1001, 2)
         assert "echo: first" in texts
         [notice] = [x for x in texts if not x.startswith("echo:")]
-        assert notice.startswith("Too many messages in a row. Please wait 30 s,")
+        assert notice.startswith("Too many messages in a row. Please wait 30 seconds,")  # a real plural, once "30 s"

@@ -61,8 +61,9 @@ async def test_forget_deletes_messages_uploads_reminders_and_anonymises_usage(tm
         today_before = await ops.ledger.totals("user", ME, ops.router.usage.day())
 
         preview = await said(bot, "/forget")
-        assert "повідомлень (ваших, відповідей на них і всієї історії особистих чатів): 4" in preview
-        assert "документів, які ви додали до баз знань: 1" in preview and "нагадувань: 1" in preview
+        # Real plural forms, once "повідомлень (…): 4", "документів, …: 1", "нагадувань: 1".
+        assert "4 повідомлення (ваші, відповіді на них і вся історія особистих чатів)" in preview
+        assert "1 документ, який ви додали до баз знань" in preview and "1 нагадування" in preview
         buttons = tg.messages(ME)[-1]["reply_markup"]["inline_keyboard"][0]
         assert [b["text"] for b in buttons] == ["🗑 Так, видалити все", "Скасувати"]
 
@@ -76,7 +77,7 @@ async def test_forget_deletes_messages_uploads_reminders_and_anonymises_usage(tm
         assert len(await rows(bot, select(KbDocument.id))) == 1
 
         done = (await press(bot, "yes"))["text"]
-        assert done.startswith("Готово. Видалено повідомлень: 4, документів: 1, нагадувань: 1.")
+        assert done.startswith("Готово. Видалено: 4 повідомлення, 1 документ, 1 нагадування.")
         assert "анонімні лічильники" in done
 
         mine = or_(Message.user_id == ME, Message.chat_id == ME)

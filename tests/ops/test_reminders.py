@@ -8,7 +8,6 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import select, text
 
-from bot.texts import t
 from ops import reminders
 from ops.access import AccessControl
 from ops.notify import Sent
@@ -52,7 +51,6 @@ async def ops(tmp_path: Path):
     ops = Ops(OpsSettings(timezone="Europe/Kyiv"), store, UsageLedger(store.db),
               SimpleNamespace(), SimpleNamespace(agents={}), people, AccessControl(people),  # type: ignore[arg-type]
               notifier=Outbox())
-    ops.say = t
     ops.now = lambda: NOW
     ops.scheduler = Scheduler(store.db.engine, JobClaims(store.db, "test"), ops)
     ops.scheduler.start()

@@ -7,7 +7,6 @@ from types import SimpleNamespace
 
 from sqlalchemy import insert
 
-from bot.texts import t
 from ops.access import AccessControl
 from ops.services import Ops, OpsSettings
 from ops.stats import compute, percentile, render
@@ -72,7 +71,7 @@ async def test_a_days_people_and_messages_per_agent_follow_the_quota_zone(tmp_pa
     assert (stats.chats_total, stats.chats_active) == (5, 3)  # 1, 2, 3, -500 from messages and -700 from chats
     assert stats.agents == (("helion", 2, 3), ("daarwizz", 2, 2), ("greenfood", 0, 1))
     assert (stats.messages_day, stats.messages_week) == (4, 6)
-    text = render(stats, "uk", t, {"helion": "⚡ Helion"})
+    text = render(stats, "uk", {"helion": "⚡ Helion"})
     assert "✉️ Повідомлення: 4 за день, 6 за 7 днів" in text
     assert "  • ⚡ Helion: 2 / 3" in text and "  • daarwizz: 2 / 2" in text
     assert "Викликів моделей не було" in text
@@ -108,15 +107,15 @@ async def test_tokens_cost_errors_local_share_and_latency_of_a_day(tmp_path):
     assert (embed.target, embed.answered, embed.tokens_in) == ("ollama:bge-m3", 2, 60)
     assert round(stats.cost, 6) == 0.0022
 
-    uk = render(stats, "uk", t)
-    assert "🧠 Виклики моделей: відповідей 7, помилок 2 (22.2 %)" in uk
-    assert "  • ollama:qwen3:8b 🏠: відповідей 5, помилок 1, токени 35 → 61, $0" in uk
-    assert "  • groq:llama: відповідей 1, помилок 1, токени 1 000 → 500, $0.0020" in uk
+    uk = render(stats, "uk")
+    assert "🧠 Виклики моделей: 7 відповідей, 2 помилки (22.2 %)" in uk
+    assert "  • ollama:qwen3:8b 🏠: 5 відповідей, 1 помилка, токени 35 → 61, $0" in uk
+    assert "  • groq:llama: 1 відповідь, 1 помилка, токени 1 000 → 500, $0.0020" in uk
     assert "🏠 Локально: 71.4 % відповідей" in uk
     assert "p50 300 мс, p95 850 мс" in uk
     assert "💰 Вартість: $0.0022" in uk
-    assert "🔢 Ембединги ollama:bge-m3: викликів 2, помилок 0, токенів 60" in uk
-    en = render(stats, "en", t)
+    assert "🔢 Ембединги ollama:bge-m3: 2 виклики, 0 помилок, 60 токенів" in uk
+    en = render(stats, "en")
     assert "🧠 Model calls: 7 answered, 2 failed (22.2 %)" in en and "Served locally: 71.4 % of answers" in en
     await ops.store.close()
 

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from base import ConfigError
 from rag.index import KnowledgeIndex
 from rag.knowledge import Asker, KnowledgeBase, agent_scope, chat_scope
 from rag.reindex import reindex
 from rag.settings import KnowledgeSettings
 from rag.types import IndexMismatch
 from router.core import ModelRouter
-from router.errors import ConfigError
 from router.providers.ollama import OllamaProvider
 from router.testing import FakeLLM
 from router.types import Target

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
-from aiogram import Bot, Router
+from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.context import FSMContext
 from aiogram.types import (
     CallbackQuery,
     InlineKeyboardButton,
@@ -16,129 +16,118 @@ from aiogram.types import (
 )
 
 from bot.delivery.render import cut_point, utf16_len
-from bot.handlers.admin.common import PREFIX, Button, Sub, back, lang, reply
-from bot.texts import t
+from bot.filters.admin import AdminCommand
+from bot.flows.buttons import AdminSection, BroadcastChoice, BroadcastStop
+from bot.flows.states import Broadcast, begin, current
+from bot.handlers.admin.common import back, reply
 from bot.turn.context import BotProfile
+from i18n import Translator
 from ops.broadcast import BroadcastBusy, Progress, audience, broadcaster, parse_audience
 from ops.services import Ops
 from storage.audience import Kind
 
-DRAFT_TTL = 3600.0  # seconds a prepared broadcast waits for its confirmation
 MAX_TEXT = 4096  # Telegram's message limit, in UTF-16 code units
 PREVIEW_UNITS = 3000  # the preview quotes at most this many UTF-16 units, so it fits one message with its header
 
 
 @dataclass(frozen=True, slots=True)
 class Draft:
-    """A broadcast shown to its admin and waiting for "Send"."""
+    """A broadcast shown to its admin and waiting for "Send" (kept as the Broadcast.confirm state's data)."""
 
+    id: str
     admin: int
     kind: Kind
     agent: str | None
     text: str
     label: str
-    at: float
-
-
-def _drafts(ops: Ops) -> dict[str, Draft]:
-    drafts: dict[str, Draft] = ops.extra.setdefault("broadcast_drafts", {})
-    now = time.monotonic()
-    for key in [k for k, d in drafts.items() if now - d.at > DRAFT_TTL]:
-        del drafts[key]
-    return drafts
 
 
 def _agents(ops: Ops) -> str:
     return ", ".join(ops.personas.agents)
 
 
-async def usage(event: Message | CallbackQuery, ops: Ops) -> None:
+async def usage(event: Message | CallbackQuery, ops: Ops, tr: Translator) -> None:
     """What a broadcast is and how to send one."""
     rate = f"{ops.settings.broadcast_rate:g}"
-    await reply(event, t(lang(event), "bc_help", rate=rate, agents=_agents(ops)), back(lang(event)))
+    await reply(event, tr("bc_help", rate=rate, agents=_agents(ops)), back(tr))
 
 
-async def prepare(message: Message, ops: Ops, rest: list[str]) -> None:
+async def prepare(message: Message, ops: Ops, rest: list[str], state: FSMContext, tr: Translator) -> None:
     """`/admin broadcast all|users|groups|agent:KEY TEXT`: the audience's size, a preview and the confirm buttons."""
-    lang_ = lang(message)
     words = rest[0].split(None, 1) if rest else []
     if not words:
-        await usage(message, ops)
+        await usage(message, ops, tr)
         return
     parsed = parse_audience(words[0], ops)
     if parsed is None:
-        await message.answer(t(lang_, "bc_bad_audience", word=words[0], agents=_agents(ops)))
+        await message.answer(tr("bc_bad_audience", word=words[0], agents=_agents(ops)))
         return
     text = words[1].strip() if len(words) > 1 else ""
     if not text:
-        await message.answer(t(lang_, "bc_no_text"))
+        await message.answer(tr("bc_no_text"))
         return
     if (length := len(text.encode("utf-16-le")) // 2) > MAX_TEXT:
-        await message.answer(t(lang_, "bc_too_long", length=length))
+        await message.answer(tr("bc_too_long", length=length))
         return
     kind, agent = parsed
     persona = ops.personas.get(agent) if agent else None
-    label = t(lang_, f"bc_aud_{kind}", agent=f"{persona.emoji} {persona.name}".strip() if persona else "")
+    label = tr(f"bc_aud_{kind}", agent=f"{persona.emoji} {persona.name}".strip() if persona else "")
     n = len(await audience(ops, kind, agent))
     if n == 0:
-        await message.answer(t(lang_, "bc_nobody", audience=label))
+        await message.answer(tr("bc_nobody", audience=label))
         return
-    draft_id = secrets.token_hex(4)
-    admin = message.from_user.id  # type: ignore[union-attr]
-    _drafts(ops)[draft_id] = Draft(admin, kind, agent, text, label, time.monotonic())
+    draft = Draft(secrets.token_hex(4), message.from_user.id, kind, agent, text, label)  # type: ignore[union-attr]
+    await begin(state, Broadcast.confirm, **asdict(draft))  # a newer preview replaces an older one
     shown = text if utf16_len(text) <= PREVIEW_UNITS else text[:cut_point(text, PREVIEW_UNITS)] + "…"
+    go, drop = (BroadcastChoice(action=a, draft=draft.id, admin=draft.admin).pack() for a in ("go", "drop"))
     markup = InlineKeyboardMarkup(inline_keyboard=[[
-        InlineKeyboardButton(text=t(lang_, "bc_send", n=n), callback_data=f"{PREFIX}broadcast:go:{draft_id}"),
-        InlineKeyboardButton(text=t(lang_, "bc_cancel"), callback_data=f"{PREFIX}broadcast:drop:{draft_id}")]])
-    await message.answer(t(lang_, "bc_preview", audience=label, n=n, text=shown), reply_markup=markup)
+        InlineKeyboardButton(text=tr("bc_send", n=n), callback_data=go),
+        InlineKeyboardButton(text=tr("bc_cancel"), callback_data=drop)]])
+    await message.answer(tr("bc_preview", audience=label, n=n, text=shown), reply_markup=markup)
 
 
-async def button(query: CallbackQuery, ops: Ops, parts: list[str], profile: BotProfile) -> None:
-    """`adm:broadcast` (help), `…:go:ID` (send), `…:drop:ID` (cancel the preview), `…:stop` (stop the running one)."""
-    lang_ = lang(query)
-    action, arg = (parts + ["", ""])[:2]
-    if action == "stop":
-        running = ops.extra.get("broadcaster")
-        stopping = running is not None and running.stop()
-        await query.answer(t(lang_, "bc_stopping" if stopping else "bc_not_running"), show_alert=not stopping)
-        return
-    if action not in ("go", "drop"):
-        await usage(query, ops)
-        return
-    drafts = _drafts(ops)
-    draft = drafts.get(arg)
-    if draft is None:
-        await query.answer(t(lang_, "bc_expired"), show_alert=True)
-        return
-    if query.from_user.id != draft.admin:
-        await query.answer(t(lang_, "bc_not_yours"), show_alert=True)
-        return
-    if action == "drop":
-        del drafts[arg]
-        await reply(query, t(lang_, "bc_dropped"))
-        return
-    await _start(query, ops, profile, drafts, arg, lang_)
+async def stop_button(query: CallbackQuery, ops: Ops, tr: Translator) -> None:
+    """`adm:broadcast:stop`: stop the running broadcast."""
+    stopping = ops.broadcaster is not None and ops.broadcaster.stop()
+    await query.answer(tr("bc_stopping" if stopping else "bc_not_running"), show_alert=not stopping)
 
 
-async def _start(query: CallbackQuery, ops: Ops, profile: BotProfile, drafts: dict[str, Draft], draft_id: str,
-                 lang_: str) -> None:
+async def choice_button(query: CallbackQuery, callback_data: BroadcastChoice, ops: Ops, state: FSMContext,
+                        profile: BotProfile, tr: Translator) -> None:
+    """`adm:broadcast:go|drop:DRAFT:ADMIN`: send or cancel the preview; only its admin may, while it is pending."""
+    if query.from_user.id != callback_data.admin:
+        await query.answer(tr("bc_not_yours"), show_alert=True)
+        return
+    pending = await current(state, Broadcast.confirm)  # the admin's own state: this chat, this admin
+    if pending is None or pending.get("id") != callback_data.draft:  # sent, cancelled, replaced or timed out
+        await query.answer(tr("bc_expired"), show_alert=True)
+        return
+    if callback_data.action == "drop":
+        await state.clear()
+        await reply(query, tr("bc_dropped"))
+        return
+    await _start(query, ops, profile, state, Draft(**pending), tr)
+
+
+async def _start(query: CallbackQuery, ops: Ops, profile: BotProfile, state: FSMContext, draft: Draft,
+                 tr: Translator) -> None:
     """Turn the preview into the progress message and send in the background."""
-    draft, engine = drafts[draft_id], broadcaster(ops)
+    engine = broadcaster(ops)
     if engine.running:
-        await query.answer(t(lang_, "bc_busy"), show_alert=True)
+        await query.answer(tr("bc_busy"), show_alert=True)
         return
     recipients = await audience(ops, draft.kind, draft.agent)  # read again: someone may have blocked the bot since
     message = query.message
     if not isinstance(message, Message):
-        await query.answer(t(lang_, "bc_expired"), show_alert=True)
+        await query.answer(tr("bc_expired"), show_alert=True)
         return
     chat_id, message_id, bot = message.chat.id, message.message_id, profile.bot
     stop = InlineKeyboardMarkup(inline_keyboard=[[InlineKeyboardButton(
-        text=t(lang_, "bc_stop"), callback_data=f"{PREFIX}broadcast:stop")]])
+        text=tr("bc_stop"), callback_data=BroadcastStop().pack())]])
 
     async def show(p: Progress) -> None:
-        line = t(lang_, "bc_progress", done=p.done, total=p.total, delivered=p.delivered, blocked=p.blocked,
-                 failed=p.failed)
+        line = tr("bc_progress", done=p.done, total=p.total, delivered=p.delivered, blocked=p.blocked,
+                  failed=p.failed)
         await engine.slot(profile.key)  # the progress edits share the bot's pace with the broadcast itself
         if not p.finished:
             await _edit(bot, chat_id, message_id, line, stop)
@@ -146,9 +135,9 @@ async def _start(query: CallbackQuery, ops: Ops, profile: BotProfile, drafts: di
         await _edit(bot, chat_id, message_id, ("⏹ " if p.cancelled else "✅ ") + line,
                     InlineKeyboardMarkup(inline_keyboard=[]))
         await engine.slot(profile.key)
-        key = "bc_stopped" if p.cancelled else "bc_done"
-        await bot.send_message(chat_id, t(lang_, key, done=p.done, total=p.total, delivered=p.delivered,
-                                          blocked=p.blocked, failed=p.failed, seconds=f"{p.seconds:g}"))
+        counts = {"done": p.done, "total": p.total, "delivered": p.delivered, "blocked": p.blocked, "failed": p.failed}
+        await bot.send_message(chat_id, tr("bc_stopped", **counts) if p.cancelled
+                               else tr("bc_done", **counts, seconds=f"{p.seconds:g}"))
         whom = f"{draft.kind}:{draft.agent}" if draft.agent else draft.kind
         await ops.people.audit(draft.admin, "broadcast", allowed=True, detail=(
             f"{whom}: {p.done}/{p.total}, delivered {p.delivered}, blocked {p.blocked}, failed {p.failed}"
@@ -157,13 +146,13 @@ async def _start(query: CallbackQuery, ops: Ops, profile: BotProfile, drafts: di
     try:
         engine.start(draft.text, recipients, show)
     except BroadcastBusy:  # another admin's confirmation won the race while the audience was being read
-        await query.answer(t(lang_, "bc_busy"), show_alert=True)
+        await query.answer(tr("bc_busy"), show_alert=True)
         return
-    del drafts[draft_id]
+    await state.clear()
     await query.answer()
     await engine.slot(profile.key)
-    await _edit(bot, chat_id, message_id, t(lang_, "bc_progress", done=0, total=len(recipients), delivered=0,
-                                            blocked=0, failed=0), stop)
+    await _edit(bot, chat_id, message_id, tr("bc_progress", done=0, total=len(recipients), delivered=0,
+                                             blocked=0, failed=0), stop)
 
 
 async def _edit(bot: Bot, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup) -> None:
@@ -173,6 +162,8 @@ async def _edit(bot: Bot, chat_id: int, message_id: int, text: str, markup: Inli
 
 def router() -> Router:
     r = Router(name="admin-broadcast")
-    r.message(Sub("broadcast"))(prepare)
-    r.callback_query(Button("broadcast"))(button)
+    r.message(AdminCommand("broadcast"))(prepare)
+    r.callback_query(AdminSection.filter(F.section == "broadcast"))(usage)
+    r.callback_query(BroadcastChoice.filter())(choice_button)
+    r.callback_query(BroadcastStop.filter())(stop_button)
     return r

@@ -1,0 +1,30 @@
+## /ocr: the message under a recognised document (vision/ocr.py) and the model-facing request (agents/agent.py)
+ocr_doc_receipt = 🧾 Receipt
+ocr_doc_invoice = 📄 Invoice
+ocr_doc_food_label = 🏷 Food label
+ocr_doc_other = 📝 Document
+ocr_field_date = Date
+ocr_field_time = Time
+ocr_field_seller = Seller
+ocr_field_seller_tax_id = Tax ID
+ocr_field_total = Total
+ocr_field_currency = Currency
+ocr_field_payment_method = Payment
+ocr_field_number = Number
+ocr_field_buyer = Buyer
+ocr_field_due_date = Due date
+ocr_field_product = Product
+ocr_field_producer = Producer
+ocr_field_batch = Batch
+ocr_field_production_date = Production date
+ocr_field_expiry = Best before
+ocr_field_weight = Weight
+ocr_field_ingredients = Ingredients
+ocr_field_storage = Storage
+ocr_field_title = Title
+ocr_items = Items ({ $n }):
+ocr_more = …and { $n } more
+ocr_text = Text:
+ocr_nothing = No text found in the photo. Try a sharper photo, closer to the document, in good light.
+# What the user turn says to a vision model in OCR mode (the system prompt, in English, carries the rules).
+ocr_ask = Extract the document's text and fields.

@@ -1,0 +1,16 @@
+## The command menu Telegram shows beside the text field (bot/app.py)
+cmd_agent = обрати агента
+cmd_reset = нова розмова
+cmd_whoami = хто я і який агент
+cmd_usage = використання і ліміт
+cmd_handoff = передача питань агентам
+cmd_privacy = лише локальні моделі
+cmd_ocr = розпізнати документ з фото
+cmd_kb = база знань чату
+cmd_remind = нагадати
+cmd_reminders = мої нагадування
+cmd_tz = часовий пояс
+cmd_forget = видалити мої дані
+cmd_help = довідка
+# Owners see /admin in their menu too.
+cmd_admin = адміністрування / admin

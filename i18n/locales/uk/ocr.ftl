@@ -1,0 +1,30 @@
+## /ocr: the message under a recognised document (vision/ocr.py) and the model-facing request (agents/agent.py)
+ocr_doc_receipt = 🧾 Чек
+ocr_doc_invoice = 📄 Рахунок
+ocr_doc_food_label = 🏷 Етикетка продукту
+ocr_doc_other = 📝 Документ
+ocr_field_date = Дата
+ocr_field_time = Час
+ocr_field_seller = Продавець
+ocr_field_seller_tax_id = Податковий номер
+ocr_field_total = Сума
+ocr_field_currency = Валюта
+ocr_field_payment_method = Оплата
+ocr_field_number = Номер
+ocr_field_buyer = Покупець
+ocr_field_due_date = Сплатити до
+ocr_field_product = Продукт
+ocr_field_producer = Виробник
+ocr_field_batch = Партія
+ocr_field_production_date = Дата виготовлення
+ocr_field_expiry = Вжити до
+ocr_field_weight = Маса
+ocr_field_ingredients = Склад
+ocr_field_storage = Зберігання
+ocr_field_title = Назва
+ocr_items = Позиції ({ $n }):
+ocr_more = …і ще { $n }
+ocr_text = Текст:
+ocr_nothing = Текст на фото не знайдено. Спробуйте чіткіше фото ближче до документа і при доброму освітленні.
+# What the user turn says to a vision model in OCR mode (the system prompt, in English, carries the rules).
+ocr_ask = Розпізнай текст і поля документа.
