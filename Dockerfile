@@ -3,12 +3,14 @@ WORKDIR /app
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 COPY pyproject.toml constraints.txt README.md ./
 COPY bot bot
+COPY ops ops
 COPY agents agents
 COPY router router
 COPY rag rag
 COPY vision vision
 COPY storage storage
 COPY i18n i18n
+COPY base base
 # Local OCR for /ocr when no vision model is up (vision/local_ocr.py).
 RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-ukr tesseract-ocr-eng \
     && rm -rf /var/lib/apt/lists/*

@@ -21,7 +21,7 @@ from aiogram.types import BotCommand, BotCommandScopeChat, ErrorEvent, TelegramO
 from base import ConfigError
 from bot.delivery.notifier import TelegramNotifier
 from bot.delivery.pacing import ChatPacer, RetryAfterMiddleware
-from bot.delivery.stream import DeliveryOptions
+from bot.delivery.stream import DeliveryOptions, TelegramSink
 from bot.flows.states import FlowTimeouts
 from bot.handlers import admin, agent_pick, chat, chat_settings, commands, forget, knowledge, photos, reminders, usage
 from bot.middlewares.access import AccessMiddleware, Throttle
@@ -219,11 +219,11 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]]) -> 
     desk = PhotoDesk(services.settings.album_wait)
     dp = build_dispatcher(services, profiles, desk)
 
-    def recovered(inbound: Inbound):  # type: ignore[no-untyped-def]
+    def recovered(inbound: Inbound) -> TelegramSink:
         return sink_for(by_key[inbound.scope.bot], inbound, reply_to=inbound.tg_message_id)
 
     recovery = asyncio.create_task(services.conversations.recover(recovered, list(by_key)))
-    background = [recovery]
+    background: list[asyncio.Task[Any]] = [recovery]
     ops = services.ops
     if ops is not None:
         ops.notifier = TelegramNotifier({k: p.bot for k, p in by_key.items()})

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from dotenv import dotenv_values
 from sqlalchemy import make_url
@@ -30,6 +31,9 @@ from storage.people import PeopleStore
 from storage.store import Store, open_store
 from storage.usage import UsageLedger
 from vision.images import ImageLimits
+
+if TYPE_CHECKING:
+    from rag.index import KnowledgeIndex  # imported when a base first has documents (see open_index)
 
 
 @dataclass
@@ -114,7 +118,7 @@ async def open_knowledge(kb_settings: KnowledgeSettings, store: Store, router: M
     """Qdrant (embedded in DATA_DIR, or QDRANT_URL) with the document list in the bot's database."""
     embed = router.targets("embed")
 
-    def open_index():  # type: ignore[no-untyped-def]
+    def open_index() -> KnowledgeIndex:
         from rag.index import KnowledgeIndex  # Qdrant's client loads when a base first has documents
 
         return KnowledgeIndex.open(

@@ -54,7 +54,7 @@ class AccessControl:
         if cached is not None and self.clock() - cached[2] < self.ttl:
             return cached
         stored, blocked = await self.people.access_state(user_id)
-        role = Role(stored) if stored in Role.__members__.values() else self.default_role
+        role = Role(stored) if stored is not None and stored in Role.__members__.values() else self.default_role
         if role is Role.OWNER:  # an owner removed from OWNER_IDS is no longer one
             role = Role.ADMIN
         if len(self._roles) > 50_000:

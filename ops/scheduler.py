@@ -7,11 +7,13 @@ and they get this process's services as their first argument.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import socket
 import sys
 from collections.abc import Callable, Coroutine
+from datetime import datetime
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, JobExecutionEvent
@@ -56,7 +58,7 @@ class ClaimingExecutor(AsyncIOExecutor):
         super().__init__()
         self.claims, self.context = claims, context
 
-    def _do_submit_job(self, job: Job, run_times: list) -> None:  # type: ignore[type-arg]
+    def _do_submit_job(self, job: Job, run_times: list[datetime]) -> None:
         async def run() -> list[JobExecutionEvent]:
             events = []
             for run_time in run_times[-1:]:  # missed runs are coalesced into the latest one
@@ -73,7 +75,7 @@ class ClaimingExecutor(AsyncIOExecutor):
                     events.append(JobExecutionEvent(EVENT_JOB_EXECUTED, job.id, job._jobstore_alias, run_time))
             return events
 
-        def done(task) -> None:  # type: ignore[no-untyped-def]
+        def done(task: asyncio.Future[list[JobExecutionEvent]]) -> None:
             self._pending_futures.discard(task)
             if task.cancelled():
                 return
@@ -114,7 +116,7 @@ class Scheduler:
         if self._aps.running:
             self._aps.shutdown(wait=False)
 
-    def add(self, func: JobFunc, trigger: Any, *, job_id: str, args: tuple = (), name: str | None = None,  # type: ignore[type-arg]
+    def add(self, func: JobFunc, trigger: Any, *, job_id: str, args: tuple[Any, ...] = (), name: str | None = None,
             **trigger_args: Any) -> Job:
         """Add or replace a job (a module-level coroutine function: the store keeps it by name)."""
         if getattr(sys.modules.get(func.__module__), func.__name__, None) is not func:

@@ -175,3 +175,13 @@ def test_docker_compose_runs_bot_with_ollama_and_persistent_volumes() -> None:
     assert set(compose["volumes"]) >= {"bot-data", "ollama-models"}
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "constraints.txt" in dockerfile and '"-m", "bot", "run"' in dockerfile
+
+
+def test_the_image_and_the_wheel_carry_every_package() -> None:
+    """A package missing from the Dockerfile or from setuptools' list breaks only the deployed bot, so check here."""
+    packages = {p.parent.name for p in ROOT.glob("*/__init__.py")} - {"tests"}
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    for package in packages:
+        assert f"COPY {package} {package}" in dockerfile, f"Dockerfile does not copy {package}/"
+        assert f'"{package}*"' in pyproject, f"pyproject.toml's packages.find does not include {package}"

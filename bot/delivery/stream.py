@@ -4,9 +4,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramNotFound, TelegramRetryAfter
@@ -14,6 +15,8 @@ from aiogram.types import BufferedInputFile, ReplyParameters
 
 from bot.delivery.pacing import ChatPacer, with_retries
 from bot.delivery.render import FENCE, SOURCE_LIMIT, Rendered, cut_point, render, utf16_len
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -230,10 +233,10 @@ class TelegramSink:
             # Someone deleted the message we were editing: the answer still has to arrive.
             return await self._send(piece, retry=retry)
 
-    async def _with_fallback(self, call, retry: bool, piece: Rendered):  # type: ignore[no-untyped-def]
+    async def _with_fallback(self, call: Callable[[bool], Awaitable[T]], retry: bool, piece: Rendered) -> T:
         """Send with entities; if Telegram rejects them, send the same text plain."""
-        async def attempt(entities: bool):  # type: ignore[no-untyped-def]
-            return await (with_retries(lambda: call(entities)) if retry else call(entities))
+        async def attempt(entities: bool) -> T:
+            return await (with_retries(partial(call, entities)) if retry else call(entities))
         try:
             return await attempt(piece.entities is not None)
         except TelegramBadRequest as exc:

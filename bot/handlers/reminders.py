@@ -96,8 +96,8 @@ async def time_zone(message: Message, command: CommandObject, ops: Ops, tr: Tran
         return
     name = (command.args or "").strip()
     if not name:
-        tz = await reminders.user_zone(ops, message.from_user.id)
-        await message.answer(tr("tz_show", tz=tz, now=_clock(ops, tz)))
+        current = await reminders.user_zone(ops, message.from_user.id)
+        await message.answer(tr("tz_show", tz=current, now=_clock(ops, current)))
         return
     tz = resolve_zone(name)
     if tz is None:

@@ -63,8 +63,10 @@ class _Methods(_FakeState):
 
     def _stored(self, params: dict, missing: str) -> dict:
         chat_id, message_id = params.get("chat_id"), params.get("message_id")
-        msg = self._messages.get(chat_id, {}).get(message_id) if isinstance(chat_id, int) else None
-        if msg is None or not isinstance(message_id, int):
+        msg = None
+        if isinstance(chat_id, int) and isinstance(message_id, int):
+            msg = self._messages.get(chat_id, {}).get(message_id)
+        if msg is None:
             raise _ApiError(400, f"Bad Request: {missing}")
         return msg
 
@@ -77,8 +79,9 @@ class _Methods(_FakeState):
         offset = params.get("offset")
         if isinstance(offset, int) and offset > 0:
             bot.updates = [u for u in bot.updates if u["update_id"] >= offset]
-        limit = params.get("limit") if isinstance(params.get("limit"), int) else 100
-        timeout = params.get("timeout") if isinstance(params.get("timeout"), (int, float)) else 0
+        limit, timeout = params.get("limit"), params.get("timeout")
+        limit = limit if isinstance(limit, int) else 100
+        timeout = timeout if isinstance(timeout, (int, float)) else 0
         if not bot.updates and timeout > 0 and not self._stopping.is_set():
             bot.wake.clear()
             try:

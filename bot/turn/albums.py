@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiogram.types import Message
 
@@ -13,7 +14,7 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class _Album:
-    done: Callable[[list[Message]], Awaitable[None]]
+    done: Callable[[list[Message]], Coroutine[Any, Any, None]]
     messages: list[Message] = field(default_factory=list)
     timer: asyncio.TimerHandle | None = None
 
@@ -27,7 +28,7 @@ class PhotoDesk:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def collect(self, key: tuple[str, int, str], message: Message,
-                done: Callable[[list[Message]], Awaitable[None]]) -> None:
+                done: Callable[[list[Message]], Coroutine[Any, Any, None]]) -> None:
         """Add one album item; `done` gets all items (in order) once none arrived for `wait` seconds."""
         album = self._albums.setdefault(key, _Album(done))
         if any(m.message_id == message.message_id for m in album.messages):

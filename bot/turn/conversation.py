@@ -19,12 +19,23 @@ from i18n import translator
 from rag.knowledge import Asker, KnowledgeBase, agent_scope, chat_scope
 from rag.types import Passage
 from router.errors import AllTargetsFailed, LocalOnlyUnavailable, ProviderError, QuotaExceeded, StreamCut
+from router.types import Usage
 from storage.store import Answer, Inbound, Store
 
 if TYPE_CHECKING:
-    from agents.persona import AgentsConfig
+    from agents.persona import AgentsConfig, Persona
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Reply:
+    """What the model has said so far, and who said it (kept for a partial answer when the stream breaks)."""
+
+    text: str = ""
+    provider: str = ""
+    model: str = ""
+    usage: Usage | None = None
 
 
 class Conversations:
@@ -96,11 +107,11 @@ class Conversations:
 
     async def _answer(self, inbound_id: int, inbound: Inbound, sink: ReplySink) -> None:
         await sink.start()  # only at its turn: one "typing…" per chat, not one per queued message
-        persona = self.personas.get(inbound.agent) or self.personas.get(self.personas.default_agent)
+        persona = self.personas.get(inbound.agent) or self.personas.default
         lang = inbound.language
         tr = translator(lang)
         started = time.perf_counter()
-        text, provider, model, usage = "", "", "", None
+        reply = _Reply()
         try:
             state = await self.store.chat_state(inbound.scope)
             persona, sink = hand_off(self.handoffs, persona, inbound, state, sink)  # may pass it to a specialist
@@ -112,34 +123,24 @@ class Conversations:
                               chat="group" if inbound.chat_type != "private" else "private",
                               user_id=inbound.user_id, chat_id=inbound.scope.chat_id, bot=inbound.scope.bot,
                               local_only=state.local_only, passages=tuple(passages))
-            ocr = inbound.mode == "ocr"  # a JSON answer: shown once parsed, never as a half-written draft
-            try:
-                async for delta in self.agent.stream(persona, data):
-                    if delta.text:
-                        text += delta.text
-                        if not ocr:
-                            await sink.update(text)
-                    if delta.usage is not None:
-                        usage, provider, model = delta.usage, delta.provider, delta.model
-            except AllTargetsFailed:
-                if not ocr or (local := await read_locally(self.agent, persona, data)) is None:
-                    raise
-                text, provider, model, usage = local
-            if not text.strip():
+            await self._stream(persona, data, sink, reply)
+            if not reply.text.strip():
                 raise StreamCut("the model returned an empty answer", partial="")
-            if ocr:
+            text = reply.text
+            if inbound.mode == "ocr":
                 text = await deliver_ocr(sink, text, lang)
             else:
                 await sink.finish(with_sources(text, passages, lang))
+            usage = reply.usage
             await self.store.record_answer(inbound, inbound_id, Answer(
-                text=text, agent=persona.key, provider=provider, model=model,
+                text=text, agent=persona.key, provider=reply.provider, model=reply.model,
                 tokens_in=usage.tokens_in if usage else 0, tokens_out=usage.tokens_out if usage else 0,
                 latency_ms=(time.perf_counter() - started) * 1000))
         except MediaError as exc:
             log.info("unusable image in chat %s: %s", inbound.scope.chat_id, exc)
             await self._fail(inbound_id, sink, tr(f"image_{exc.reason}"), str(exc))
         except StreamCut as exc:
-            partial = exc.partial or text
+            partial = exc.partial or reply.text
             if inbound.mode == "ocr":
                 partial = ""  # half a JSON object is no use to anyone: say it broke off instead
             log.warning("stream cut in chat %s: %s", inbound.scope.chat_id, exc)
@@ -169,6 +170,22 @@ class Conversations:
         except Exception as exc:
             log.exception("failed to answer message %s", inbound_id)
             await self._fail(inbound_id, sink, tr("internal"), repr(exc))
+
+    async def _stream(self, persona: Persona, data: AgentInput, sink: ReplySink, reply: _Reply) -> None:
+        """Read the model's stream into `reply`, showing it as it grows; OCR's JSON is shown only once parsed."""
+        ocr = data.mode == "ocr"
+        try:
+            async for delta in self.agent.stream(persona, data):
+                if delta.text:
+                    reply.text += delta.text
+                    if not ocr:
+                        await sink.update(reply.text)
+                if delta.usage is not None:
+                    reply.usage, reply.provider, reply.model = delta.usage, delta.provider, delta.model
+        except AllTargetsFailed:
+            if not ocr or (local := await read_locally(self.agent, persona, data)) is None:
+                raise
+            reply.text, reply.provider, reply.model, reply.usage = local
 
     async def _passages(self, inbound: Inbound, agent: str, local_only: bool) -> list[Passage]:
         """Knowledge-base passages for the question: the chat's documents and the answering agent's."""

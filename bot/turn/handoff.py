@@ -1,6 +1,7 @@
 """Applies a hand-off to one answer: the specialist persona answers and the user sees who it is."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from agents.handoff import HandoffRules
@@ -33,6 +34,10 @@ class MarkedSink:
     async def notify(self, text: str) -> None:
         """A notice ("model unavailable") is not the specialist's answer: no marker."""
         await self.inner.notify(text)
+
+    async def attach(self, files: Sequence[tuple[str, bytes]]) -> None:
+        """Files go with the specialist's answer as they are."""
+        await self.inner.attach(files)
 
     async def close(self) -> None:
         """Forwarded as is."""

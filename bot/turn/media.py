@@ -4,7 +4,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Protocol
 
@@ -39,7 +40,7 @@ class _Prepared:
         self.limits, self.size = limits, size
         self._cache: OrderedDict[str, Image] = OrderedDict()
 
-    async def get(self, ref: str, fetch) -> Image:  # type: ignore[no-untyped-def]
+    async def get(self, ref: str, fetch: Callable[[], Awaitable[bytes]]) -> Image:
         if (hit := self._cache.get(ref)) is not None:
             self._cache.move_to_end(ref)
             return hit
@@ -64,7 +65,7 @@ class TelegramMedia:
     async def load(self, bot: str, refs: Sequence[str]) -> tuple[Image, ...]:
         """Every image of a message (an album's together); MediaError for the first that fails."""
         client = self.bots[bot]
-        return tuple(await asyncio.gather(*(self._prepared.get(ref, lambda r=ref: self._fetch(client, r))
+        return tuple(await asyncio.gather(*(self._prepared.get(ref, partial(self._fetch, client, ref))
                                              for ref in refs)))
 
     async def _fetch(self, bot: Bot, file_id: str) -> bytes:
@@ -96,7 +97,7 @@ class FileMedia:
 
     async def load(self, bot: str, refs: Sequence[str]) -> tuple[Image, ...]:
         """Read and prepare each file."""
-        return tuple([await self._prepared.get(ref, lambda r=ref: self._read(r)) for ref in refs])
+        return tuple([await self._prepared.get(ref, partial(self._read, ref)) for ref in refs])
 
     @staticmethod
     async def _read(ref: str) -> bytes:
