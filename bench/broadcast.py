@@ -17,20 +17,20 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from aiogram import Bot  # noqa: E402
-from aiogram.client.session.aiohttp import AiohttpSession  # noqa: E402
-from aiogram.client.telegram import TelegramAPIServer  # noqa: E402
-from sqlalchemy import insert  # noqa: E402
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from sqlalchemy import insert
 
-from bot.app import _share_generic_cache  # noqa: E402
-from bot.delivery.notifier import TelegramNotifier  # noqa: E402
-from bot.delivery.pacing import RetryAfterMiddleware  # noqa: E402
-from bot.testing import FakeTelegram  # noqa: E402
-from ops.broadcast import Broadcaster  # noqa: E402
-from storage.audience import AudienceStore  # noqa: E402
-from storage.models import Chat, User  # noqa: E402
-from storage.people import PeopleStore  # noqa: E402
-from storage.store import open_store  # noqa: E402
+from bot.app import _share_generic_cache
+from bot.delivery.notifier import TelegramNotifier
+from bot.delivery.pacing import RetryAfterMiddleware
+from bot.testing import FakeTelegram
+from ops.broadcast import Broadcaster
+from storage.audience import AudienceStore
+from storage.models import Chat, User
+from storage.people import PeopleStore
+from storage.store import open_store
 
 TOKEN = "123456:BENCH-token-abcdefghijklmnop"
 

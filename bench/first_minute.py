@@ -21,12 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agents.agent import AgentInput  # noqa: E402
-from agents.persona import AgentsConfig  # noqa: E402
-from bot.console import run_console  # noqa: E402
-from bot.services import Services, build_services  # noqa: E402
-from bot.settings import load_settings  # noqa: E402
-from router.embedded_model import default_model_path  # noqa: E402
+from agents.agent import AgentInput
+from agents.persona import AgentsConfig
+from bot.console import run_console
+from bot.services import Services, build_services
+from bot.settings import load_settings
+from router.embedded_model import default_model_path
 
 ECHO_WORDS = 8
 QUESTIONS = (

@@ -15,19 +15,19 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from agents.handoff import HandoffRules  # noqa: E402
-from agents.persona import load_personas  # noqa: E402
+from agents.handoff import HandoffRules
+from agents.persona import load_personas
 
 ROUNDS = 500  # every question this many times
 FRONT = "daarwizz"
 
 
-def answerer(rules: HandoffRules, front, text: str) -> str:  # type: ignore[no-untyped-def]
+def answerer(rules: HandoffRules, front, text: str) -> str:
     decision = rules.decide(front, text)
     return decision.persona.key if decision else FRONT
 
 
-def timings(rules: HandoffRules, front, texts: list[str]) -> list[float]:  # type: ignore[no-untyped-def]
+def timings(rules: HandoffRules, front, texts: list[str]) -> list[float]:
     """µs per decide() call, each call timed on its own."""
     out: list[float] = []
     clock = time.perf_counter_ns
@@ -43,14 +43,14 @@ def timings(rules: HandoffRules, front, texts: list[str]) -> list[float]:  # typ
     return sorted(out)
 
 
-def one_call(rules: HandoffRules, front, text: str) -> float:  # type: ignore[no-untyped-def]
+def one_call(rules: HandoffRules, front, text: str) -> float:
     """µs of a single decide() call."""
     start = time.perf_counter_ns()
     rules.decide(front, text)
     return (time.perf_counter_ns() - start) / 1000
 
 
-def accuracy(rules: HandoffRules, front, items: list[dict]) -> tuple[str, list[str]]:  # type: ignore[no-untyped-def]
+def accuracy(rules: HandoffRules, front, items: list[dict]) -> tuple[str, list[str]]:
     """"hits/total (pct)" per slice and the misses, one line each."""
     misses = [f"  {i['expect']:>9} → {answerer(rules, front, i['text']):<9} {i['text']}"
               for i in items if answerer(rules, front, i["text"]) != i["expect"]]

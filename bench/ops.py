@@ -37,7 +37,7 @@ async def access_check(tmp: Path) -> None:
     store = await open_store(f"sqlite:///{tmp}/a.db")
     people = PeopleStore(store.db)
     for mode in ("open", "invite"):
-        access = AccessControl(people, owners=[1], mode=mode)  # type: ignore[arg-type]
+        access = AccessControl(people, owners=[1], mode=mode)
         for uid in range(1000):
             await access.check(uid, uid, private=True)  # fill the cache, as a running bot has
         samples = []

@@ -17,8 +17,8 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.testing import FakeTelegram  # noqa: E402
-from router.testing import FakeLLM  # noqa: E402
+from bot.testing import FakeTelegram
+from router.testing import FakeLLM
 
 TOKEN = "123456:BENCH-token-abcdefghijklmnop"
 ROUTER = """

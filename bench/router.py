@@ -40,7 +40,7 @@ IN_PROCESS = 4_000  # requests per in-process round; 15 rounds, variants interle
 OVER_HTTP = 200  # requests per FakeLLM measurement
 
 
-async def drain(stream) -> None:  # type: ignore[no-untyped-def]
+async def drain(stream) -> None:
     async for _ in stream:
         pass
 
@@ -117,7 +117,7 @@ async def over_http() -> None:
             backup = OpenAICompatProvider("b", llm.openai_url, "sk-bench", local=True, timeouts=fast)
             providers = {"b": backup}
             if primary_url is not None:
-                providers["a"] = OllamaProvider("a", primary_url, timeouts=fast)  # type: ignore[assignment]
+                providers["a"] = OllamaProvider("a", primary_url, timeouts=fast)
             return ModelRouter(providers, {"chat": [A, B] if primary_url else [B]}, breakers=breakers)
 
         async def latencies(routers: list[ModelRouter]) -> list[list[float]]:
@@ -242,7 +242,7 @@ async def concurrent() -> None:
         async def routed() -> None:
             await drain(router.stream(REQUEST))
 
-        async def batch(call) -> float:  # type: ignore[no-untyped-def]
+        async def batch(call) -> float:
             t0 = time.perf_counter()
             await asyncio.gather(*(call() for _ in range(concurrency)))
             return time.perf_counter() - t0

@@ -16,9 +16,9 @@ _connect_ex = socket.socket.connect_ex
 def _check(address: object) -> None:
     if isinstance(address, (str, bytes)):  # unix socket
         return
-    host = address[0] if isinstance(address, tuple) else None  # type: ignore[index]
+    host = address[0] if isinstance(address, tuple) else None
     try:
-        if ipaddress.ip_address(host).is_loopback:  # type: ignore[arg-type]
+        if ipaddress.ip_address(host).is_loopback:
             return
     except ValueError:
         if host == "localhost":
@@ -39,8 +39,8 @@ def _guarded_connect_ex(self: socket.socket, address: object) -> int:
 @pytest.fixture(autouse=True, scope="session")
 def no_internet() -> None:
     """Fail any connection to a non-loopback address."""
-    socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
-    socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+    socket.socket.connect = _guarded_connect
+    socket.socket.connect_ex = _guarded_connect_ex
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ class Bot:
 
     def say(self, text: str, *, chat_id: int = 1001, user_id: int = 1001, **kw: object) -> int:
         """A user writes to the bot."""
-        return self.tg.send_text(self.token, chat_id=chat_id, user_id=user_id, text=text, **kw)  # type: ignore[arg-type]
+        return self.tg.send_text(self.token, chat_id=chat_id, user_id=user_id, text=text, **kw)
 
     async def replies(self, chat_id: int, n: int = 1, timeout: float = 10.0) -> list[str]:
         """Wait for at least n final messages in the chat and return them all."""
@@ -50,7 +50,7 @@ class Bot:
 @contextlib.asynccontextmanager
 async def running_bot(tmp: Path, *, tg: FakeTelegram, llm: FakeLLM, ollama_url: str | None = None,
                       backup_url: str | None = None, monkeypatch=None, router_yaml: str = ROUTER_YAML,
-                      **settings: object) -> AsyncIterator[Bot]:  # type: ignore[no-untyped-def]
+                      **settings: object) -> AsyncIterator[Bot]:
     """Start the Telegram front end against the fakes; stop it on exit."""
     router_file = tmp / "router.yaml"
     router_file.write_text(router_yaml)
@@ -76,13 +76,13 @@ async def running_bot(tmp: Path, *, tg: FakeTelegram, llm: FakeLLM, ollama_url: 
         await services.aclose()
 
 
-def system_of(request) -> str:  # type: ignore[no-untyped-def]
+def system_of(request) -> str:
     """The system prompt of a recorded model request."""
     messages = request.json["messages"]
     assert messages[0]["role"] == "system"
     return messages[0]["content"]
 
 
-def prompt_of(bot, key: str) -> str:  # type: ignore[no-untyped-def]
+def prompt_of(bot, key: str) -> str:
     """A persona's configured system prompt."""
     return bot.services.personas.get(key).system_prompt.strip()

@@ -99,7 +99,7 @@ def test_threshold_needs_more_hits() -> None:
     config = AgentsConfig.model_validate(data)
     strict, front = HandoffRules(config), config.agents["daarwizz"]
     assert strict.decide(front, "Що таке EcoMiner?") is None
-    assert strict.decide(front, "Скільки енергії дає EcoMiner?").persona.key == "helion"  # type: ignore[union-attr]
+    assert strict.decide(front, "Скільки енергії дає EcoMiner?").persona.key == "helion"
 
 
 class _Sink:
@@ -140,7 +140,7 @@ def test_recovered_messages_allow_hand_off() -> None:
 
 # --- config mistakes -----------------------------------------------------------------------------
 
-def _error(tmp_path: Path, edit) -> str:  # type: ignore[no-untyped-def]
+def _error(tmp_path: Path, edit) -> str:
     data: dict[str, Any] = copy.deepcopy(yaml.safe_load(REAL.read_text(encoding="utf-8")))
     edit(data["agents"])
     path = tmp_path / "agents.yaml"

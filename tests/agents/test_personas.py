@@ -86,9 +86,9 @@ def test_real_prompts(real: AgentsConfig, key: str) -> None:
 
 
 def test_real_aliases_include_cyrillic(real: AgentsConfig) -> None:
-    assert real.match_alias("Даарвіз, що таке microDAO?")[0].key == "daarwizz"  # type: ignore[index]
-    assert real.match_alias("Хеліон: що таке kWt?")[0].key == "helion"  # type: ignore[index]
-    assert real.match_alias("Грінфуд, як додати партію?")[0].key == "greenfood"  # type: ignore[index]
+    assert real.match_alias("Даарвіз, що таке microDAO?")[0].key == "daarwizz"
+    assert real.match_alias("Хеліон: що таке kWt?")[0].key == "helion"
+    assert real.match_alias("Грінфуд, як додати партію?")[0].key == "greenfood"
 
 
 # --- models ------------------------------------------------------------------------------------
@@ -105,7 +105,7 @@ def test_models_are_frozen_and_keys_filled(small: AgentsConfig) -> None:
     helion = small.agents["helion"]
     assert helion.key == "helion" and helion.route == "chat" and helion.history_tokens == 3000
     with pytest.raises(pydantic.ValidationError):
-        helion.temperature = 1.0  # type: ignore[misc]
+        helion.temperature = 1.0
 
 
 def test_get_by_id_name_or_alias(small: AgentsConfig) -> None:
@@ -241,6 +241,6 @@ def test_match_alias_rejects(small: AgentsConfig, text: str) -> None:
 def test_longer_alias_wins(tmp_path: Path) -> None:
     data = _changed(lambda d: d["agents"].update(green=_persona("Green"), gf=_persona("X", "Green Food")))
     config = AgentsConfig.model_validate(data)
-    assert config.match_alias("Green Food: так")[0].key == "gf"  # type: ignore[index]
-    assert config.match_alias("green  food так")[1] == "так"  # type: ignore[index]
-    assert config.match_alias("Green, так")[0].key == "green"  # type: ignore[index]
+    assert config.match_alias("Green Food: так")[0].key == "gf"
+    assert config.match_alias("green  food так")[1] == "так"
+    assert config.match_alias("Green, так")[0].key == "green"

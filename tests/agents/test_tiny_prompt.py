@@ -67,7 +67,7 @@ def test_a_chat_request_carries_the_short_prompt_and_the_speaker(real: AgentsCon
     passage = Passage(text="EcoMiner дає 100 кВт." * 100, file_name="spec.pdf", page=1, doc_id="d", chunk_index=0,
                       scope="agent:helion", score=1.0)
     data = AgentInput("What is EcoMiner?", language="en", passages=(passage,))
-    request = Agent(router=None).build_request(helion, data)  # type: ignore[arg-type]  # builds, never routes
+    request = Agent(router=None).build_request(helion, data)
     assert request.messages[0].content.startswith(helion.system_prompt.strip())
     assert request.tiny_system.startswith(helion.short_prompt("en")) and "[1] EcoMiner" in request.tiny_system
     assert len(request.tiny_system) < len(helion.short_prompt("en")) + 700  # passages trimmed for a tiny context

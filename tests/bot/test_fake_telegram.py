@@ -122,7 +122,7 @@ async def test_telegram_long_poll_and_files(tg: FakeTelegram, bot: Bot) -> None:
     updates = await bot.get_updates(timeout=5)
     assert len(updates) == 1 and time.monotonic() - started < 2
     assert await bot.delete_webhook()
-    assert await bot.set_my_commands([{"command": "start", "description": "Start"}])  # type: ignore[list-item]
+    assert await bot.set_my_commands([{"command": "start", "description": "Start"}])
     assert (await bot.get_my_commands())[0].command == "start"
     tg.add_file(TOKEN, "f1", b"\x89PNG data", "photos/file_1.jpg")
     f = await bot.get_file("f1")

@@ -18,7 +18,7 @@ EVERY_ADMIN_COMMAND = ["/admin", "/admin stats", "/admin providers", "/admin use
                        "/admin@dagi_bot stats", "/admin audit", "/admin nonsense"]
 
 
-async def audit(bot) -> list:  # type: ignore[no-untyped-def]
+async def audit(bot) -> list:
     return await bot.services.store.db.run(lambda c: c.execute(select(AuditEntry).order_by(AuditEntry.id)).all())
 
 
@@ -113,7 +113,7 @@ async def test_invite_codes_let_one_person_in_once(tmp_path, tg, llm, monkeypatc
         assert "приватний бот" in closed and str(MEMBER) in closed and "/start КОД" in closed
         bot.say("/admin invite", user_id=OWNER, chat_id=OWNER)
         [invite] = await bot.replies(OWNER)
-        code = re.search(r"start=(\S+)", invite).group(1)  # type: ignore[union-attr]
+        code = re.search(r"start=(\S+)", invite).group(1)
         bot.say(f"/start {code}", user_id=MEMBER, chat_id=MEMBER)
         texts = await bot.replies(MEMBER, 3)
         assert "Запрошення прийнято" in texts[1] and "Вітаю" in texts[2]

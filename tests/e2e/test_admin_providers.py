@@ -12,11 +12,11 @@ OWNER = 42
 KEY = "sk-test-key-1234567890"  # the harness's BACKUP_KEY
 
 
-async def usage_rows(bot) -> list:  # type: ignore[no-untyped-def]
+async def usage_rows(bot) -> list:
     return await bot.services.ledger.db.run(lambda c: c.execute(select(Usage).order_by(Usage.id)).all())
 
 
-def admin(bot, text: str, **kw: object) -> None:  # type: ignore[no-untyped-def]
+def admin(bot, text: str, **kw: object) -> None:
     bot.say(text, chat_id=OWNER, user_id=OWNER, **kw)
 
 

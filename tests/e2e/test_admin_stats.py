@@ -14,13 +14,13 @@ OWNER, OWNER_EN, USER = 42, 43, 1001
 MORNING = datetime(2026, 12, 1, 7, 0, tzinfo=UTC)  # 09:00 in Kyiv: the report covers 2026-11-30
 
 
-async def said(bot, text: str, chat_id: int = OWNER, **kw) -> str:  # type: ignore[no-untyped-def]
+async def said(bot, text: str, chat_id: int = OWNER, **kw) -> str:
     n = len(bot.tg.sent_texts(chat_id))
     bot.say(text, chat_id=chat_id, user_id=chat_id, **kw)
     return (await bot.replies(chat_id, n + 1))[-1]
 
 
-async def pressed(bot, data: str) -> dict:  # type: ignore[no-untyped-def]
+async def pressed(bot, data: str) -> dict:
     """Press a button under the owner's latest message; returns that message once it changed."""
     message = bot.tg.messages(OWNER)[-1]
     before = message["text"]

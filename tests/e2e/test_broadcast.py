@@ -10,22 +10,22 @@ OWNER, MEMBER, ADMIN = 42, 1001, 43
 TEXT = "Завтра о 10:00 оновлення бота.\nДякуємо, що ви з нами!"
 
 
-async def seed(bot, ids: list[int], helion: set[int] = frozenset()) -> None:  # type: ignore[no-untyped-def]
+async def seed(bot, ids: list[int], helion: set[int] = frozenset()) -> None:
     """Users with private chats, written straight to the database (a real bot would have met them one by one)."""
-    def work(c) -> None:  # type: ignore[no-untyped-def]
+    def work(c) -> None:
         c.execute(insert(User), [dict(id=i, first_name=f"User {i}", language="uk") for i in ids])
         c.execute(insert(Chat), [dict(bot="main", chat_id=i, thread_id=0, chat_type="private", conversation=1,
                                       agent="helion" if i in helion else None) for i in ids])
     await bot.services.store.db.run(work)
 
 
-def buttons(tg, chat_id: int) -> dict[str, str]:  # type: ignore[no-untyped-def]
+def buttons(tg, chat_id: int) -> dict[str, str]:
     """Text → callback data of the buttons under the bot's last message in the chat."""
     markup = tg.messages(chat_id)[-1].get("reply_markup") or {"inline_keyboard": []}
     return {b["text"]: b["callback_data"] for row in markup["inline_keyboard"] for b in row}
 
 
-async def confirm(bot, n: int) -> None:  # type: ignore[no-untyped-def]
+async def confirm(bot, n: int) -> None:
     """Press the preview's "Send N" button as the owner."""
     preview = bot.tg.messages(OWNER)[-1]
     data = buttons(bot.tg, OWNER)[f"✅ Надіслати {n}"]

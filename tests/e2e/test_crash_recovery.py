@@ -32,7 +32,7 @@ def _start(tmp: Path, tg: FakeTelegram, llm: FakeLLM) -> subprocess.Popen[bytes]
                             stdout=subprocess.DEVNULL, stderr=open(tmp / "bot.log", "ab"))
 
 
-async def _until(cond, proc: subprocess.Popen[bytes], tmp: Path, timeout: float) -> None:  # type: ignore[no-untyped-def]
+async def _until(cond, proc: subprocess.Popen[bytes], tmp: Path, timeout: float) -> None:
     """Wait for `cond()`; fail at once with the bot's log if the process died."""
     for _ in range(int(timeout * 20)):
         if cond():

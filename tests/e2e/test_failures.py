@@ -17,7 +17,7 @@ from tests.harness import TOKEN, running_bot
 OLLAMA_PATH, OPENAI_PATH = "/api/chat", "/v1/chat/completions"
 
 
-async def eventually(check, timeout: float = 5.0):  # type: ignore[no-untyped-def]
+async def eventually(check, timeout: float = 5.0):
     """Await `check()` until it returns something truthy; return that."""
     deadline = time.monotonic() + timeout
     while not (result := await check()):
@@ -27,7 +27,7 @@ async def eventually(check, timeout: float = 5.0):  # type: ignore[no-untyped-de
     return result
 
 
-async def user_rows(bot) -> list:  # type: ignore[no-untyped-def]
+async def user_rows(bot) -> list:
     query = select(Message).where(Message.role == "user").order_by(Message.id)
     return await bot.services.store.db.run(lambda conn: conn.execute(query).all())
 
@@ -64,7 +64,7 @@ async def test_all_models_down_tells_the_user_and_marks_the_message_failed(tmp_p
         assert rows[0].error
 
 
-async def _failed_rows(bot) -> list:  # type: ignore[no-untyped-def]
+async def _failed_rows(bot) -> list:
     rows = await user_rows(bot)
     return rows if rows and all(r.status == "failed" for r in rows) else []
 

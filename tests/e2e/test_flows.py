@@ -16,7 +16,7 @@ OWNER, MEMBER = 42, 1001
 TIMED_OUT = 0.3  # seconds a step waits in these tests
 
 
-async def audit(bot) -> list[tuple[int, str, bool]]:  # type: ignore[no-untyped-def]
+async def audit(bot) -> list[tuple[int, str, bool]]:
     rows = await bot.services.store.db.run(lambda c: c.execute(select(AuditEntry).order_by(AuditEntry.id)).all())
     return [(e.user_id, e.action, e.allowed) for e in rows]
 

@@ -14,7 +14,7 @@ ME, OTHER, GROUP = 1001, 2002, -100777
 FIRED: list[int] = []
 
 
-async def fire(ops, reminder_id: int) -> None:  # type: ignore[no-untyped-def]
+async def fire(ops, reminder_id: int) -> None:
     """A stand-in reminder job (the reminders feature schedules `reminder:<id>` jobs like this)."""
     FIRED.append(reminder_id)
 
@@ -24,17 +24,17 @@ def _kb_env(monkeypatch):
     monkeypatch.setenv("KB_EMBED_DIM", "64")  # the fake's bge-m3 gives 64-dim vectors
 
 
-async def rows(bot, stmt) -> list:  # type: ignore[no-untyped-def]
+async def rows(bot, stmt) -> list:
     return await bot.services.store.db.run(lambda c: c.execute(stmt).all())
 
 
-async def said(bot, text: str, chat_id: int = ME, user_id: int = ME, **kw) -> str:  # type: ignore[no-untyped-def]
+async def said(bot, text: str, chat_id: int = ME, user_id: int = ME, **kw) -> str:
     n = len(bot.tg.sent_texts(chat_id))
     bot.say(text, chat_id=chat_id, user_id=user_id, **kw)
     return (await bot.replies(chat_id, n + 1))[-1]
 
 
-async def press(bot, verb: str, *, user_id: int = ME) -> dict:  # type: ignore[no-untyped-def]
+async def press(bot, verb: str, *, user_id: int = ME) -> dict:
     """Press a button of the latest /forget question; returns that message as it ends up."""
     question, answered = bot.tg.messages(ME)[-1], len(bot.tg.calls_of("answerCallbackQuery"))
     asked = question["text"]

@@ -10,7 +10,7 @@ FOOD_UK = "Як оформити нову партію сиру?"
 DAO_UK = "Як подати пропозицію на голосування в microDAO?"
 
 
-def answered_by(bot, key: str) -> bool:  # type: ignore[no-untyped-def]
+def answered_by(bot, key: str) -> bool:
     return system_of(bot.llm.chat_requests()[-1]).startswith(prompt_of(bot, key))
 
 

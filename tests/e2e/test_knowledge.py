@@ -38,20 +38,20 @@ def _kb_env(monkeypatch):
     monkeypatch.setenv("KB_EMBED_DIM", "64")  # the fake's bge-m3 gives 64-dim vectors
 
 
-def final_status(tg, chat_id: int) -> str:  # type: ignore[no-untyped-def]
+def final_status(tg, chat_id: int) -> str:
     """The progress message as it ends (edited in place)."""
     msgs = tg.messages(chat_id)
     return msgs[-1].get("text", "") if msgs else ""
 
 
-async def ask(bot, text: str, chat_id: int = 1001, **kw) -> str:  # type: ignore[no-untyped-def]
+async def ask(bot, text: str, chat_id: int = 1001, **kw) -> str:
     """Say something and return the bot's next message."""
     n = len(bot.tg.sent_texts(chat_id))
     bot.say(text, chat_id=chat_id, user_id=kw.pop("user_id", chat_id), **kw)
     return (await bot.replies(chat_id, n + 1))[-1]
 
 
-async def add_file(bot, chat_id: int, content: bytes, name: str, **kw) -> str:  # type: ignore[no-untyped-def]
+async def add_file(bot, chat_id: int, content: bytes, name: str, **kw) -> str:
     bot.say("/kb add", chat_id=chat_id, user_id=chat_id if chat_id > 0 else 1001)
     await bot.replies(chat_id, len(bot.tg.sent_texts(chat_id)) + 1)
     before = len(bot.tg.messages(chat_id))

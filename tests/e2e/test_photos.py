@@ -35,7 +35,7 @@ def jpeg(w: int = 64, h: int = 48, color: str = "red") -> bytes:
     return buf.getvalue()
 
 
-def images_in(request) -> list[bytes]:  # type: ignore[no-untyped-def]
+def images_in(request) -> list[bytes]:
     """Decoded images of every message of a recorded Ollama chat request."""
     return [base64.b64decode(i) for m in request.json["messages"] for i in m.get("images", [])]
 

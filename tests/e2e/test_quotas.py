@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 LIMITED = ROUTER_YAML + "quotas: {timezone: Europe/Kyiv, user: {requests: 2}, group: {tokens: 0}}\n"
 
 
-async def usage_rows(bot) -> list:  # type: ignore[no-untyped-def]
+async def usage_rows(bot) -> list:
     return await bot.services.ledger.db.run(lambda c: c.execute(select(Usage).order_by(Usage.id)).all())
 
 

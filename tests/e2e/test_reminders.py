@@ -15,11 +15,11 @@ from tests.harness import TOKEN, running_bot
 FIRED = "⏰ Нагадування: "
 
 
-def fired(tg, chat_id: int) -> list[str]:  # type: ignore[no-untyped-def]
+def fired(tg, chat_id: int) -> list[str]:
     return [text for text in tg.sent_texts(chat_id) if text.startswith(FIRED)]
 
 
-def list_message(tg, chat_id: int) -> dict:  # type: ignore[no-untyped-def]
+def list_message(tg, chat_id: int) -> dict:
     """The latest bot message in the chat that carries ❌ buttons."""
     return [m for m in tg.messages(chat_id) if "reply_markup" in m][-1]
 
@@ -28,7 +28,7 @@ def buttons(message: dict) -> dict[str, str]:
     return {b["text"]: b["callback_data"] for row in message["reply_markup"]["inline_keyboard"] for b in row}
 
 
-async def set_reminder(bot, text: str, **kw) -> str:  # type: ignore[no-untyped-def]
+async def set_reminder(bot, text: str, **kw) -> str:
     """Send /remind and return the confirmation, once the update is confirmed (so a restart never repeats it)."""
     chat_id = kw.get("chat_id", 1001)
     before = len(bot.tg.sent_texts(chat_id))

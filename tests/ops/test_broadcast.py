@@ -49,7 +49,7 @@ class FakeNotifier:
             await asyncio.sleep(self.delay)
         finally:
             self.in_flight -= 1
-        return Sent(self.statuses.get(chat_id, "delivered"), 1)  # type: ignore[arg-type]
+        return Sent(self.statuses.get(chat_id, "delivered"), 1)
 
     async def edit(self, bot: str, chat_id: int, message_id: int, text: str) -> Sent:
         return Sent("delivered", message_id)
@@ -64,7 +64,7 @@ async def store(tmp_path: Path):
 
 def engine(store: Store, notifier: FakeNotifier, *, rate: float = 200.0, **kw: float) -> Broadcaster:
     people, audience = PeopleStore(store.db), AudienceStore(store.db)
-    return Broadcaster(notifier, people, audience, rate=rate, **kw)  # type: ignore[arg-type]
+    return Broadcaster(notifier, people, audience, rate=rate, **kw)
 
 
 def users(n: int, start: int = 1) -> list[Recipient]:
@@ -79,7 +79,7 @@ def most_in_one_second(times: list[float]) -> int:
 
 async def seed(store: Store) -> None:
     """Users and chats of every kind the audience has to tell apart."""
-    def work(c) -> None:  # type: ignore[no-untyped-def]
+    def work(c) -> None:
         c.execute(insert(User), [dict(id=i, role=None, blocked=False) for i in (1, 2, 3, 4, 5, 6, 7, 8)]
                   + [dict(id=9, role="banned", blocked=False), dict(id=10, role=None, blocked=True)])
         chat = dict(thread_id=0, chat_type="private", conversation=1)
@@ -109,7 +109,7 @@ async def test_the_audience_is_one_message_per_reachable_chat(store: Store) -> N
     kw = dict(default_agent="daarwizz", bots=["main", "helion"], locked={"helion": "helion"})
 
     async def chats(kind: str, agent: str | None = None) -> list[tuple[str, int]]:
-        return [(r.bot, r.chat_id) for r in await aud.recipients(kind, agent=agent, **kw)]  # type: ignore[arg-type]
+        return [(r.bot, r.chat_id) for r in await aud.recipients(kind, agent=agent, **kw)]
     users_ = [("main", 1), ("main", 2), ("main", 3), ("helion", 4), ("main", 5), ("main", 6)]
     assert await chats("users") == users_
     assert await chats("groups") == [("main", -100)]
@@ -117,7 +117,7 @@ async def test_the_audience_is_one_message_per_reachable_chat(store: Store) -> N
     assert await chats("agent", "helion") == [("main", 1), ("helion", 4), ("helion", 5)]
     assert await chats("agent", "daarwizz") == [("main", 2), ("main", 6)]
     assert await chats("agent", "greenfood") == [("main", 3), ("main", 5)]
-    groups = await aud.recipients("groups", **kw)  # type: ignore[arg-type]
+    groups = await aud.recipients("groups", **kw)
     assert groups[0].user_id is None
 
 
@@ -131,7 +131,7 @@ async def test_counts_and_blocked_chats_are_marked_and_skipped_next_time(store: 
     assert [s[1] for s in notifier.sent] == [r.chat_id for r in recipients]
     assert {s[2] for s in notifier.sent} == {"Оновлення о 10:00"}
     people = PeopleStore(store.db)
-    assert (await people.get(2)).blocked and not (await people.get(3)).blocked  # type: ignore[union-attr]
+    assert (await people.get(2)).blocked and not (await people.get(3)).blocked
     group = select(AllowedChat.blocked).where(AllowedChat.chat_id == -100)
     assert await store.db.run(lambda c: c.execute(group).scalar()), "the group that removed the bot is marked"
     again = await aud.recipients("all", default_agent="daarwizz", bots=["main", "helion"])
@@ -186,11 +186,11 @@ async def test_only_one_broadcast_runs_at_a_time(store: Store) -> None:
 
 def test_audiences_are_parsed_by_name_and_agent_alias() -> None:
     ops = SimpleNamespace(personas=load_personas(ROOT / "config" / "agents.yaml"))
-    assert parse_audience("ALL", ops) == ("all", None)  # type: ignore[arg-type]
-    assert parse_audience("групи", ops) == ("groups", None)  # type: ignore[arg-type]
-    assert parse_audience("agent:Helion", ops) == ("agent", "helion")  # type: ignore[arg-type]
-    assert parse_audience("agent:nobody", ops) is None  # type: ignore[arg-type]
-    assert parse_audience("everyone", ops) is None  # type: ignore[arg-type]
+    assert parse_audience("ALL", ops) == ("all", None)
+    assert parse_audience("групи", ops) == ("groups", None)
+    assert parse_audience("agent:Helion", ops) == ("agent", "helion")
+    assert parse_audience("agent:nobody", ops) is None
+    assert parse_audience("everyone", ops) is None
 
 
 # -- the fake Telegram's refusals, and the real notifier through them ------------------------------------------

@@ -38,7 +38,7 @@ class Outbox:
 
     async def send(self, bot: str, chat_id: int, text: str, *, thread_id: int = 0) -> Sent:
         self.sent.append((bot, chat_id, text, thread_id))
-        return Sent(self.status, 1 if self.status == "delivered" else None)  # type: ignore[arg-type]
+        return Sent(self.status, 1 if self.status == "delivered" else None)
 
     async def edit(self, bot: str, chat_id: int, message_id: int, text: str) -> Sent:
         return Sent("delivered", message_id)
@@ -49,7 +49,7 @@ async def ops(tmp_path: Path):
     store = await open_store(f"sqlite:///{tmp_path}/ops.db")
     people = PeopleStore(store.db)
     ops = Ops(OpsSettings(timezone="Europe/Kyiv"), store, UsageLedger(store.db),
-              SimpleNamespace(), SimpleNamespace(agents={}), people, AccessControl(people),  # type: ignore[arg-type]
+              SimpleNamespace(), SimpleNamespace(agents={}), people, AccessControl(people),
               notifier=Outbox())
     ops.now = lambda: NOW
     ops.scheduler = Scheduler(store.db.engine, JobClaims(store.db, "test"), ops)

@@ -24,7 +24,7 @@ async def explode(context: str) -> None:
     raise RuntimeError("boom")
 
 
-async def _db(path) -> Database:  # type: ignore[no-untyped-def]
+async def _db(path) -> Database:
     db = Database(open_engine(f"sqlite:///{path}/jobs.db"))
     await db.call(migrate, db.engine)
     return db
@@ -34,7 +34,7 @@ def _scheduler(db: Database, name: str) -> Scheduler:
     return Scheduler(db.engine, JobClaims(db, name), name)
 
 
-async def _wait(predicate, timeout: float = 6.0) -> None:  # type: ignore[no-untyped-def]
+async def _wait(predicate, timeout: float = 6.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
         assert asyncio.get_running_loop().time() < deadline, f"timed out; runs: {RUNS}"

@@ -25,8 +25,8 @@ async def make_ops(tmp_path: Path, *, now: datetime = NOW, **settings: object) -
     """Ops over a fresh SQLite store, its clock frozen at `now`; the router knows ollama (local) and groq."""
     store = await open_store(f"sqlite:///{tmp_path}/ops.db")
     people = PeopleStore(store.db)
-    ops = Ops(OpsSettings(**settings), store, UsageLedger(store.db),  # type: ignore[arg-type]
-              SimpleNamespace(providers=PROVIDERS), SimpleNamespace(agents={}), people,  # type: ignore[arg-type]
+    ops = Ops(OpsSettings(**settings), store, UsageLedger(store.db),
+              SimpleNamespace(providers=PROVIDERS), SimpleNamespace(agents={}), people,
               AccessControl(people))
     ops.now = lambda: now
     return ops

@@ -61,9 +61,9 @@ async def test_ensure_creates_the_collection_vectors_marker_and_payload_indexes(
     index = KnowledgeIndex(client, dense_dim=DIM, dense_model="test-embed")
     await index.ensure()
     info = await client.get_collection(COLLECTION)
-    assert info.config.params.vectors["dense"].size == DIM  # type: ignore[index]
-    assert info.config.params.vectors["dense"].distance == models.Distance.COSINE  # type: ignore[index]
-    assert info.config.params.sparse_vectors["bm25"].modifier == models.Modifier.IDF  # type: ignore[index]
+    assert info.config.params.vectors["dense"].size == DIM
+    assert info.config.params.vectors["dense"].distance == models.Distance.COSINE
+    assert info.config.params.sparse_vectors["bm25"].modifier == models.Modifier.IDF
     assert info.config.metadata == {"dense_dim": DIM, "dense_model": "test-embed", "sparse": sparse.VERSION}
     assert {f: s.type for f, s in client.indexed.items()} == {"scope": "keyword", "doc_id": "keyword"}
     assert client.indexed["scope"].is_tenant is True
@@ -76,7 +76,7 @@ async def test_sparse_only_collection_has_no_dense_vector(tmp_path: Path) -> Non
     index = KnowledgeIndex.open(path=str(tmp_path / "q"), dense_dim=None)
     await index.ensure()
     info = await index.client.get_collection(COLLECTION)
-    assert not info.config.params.vectors and "bm25" in info.config.params.sparse_vectors  # type: ignore[operator]
+    assert not info.config.params.vectors and "bm25" in info.config.params.sparse_vectors
     await index.add(scope=CHAT_A, doc_id="d", file_name="f.txt", chunks=chunks("сонячні панелі"), dense=None)
     assert [p.text for p in await index.search("панель", scopes=[CHAT_A], dense=unit(1))] == ["сонячні панелі"]
     with pytest.raises(ValueError, match="dense"):
@@ -189,7 +189,7 @@ async def test_fusion_ranks_as_qdrants_own_prefetch_and_rrf(kb: KnowledgeIndex) 
                         using="bm25", filter=flt, limit=50),
         models.Prefetch(query=dense, using="dense", filter=flt, limit=50),
     ], query=models.RrfQuery(rrf=models.Rrf(k=relevance.RRF_K, weights=[1.0, kb.dense_weight])))
-    assert ours == [p.payload["chunk_index"] for p in theirs.points]  # type: ignore[index]
+    assert ours == [p.payload["chunk_index"] for p in theirs.points]
 
 
 async def test_a_chat_never_sees_another_chats_chunks(kb: KnowledgeIndex) -> None:

@@ -22,7 +22,7 @@ from tests.harness import running_bot
 DOC = "Тариф ENERGY для кооперативів становить 4,2 гривні за кіловат-годину з першого січня.".encode()
 
 
-async def open_kb(tmp: Path, llm: FakeLLM, model: str, dim: int, db: str = "kb.db"):  # type: ignore[no-untyped-def]
+async def open_kb(tmp: Path, llm: FakeLLM, model: str, dim: int, db: str = "kb.db"):
     store = await open_store(f"sqlite:///{tmp}/{db}")
     router = ModelRouter({"ollama": OllamaProvider("ollama", llm.url, local=True)},
                          {"chat": [Target("ollama", "qwen3:8b")], "embed": [Target("ollama", model)]})
@@ -31,7 +31,7 @@ async def open_kb(tmp: Path, llm: FakeLLM, model: str, dim: int, db: str = "kb.d
     return kb, store, router
 
 
-async def close(kb, store, router) -> None:  # type: ignore[no-untyped-def]
+async def close(kb, store, router) -> None:
     await kb.close()
     await router.aclose()
     await store.close()

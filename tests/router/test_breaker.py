@@ -67,7 +67,7 @@ async def ask(router: ModelRouter, text: str = "hi") -> tuple[str, str]:
 
 def setup(a: ScriptedProvider, clock: Clock, **policy: float) -> tuple[ModelRouter, CircuitBreakers]:
     """A router over [a, b] where b always answers (echo)."""
-    breakers = CircuitBreakers(BreakerPolicy(**policy), clock=clock)  # type: ignore[arg-type]
+    breakers = CircuitBreakers(BreakerPolicy(**policy), clock=clock)
     return ModelRouter({"a": a, "b": ScriptedProvider("b")}, {"chat": [A, B]}, breakers=breakers), breakers
 
 
@@ -140,7 +140,7 @@ async def test_failed_probes_multiply_the_cooldown_up_to_the_cap() -> None:
     waits = []
     for _ in range(4):
         state = breakers.state(A)
-        waits.append(state.retry_at - clock.now)  # type: ignore[operator]
+        waits.append(state.retry_at - clock.now)
         clock.advance(waits[-1] - 0.1)
         calls = len(a.calls)
         await ask(router)

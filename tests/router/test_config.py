@@ -154,7 +154,7 @@ def test_config_is_typed_and_frozen(tmp_path: Path) -> None:
     config = load_router_config(write(tmp_path, FULL), {})
     assert isinstance(config, RouterConfig)
     with pytest.raises(ValidationError):
-        config.providers["groq"].base_url = "x"  # type: ignore[misc]
+        config.providers["groq"].base_url = "x"
 
 
 # -- embedded model file and provider errors ---------------------------------

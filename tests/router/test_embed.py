@@ -50,14 +50,14 @@ def cosine(a: Sequence[float], b: Sequence[float]) -> float:
 
 
 def texts(*items: str, **kw: object) -> EmbedRequest:
-    return EmbedRequest(texts=items or DOCS, **kw)  # type: ignore[arg-type]
+    return EmbedRequest(texts=items or DOCS, **kw)
 
 
 def routed(providers: dict[str, Provider], *targets: str, **kw: object) -> ModelRouter:
     """A router whose `embed` rule uses `targets`, beside a chat catch-all."""
     embed = Rule(tuple(Target.parse(t) for t in targets), mode=frozenset({"embed"}), name="embed")
     chat = Rule((Target.parse(targets[0]),), index=1, name="chat")
-    return ModelRouter(providers, rules=[embed, chat], **kw)  # type: ignore[arg-type]
+    return ModelRouter(providers, rules=[embed, chat], **kw)
 
 
 @pytest.fixture
@@ -144,7 +144,7 @@ async def test_similar_texts_are_closer_than_unrelated_ones(fake: FakeLLM) -> No
 async def test_provider_errors_are_translated_like_chat(
     fake: FakeLLM, make: object, fail: str | None, model: str, error: type[ProviderError], kind: str
 ) -> None:
-    provider = make(fake.url)  # type: ignore[operator]
+    provider = make(fake.url)
     if fail:
         fake.fail(fail, retry_after=7)
     with pytest.raises(error) as err:
@@ -152,12 +152,12 @@ async def test_provider_errors_are_translated_like_chat(
     await provider.aclose()
     assert err.value.kind == kind and (err.value.provider, err.value.model) == (provider.name, model)
     if kind == "rate_limited":
-        assert err.value.retry_after == 7  # type: ignore[attr-defined]
+        assert err.value.retry_after == 7
 
 
 @pytest.mark.parametrize("make", [ollama, lambda url: api(url + "/v1")], ids=["ollama", "openai"])
 async def test_a_refused_connection_is_unavailable(make: object) -> None:
-    provider = make(FakeLLM.refusing_url())  # type: ignore[operator]
+    provider = make(FakeLLM.refusing_url())
     with pytest.raises(ProviderUnavailable) as err:
         await provider.embed("bge-m3", ["a"])
     await provider.aclose()

@@ -221,7 +221,7 @@ async def test_openai_http_failures(llm: FakeLLM, mode: str, exc: type[Exception
     with pytest.raises(exc) as err:
         await _openai(opened, llm).chat.completions.create(model="x", messages=MSGS, stream=True)
     if mode == "429":
-        assert err.value.response.headers["retry-after"] == "5"  # type: ignore[attr-defined]
+        assert err.value.response.headers["retry-after"] == "5"
 
 
 async def test_openai_error_line_cut_and_hang(llm: FakeLLM, opened: list) -> None:

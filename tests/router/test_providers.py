@@ -33,7 +33,7 @@ SECRET = "sk-test-secret-4711"
 
 def req(*turns: tuple[str, str], **kw: object) -> ChatRequest:
     msgs = turns or (("user", "hi"),)
-    return ChatRequest(messages=tuple(ChatMessage(r, c) for r, c in msgs), **kw)  # type: ignore[arg-type]
+    return ChatRequest(messages=tuple(ChatMessage(r, c) for r, c in msgs), **kw)
 
 
 async def collect(stream: AsyncIterator[Delta]) -> tuple[str, list[Delta]]:
@@ -68,7 +68,7 @@ async def serve(handler: Callable[[web.Request], Awaitable[web.StreamResponse]])
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    port = site._server.sockets[0].getsockname()[1]
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -33,7 +33,7 @@ class Clock:
 
 def ask(text: str = "привіт", **kw: object) -> ChatRequest:
     fields: dict[str, object] = {"agent": "helion", "user_id": 7, "chat_id": 7, "bot": "main", **kw}
-    return ChatRequest(messages=(ChatMessage("user", text),), **fields)  # type: ignore[arg-type]
+    return ChatRequest(messages=(ChatMessage("user", text),), **fields)
 
 
 async def answer(router: ModelRouter, request: ChatRequest) -> tuple[str, str]:
@@ -57,7 +57,7 @@ async def usage_rows(ledger: UsageLedger) -> list:
 
 def make_router(ledger: UsageLedger, clock: Clock, providers: dict, targets: list[str], **guard: object) -> ModelRouter:
     return ModelRouter(providers, {"chat": [Target.parse(t) for t in targets]},
-                       usage=UsageGuard(ledger, tz="Europe/Kyiv", now=clock, **guard))  # type: ignore[arg-type]
+                       usage=UsageGuard(ledger, tz="Europe/Kyiv", now=clock, **guard))
 
 
 async def test_every_call_leaves_a_usage_row_with_cost_and_outcome(ledger: UsageLedger) -> None:
@@ -107,7 +107,7 @@ async def test_user_over_quota_is_refused_before_any_model_call(ledger: UsageLed
     with pytest.raises(QuotaExceeded) as err:
         await answer(router, ask("третє"))
     assert (err.value.scope, err.value.requests, err.value.limit_requests) == ("user", 2, 2)
-    assert err.value.resets_at == datetime(2026, 11, 25, 0, 0, tzinfo=router.usage.tz)  # type: ignore[union-attr]
+    assert err.value.resets_at == datetime(2026, 11, 25, 0, 0, tzinfo=router.usage.tz)
     assert len(local.calls) == 2, "nothing was sent to a model"
     await ledger.set_override("user", 7, tokens=None, requests=5)  # an admin raises this user's limit
     assert (await answer(router, ask("тепер можна")))[0]

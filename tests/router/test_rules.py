@@ -231,7 +231,7 @@ rules:
 
 
 def request(text: str = "hi", **fields: object) -> ChatRequest:
-    return ChatRequest(messages=(ChatMessage("system", "x" * 1000), ChatMessage("user", text)), **fields)  # type: ignore[arg-type]
+    return ChatRequest(messages=(ChatMessage("system", "x" * 1000), ChatMessage("user", text)), **fields)
 
 
 async def test_model_router_picks_targets_per_rule(tmp_path: Path) -> None:
@@ -270,7 +270,7 @@ def test_agent_fills_chat_and_language() -> None:
     personas = load_personas(REPO / "config" / "agents.yaml")
     persona = personas.get("helion")
     assert persona is not None
-    req = Agent(router=None).build_request(persona, AgentInput("hi", language="en", chat="group"))  # type: ignore[arg-type]
+    req = Agent(router=None).build_request(persona, AgentInput("hi", language="en", chat="group"))
     assert (req.chat, req.language, req.agent, req.role, req.has_image) == ("group", "en", "helion", "user", False)
     assert RouteContext.of(req) == C(agent="helion", mode=persona.route, chat="group", language="en", length=2)
 

@@ -163,7 +163,7 @@ async def test_embedded_model_drops_images_that_slip_through(tmp_path: Any) -> N
     async def load() -> StubLlama:
         return StubLlama()
 
-    embedded._load = load  # type: ignore[method-assign]
+    embedded._load = load
     text, _ = await collect(embedded.stream("default", ask("what is this?", Image(JPEG))))
     assert text == "ok"
     assert seen == [[{"role": "system", "content": "Describe pictures."}, {"role": "user", "content": "what is this?"}]]

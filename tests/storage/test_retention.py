@@ -17,11 +17,11 @@ ME, OTHER, GROUP = 7, 8, -500
 TODAY = "2026-11-30"
 
 
-async def rows(ops, stmt) -> list:  # type: ignore[no-untyped-def]
+async def rows(ops, stmt) -> list:
     return await ops.store.db.run(lambda c: c.execute(stmt).all())
 
 
-async def add_reminder(ops, *, user_id: int, status: str, created: datetime, sent: datetime | None = None) -> int:  # type: ignore[no-untyped-def]
+async def add_reminder(ops, *, user_id: int, status: str, created: datetime, sent: datetime | None = None) -> int:
     values = dict(bot="main", chat_id=user_id, thread_id=0, user_id=user_id, text="полити квіти", due_at=created,
                   tz="Europe/Kyiv", status=status, created_at=created, sent_at=sent)
     return await ops.store.db.run(lambda c: c.execute(insert(Reminder).returning(Reminder.id), values).scalar())
@@ -74,7 +74,7 @@ class FakeScheduler:
         return True
 
 
-async def _seed_user(ops) -> dict[str, int]:  # type: ignore[no-untyped-def]
+async def _seed_user(ops) -> dict[str, int]:
     """ME talks privately to two bots and in a group beside OTHER; OTHER has a private chat too."""
     at = NOW - timedelta(hours=1)
     ids = {}
@@ -101,7 +101,7 @@ async def _seed_user(ops) -> dict[str, int]:  # type: ignore[no-untyped-def]
 
 async def test_forget_deletes_everything_of_the_user_and_nothing_of_others(tmp_path):
     ops = await make_ops(tmp_path)
-    ops.scheduler = FakeScheduler()  # type: ignore[assignment]
+    ops.scheduler = FakeScheduler()
     ids = await _seed_user(ops)
     scope = Scope("main", ME)
     inbound = Inbound(scope=scope, user_id=ME, text="кешоване", agent="helion", conversation=1)

@@ -21,7 +21,7 @@ AT = datetime(2026, 11, 30, 10, tzinfo=UTC)
 def _row(**kw: object) -> UsageRow:
     fields: dict[str, object] = dict(at=AT, day=DAY, provider="groq", model="llama", outcome="ok", chat_id=-5,
                                      user_id=7, tokens_in=10, tokens_out=5)
-    return UsageRow(**{**fields, **kw})  # type: ignore[arg-type]
+    return UsageRow(**{**fields, **kw})
 
 
 async def test_quota_sums_follow_every_call_failed_ones_too(tmp_path: Path) -> None:
