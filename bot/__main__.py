@@ -9,6 +9,12 @@ import sys
 
 from base import ConfigError
 from bot.settings import load_settings
+from i18n import translator
+
+
+def terminal_language() -> str | None:
+    """The terminal's language as the C library reads it (uk_UA.UTF-8): for the console's own lines."""
+    return os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG")
 
 
 async def _main(mode: str, agent: str | None) -> None:
@@ -18,17 +24,14 @@ async def _main(mode: str, agent: str | None) -> None:
     if mode == "auto":
         mode = "run" if settings.bot_token or settings.agent_bot_tokens else "console"
         if mode == "console":
-            print("No BOT_TOKEN set: chatting in the terminal. Put BOT_TOKEN in .env to run the Telegram bot.",
-                  file=sys.stderr)
+            print(translator(terminal_language() or "C")("console-no-token"), file=sys.stderr)
     # The console is a chat on the terminal: its log records go to a file, so none lands between chat lines.
     log_file = settings.data_dir / "console.log" if mode == "console" else None
     services = await build_services(settings, log_file=log_file)
     try:
         if mode == "console":
             from bot.console import run_console
-            # The terminal's language, as the C library would read it: for the console's first line.
-            lang = os.environ.get("LC_ALL") or os.environ.get("LC_MESSAGES") or os.environ.get("LANG")
-            await run_console(services, agent, language=lang)
+            await run_console(services, agent, language=terminal_language())
         else:
             from bot.app import run_telegram
             await run_telegram(services)

@@ -69,10 +69,11 @@ def make_bots(services: Services) -> list[tuple[str, Bot, str | None]]:
     if s.bot_token:
         bots.append(("main", Bot(s.bot_token.get_secret_value(), session=_session(api)), None))
     for agent, token in s.agent_bot_tokens.items():
-        if services.personas.get(agent) is None:
+        persona = services.personas.get(agent)
+        if persona is None:
             raise ConfigError(f"AGENT_BOT_TOKENS__{agent.upper()}: there is no persona {agent!r} in "
                               f"{s.agents_file}. Fix: use one of {', '.join(services.personas.agents)}")
-        key = services.personas.get(agent).key  # type: ignore[union-attr]
+        key = persona.key
         bots.append((key, Bot(token.get_secret_value(), session=_session(api)), key))
     if not bots:
         raise ConfigError("BOT_TOKEN is not set. "
@@ -175,7 +176,9 @@ def _share_generic_cache() -> None:
     the model (~20 ms CPU per API call, found with bench/overhead.py and a CPU profiler).
     """
     if not _RESPONSE_MODELS:
-        _RESPONSE_MODELS.extend(Response[m.__returning__] for m in _USED_METHODS)  # type: ignore[name-defined]
+        _RESPONSE_MODELS.extend(
+            Response[m.__returning__]  # type: ignore[name-defined]  # a type argument known only at runtime
+            for m in _USED_METHODS)
 
 
 async def run_telegram(services: Services) -> None:

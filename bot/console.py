@@ -123,8 +123,7 @@ async def run_console(services: Services, agent: str | None = None, *, stdin: Te
             stdout.write(tr("reset") + "\n")
             continue
         if text == "/help" or not text:
-            stdout.write("/agent NAME, /reset, /photo PATH [question], /ocr PATH, /quit — "
-                         + ", ".join(personas.agents) + "\n")
+            stdout.write(tr("console-help", agents=", ".join(personas.agents)) + "\n")
             continue
         attachments: tuple[str, ...] = ()
         mode = "chat"

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-_ORIGINAL = BaseModel.model_rebuild.__func__  # type: ignore[attr-defined]
+_ORIGINAL = BaseModel.model_rebuild.__func__  # type: ignore[attr-defined]  # mypy's bound method has no __func__
 _NAMESPACE: dict[str, Any] = {}
 
 
@@ -30,11 +30,11 @@ def install() -> None:
     """Import aiogram.types with lazy model building (no-op if it was imported already)."""
     if "aiogram.types" in sys.modules:
         return
-    BaseModel.model_rebuild = classmethod(_lazy_rebuild)  # type: ignore[method-assign,assignment]
+    BaseModel.model_rebuild = classmethod(_lazy_rebuild)  # type: ignore[method-assign,assignment]  # patched on purpose
     try:
         import aiogram.types  # noqa: F401 - the import is the point
     finally:
-        BaseModel.model_rebuild = classmethod(_ORIGINAL)  # type: ignore[method-assign,assignment]
+        BaseModel.model_rebuild = classmethod(_ORIGINAL)  # type: ignore[method-assign,assignment]  # restored
     for name, module in list(sys.modules.items()):
         if name.startswith("aiogram.types.") and module is not None:
             for key, value in _NAMESPACE.items():

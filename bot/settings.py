@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -125,10 +125,10 @@ class Settings(BaseSettings):
         return v
 
 
-def load_settings(**overrides: object) -> Settings:
+def load_settings(**overrides: Any) -> Settings:
     """Read settings; a wrong value raises ConfigError naming the variable and the fix."""
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return Settings(**overrides)  # through __init__ (not model_validate): .env and _env_file are read there
     except ValidationError as exc:
         lines = []
         for err in exc.errors():

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from aiogram.filters import BaseFilter
-from aiogram.types import Message
+from aiogram.types import CallbackQuery, Message
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 
@@ -33,6 +33,13 @@ class FromHuman(BaseFilter):
 
     async def __call__(self, message: Message) -> bool:
         return message.from_user is not None and not message.from_user.is_bot
+
+
+def sender_id(event: Message | CallbackQuery) -> int:
+    """The sender's id, for handlers behind FromHuman or RequireAdmin (neither lets a sender-less message through)."""
+    if event.from_user is None:
+        raise ValueError("a message without a sender reached a handler that needs one")
+    return event.from_user.id
 
 
 class IsDocument(BaseFilter):

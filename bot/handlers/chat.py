@@ -5,7 +5,7 @@ from aiogram import Router
 from aiogram.types import Message
 
 from agents.persona import AgentsConfig
-from bot.filters.message import FromHuman, HasText
+from bot.filters.message import FromHuman, HasText, sender_id
 from bot.settings import Settings
 from bot.turn.context import (
     BotProfile,
@@ -27,7 +27,8 @@ async def on_text(message: Message, store: Store, personas: AgentsConfig, profil
     target = for_us(message, profile, personas, message.text or "")
     if target is None:
         return  # group chatter that is not for us
-    verdict = flood.check(message.from_user.id, message.chat.id, message.chat.type != "private")  # type: ignore[union-attr]
+    user_id = sender_id(message)
+    verdict = flood.check(user_id, message.chat.id, message.chat.type != "private")
     if not verdict.allowed:
         # Neither stored (crash recovery must not answer it later) nor sent to a model; told once per period.
         if verdict.notify:
@@ -42,7 +43,7 @@ async def on_text(message: Message, store: Store, personas: AgentsConfig, profil
             return
         await remember_user(store, profile, message)
         persona, conversation = await active_persona(store, personas, profile, scope)
-        inbound = Inbound(scope=scope, user_id=message.from_user.id, text=target.text,  # type: ignore[union-attr]
+        inbound = Inbound(scope=scope, user_id=user_id, text=target.text,
                           agent=(target.persona or persona).key, conversation=conversation,
                           tg_message_id=message.message_id, language=tr.lang, chat_type=message.chat.type,
                           # A persona named by the user ("Helion, …") or a persona's own bot answers itself.

@@ -99,8 +99,10 @@ async def _ingest(message: Message, kb: KnowledgeBase | None, store: Store, prof
         await message.reply(tr("kb_off"))
         return
     doc = message.document
-    name = doc.file_name or "document"  # type: ignore[union-attr]
-    if (doc.file_size or 0) > TELEGRAM_DOWNLOAD_LIMIT:  # type: ignore[union-attr]
+    if doc is None:
+        return  # IsDocument lets only files through
+    name = doc.file_name or "document"
+    if (doc.file_size or 0) > TELEGRAM_DOWNLOAD_LIMIT:
         await message.reply(tr("kb_too_large"))
         return
     status = await message.reply(progress_text("extracting", 0, 0, name, lang))
@@ -114,8 +116,8 @@ async def _ingest(message: Message, kb: KnowledgeBase | None, store: Store, prof
         await _edit(status, progress_text(stage, done, total, name, lang))
 
     try:
-        data = await _download(message)
-        result = await kb.ingest(data, name, doc.mime_type, scope=chat_scope(scope.bot, scope.chat_id, scope.thread_id),  # type: ignore[union-attr]
+        data = await _download(message, doc.file_id)
+        result = await kb.ingest(data, name, doc.mime_type, scope=chat_scope(scope.bot, scope.chat_id, scope.thread_id),
                                  asker=Asker(user_id=message.from_user.id if message.from_user else 0,
                                              chat_id=scope.chat_id, bot=scope.bot,
                                              local_only=(await store.chat_state(scope)).local_only),
@@ -132,9 +134,13 @@ async def _ingest(message: Message, kb: KnowledgeBase | None, store: Store, prof
         await _edit(status, tr("internal"))
 
 
-async def _download(message: Message) -> bytes:
-    file = await message.bot.get_file(message.document.file_id)  # type: ignore[union-attr]
-    data = await message.bot.download_file(file.file_path)  # type: ignore[union-attr, arg-type]
+async def _download(message: Message, file_id: str) -> bytes:
+    if message.bot is None:  # an update from the dispatcher always carries its bot
+        raise ValueError("a message not bound to a bot")
+    file = await message.bot.get_file(file_id)
+    if not file.file_path:  # Telegram gives a path to every file it lets a bot download
+        raise ValueError("getFile returned no path")
+    data = await message.bot.download_file(file.file_path)
     return data.read() if data is not None else b""
 
 

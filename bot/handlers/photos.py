@@ -11,7 +11,7 @@ from aiogram.types import Message
 
 from agents.persona import AgentsConfig
 from bot.filters.addressing import Addressed
-from bot.filters.message import FromHuman, IsImage
+from bot.filters.message import FromHuman, IsImage, sender_id
 from bot.flows.states import Ocr, begin, take
 from bot.settings import Settings
 from bot.turn.albums import PhotoDesk
@@ -32,7 +32,9 @@ def file_ref(message: Message, max_side: int) -> tuple[str, int]:
         best = next((p for p in sizes if max(p.width, p.height) >= max_side), sizes[-1])
         return best.file_id, best.file_size or 0
     doc = message.document
-    return doc.file_id, doc.file_size or 0  # type: ignore[union-attr]
+    if doc is None:  # IsImage lets only photos and files through
+        raise ValueError("an image message with neither a photo nor a file")
+    return doc.file_id, doc.file_size or 0
 
 
 async def on_image(message: Message, desk: PhotoDesk, profile: BotProfile, **deps: Any) -> None:
@@ -54,7 +56,8 @@ async def answer_images(items: list[Message], *, profile: BotProfile, store: Sto
     if target is None:
         return  # a group photo not addressed to the bot
     scope = scope_of(first, profile)
-    verdict = flood.check(first.from_user.id, first.chat.id, first.chat.type != "private")  # type: ignore[union-attr]
+    user_id = sender_id(first)
+    verdict = flood.check(user_id, first.chat.id, first.chat.type != "private")
     if not verdict.allowed:
         if verdict.notify:
             await first.reply(tr("flood", wait=tr.wait(verdict.retry_after)))
@@ -70,7 +73,7 @@ async def answer_images(items: list[Message], *, profile: BotProfile, store: Sto
     try:
         await remember_user(store, profile, first)
         persona, conversation = await active_persona(store, personas, profile, scope)
-        inbound = Inbound(scope=scope, user_id=first.from_user.id, text=text,  # type: ignore[union-attr]
+        inbound = Inbound(scope=scope, user_id=user_id, text=text,
                           agent=(target.persona or persona).key, conversation=conversation,
                           tg_message_id=items[0].message_id, language=tr.lang, chat_type=first.chat.type,
                           pinned=target.persona is not None or profile.locked is not None or ocr,

@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware
-from aiogram.types import CallbackQuery, Message, TelegramObject
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
 from bot.filters.admin import AdminCommand
 from bot.filters.buttons import ButtonOf
@@ -83,7 +83,7 @@ class AccessMiddleware(BaseMiddleware):
         self._told = Throttle()  # per (user, chat): one refusal notice a minute
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        user = getattr(event, "from_user", None)
+        user: User | None = getattr(event, "from_user", None)
         if user is None or user.is_bot:
             return await handler(event, data)
         message = event if isinstance(event, Message) else None
@@ -92,17 +92,18 @@ class AccessMiddleware(BaseMiddleware):
         private = chat is None or chat.type == "private"
         verdict = await self.access.check(user.id, chat.id if chat else user.id, private=private)
         if not verdict.allowed and private:
-            way_in = self._guest_way_in(message, verdict) if message is not None else _forget_button(event, verdict)
+            way_in = (self._guest_way_in(message, user, verdict) if message is not None
+                      else _forget_button(event, verdict))
             verdict = await way_in
         data["role"] = verdict.role
         if verdict.allowed:
             return await handler(event, data)
         if await _is_admin_action(event):
             await _audit_refusal(self.people, self.refusals, user.id, event, verdict.role)
-        await self._refuse(event, verdict, data, translator(user.language_code))
+        await self._refuse(event, user.id, verdict, data, translator(user.language_code))
         return None
 
-    async def _guest_way_in(self, message: Message, verdict: Verdict) -> Verdict:
+    async def _guest_way_in(self, message: Message, user: User, verdict: Verdict) -> Verdict:
         """/start CODE redeems an invite; /whoami and /help stay open so a guest can ask to be let in."""
         words = (message.text or "").split()
         command = words[0].split("@")[0].lower() if words else ""
@@ -111,23 +112,25 @@ class AccessMiddleware(BaseMiddleware):
         if verdict.refusal != "private":
             return verdict
         if command == "/start" and len(words) > 1 and self.access.mode == "invite":
-            ok = await self.access.redeem(message.from_user.id, words[1])  # type: ignore[union-attr]
-            tr = translator(message.from_user.language_code)  # type: ignore[union-attr]
+            ok = await self.access.redeem(user.id, words[1])
+            tr = translator(user.language_code)
             await message.answer(tr("invite_ok" if ok else "invite_bad"))
             if ok:
-                return await self.access.check(message.from_user.id, message.chat.id, private=True)  # type: ignore[union-attr]
-            self._told.note((message.from_user.id, message.chat.id))  # type: ignore[union-attr]
+                return await self.access.check(user.id, message.chat.id, private=True)
+            self._told.note((user.id, message.chat.id))
             return verdict
         if command in _OPEN_COMMANDS:
             return Verdict(verdict.role)
         return verdict
 
-    async def _refuse(self, event: TelegramObject, verdict: Verdict, data: dict[str, Any], tr: Translator) -> None:
-        user_id = event.from_user.id  # type: ignore[attr-defined]
+    async def _refuse(self, event: TelegramObject, user_id: int, verdict: Verdict, data: dict[str, Any],
+                      tr: Translator) -> None:
         if isinstance(event, CallbackQuery):
             await event.answer(tr(f"access_{verdict.refusal}", user_id=user_id, invite=""), show_alert=True)
             return
-        message: Message = event  # type: ignore[assignment]
+        if not isinstance(event, Message):
+            return  # the gate guards messages and buttons only
+        message = event
         if verdict.refusal in ("group", "banned") and message.chat.type != "private":
             profile, personas = data.get("profile"), data.get("personas")
             text = message.text or message.caption or ""

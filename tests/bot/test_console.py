@@ -147,3 +147,24 @@ routes:
     assert down.startswith("Відповідає вбудована мала модель tiny: ") and "ollama pull qwen3:8b" in down
     assert down.count("\n") == 1
     assert alone.startswith("No model can answer right now.") and "ollama pull qwen3:8b" in alone
+
+
+async def test_the_console_help_and_the_no_token_line_come_from_the_catalogs(tmp_path: Path) -> None:
+    (tmp_path / "router.yaml").write_text("providers:\n  ollama: {kind: ollama, base_url: \"${OLLAMA_URL}\", "
+                                          "local: true}\nroutes:\n  chat: [ollama:qwen3:8b]\n")
+    settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/h.db", data_dir=tmp_path,
+                             ollama_url=FakeLLM.refusing_url(), router_file=tmp_path / "router.yaml")
+    services = await build_services(settings)
+    out = io.StringIO()
+    await run_console(services, None, stdin=io.StringIO("\n/help\n"), stdout=out, notice=io.StringIO())
+    await services.aclose()
+    uk, en = out.getvalue().splitlines()  # an empty line reads as Ukrainian, a bare command as English
+    assert uk == "/agent ІМ'Я, /reset, /photo ШЛЯХ [питання], /ocr ШЛЯХ, /quit — daarwizz, helion, greenfood"
+    assert en == "/agent NAME, /reset, /photo PATH [question], /ocr PATH, /quit — daarwizz, helion, greenfood"
+    env = _env(tmp_path, "providers:\n  ollama: {kind: ollama, base_url: \"http://127.0.0.1:9\"}\n"
+                         "routes:\n  chat: [ollama:qwen3:8b]\n", tmp_path / "data")
+    env.update(LANG="uk_UA.UTF-8", LC_ALL="", LC_MESSAGES="")
+    started = subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=env, input="", capture_output=True,
+                             text=True, timeout=120)
+    assert started.returncode == 0, started.stderr[-2000:]
+    assert started.stderr.startswith("BOT_TOKEN не задано: розмова в терміналі."), started.stderr

@@ -17,6 +17,7 @@ from aiogram.types import (
 
 from bot.delivery.render import cut_point, utf16_len
 from bot.filters.admin import AdminCommand
+from bot.filters.message import sender_id
 from bot.flows.buttons import AdminSection, BroadcastChoice, BroadcastStop
 from bot.flows.states import Broadcast, begin, current
 from bot.handlers.admin.common import back, reply
@@ -76,7 +77,7 @@ async def prepare(message: Message, ops: Ops, rest: list[str], state: FSMContext
     if n == 0:
         await message.answer(tr("bc_nobody", audience=label))
         return
-    draft = Draft(secrets.token_hex(4), message.from_user.id, kind, agent, text, label)  # type: ignore[union-attr]
+    draft = Draft(secrets.token_hex(4), sender_id(message), kind, agent, text, label)
     await begin(state, Broadcast.confirm, **asdict(draft))  # a newer preview replaces an older one
     shown = text if utf16_len(text) <= PREVIEW_UNITS else text[:cut_point(text, PREVIEW_UNITS)] + "…"
     go, drop = (BroadcastChoice(action=a, draft=draft.id, admin=draft.admin).pack() for a in ("go", "drop"))

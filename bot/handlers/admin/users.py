@@ -5,6 +5,7 @@ from aiogram import F, Router
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 
 from bot.filters.admin import AdminCommand
+from bot.filters.message import sender_id
 from bot.flows.buttons import AdminSection, UserRole, UserUsage
 from bot.handlers.admin.common import back, reply
 from bot.turn.context import BotProfile
@@ -70,7 +71,7 @@ async def _set_role(event: Message | CallbackQuery, ops: Ops, who: str, role_nam
     person = await _person(event, ops, who, tr)
     if person is None:
         return
-    if not await ops.access.set_role(event.from_user.id, person.id, role):  # type: ignore[union-attr]
+    if not await ops.access.set_role(sender_id(event), person.id, role):
         await reply(event, tr("adm_role_denied"))
         return
     await reply(event, tr("adm_role_set", label=person.label, role=role.value))
@@ -117,7 +118,7 @@ async def quota(message: Message, ops: Ops, args: list[str], tr: Translator) -> 
         return
     subject_id = subject.id if subject else int(args[1])
     who = subject.label if subject else tr("adm_who_chat", chat=subject_id)
-    if kind == "user" and not may_limit(await ops.access.role(message.from_user.id),  # type: ignore[union-attr]
+    if kind == "user" and not may_limit(await ops.access.role(sender_id(message)),
                                         await ops.access.role(subject_id)):
         await message.answer(tr("adm_role_denied"))
         return
@@ -160,7 +161,7 @@ async def usage(message: Message, ops: Ops, args: list[str], tr: Translator) -> 
 
 async def invite(message: Message, ops: Ops, profile: BotProfile, tr: Translator) -> None:
     """`/admin invite`: a one-time code and its deep link."""
-    code = await ops.access.new_invite(message.from_user.id)  # type: ignore[union-attr]
+    code = await ops.access.new_invite(sender_id(message))
     days = ops.access.invite_days
     validity = tr("adm_invite_days", days=days) if days else tr("adm_invite_forever")
     await message.answer(tr("adm_invite", code=code, validity=validity, bot=profile.username))
@@ -173,7 +174,7 @@ async def allow(message: Message, ops: Ops, profile: BotProfile, sub: str, tr: T
         return
     if sub == "allow":
         await ops.access.allow_chat(message.chat.id, bot=profile.key, title=message.chat.title,
-                                    by=message.from_user.id)  # type: ignore[union-attr]
+                                    by=sender_id(message))
         await message.answer(tr("adm_allowed", title=message.chat.title or message.chat.id))
     elif await ops.access.disallow_chat(message.chat.id):
         await message.answer(tr("adm_disallowed"))
