@@ -102,9 +102,12 @@ def _menu(tr: Translator, *extra: str) -> list[BotCommand]:
 
 async def _set_commands(bot: Bot, owners: tuple[int, ...] = ()) -> None:
     langs = languages()
-    for lang in langs.available:  # one menu per catalog language; the one for all other codes is Telegram's default
+    # One menu per catalog language and per code that reads another's catalogs (ru → uk); the one for all other
+    # codes is Telegram's default.
+    menus = {lang: lang for lang in langs.available} | langs.fallbacks
+    for code, lang in menus.items():
         try:
-            await bot.set_my_commands(_menu(translator(lang)), language_code=None if lang == langs.other else lang)
+            await bot.set_my_commands(_menu(translator(lang)), language_code=None if code == langs.other else code)
         except Exception as exc:  # noqa: BLE001 - a menu is a nicety, never a reason not to start
             log.warning("could not set the command menu: %s", exc)
     for owner in owners:  # owners also see /admin in their menu (Telegram: a menu per chat)

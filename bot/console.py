@@ -24,8 +24,9 @@ _CYRILLIC = re.compile(r"[а-яіїєґА-ЯІЇЄҐ]")
 class ConsoleSink:
     """Prints tokens as they arrive."""
 
-    def __init__(self, out: TextIO, label: str) -> None:
+    def __init__(self, out: TextIO, label: str, lang: str | None = None) -> None:
         self.out, self.label, self._shown = out, label, 0
+        self.tr = translator(lang)
 
     async def start(self) -> None:
         return None
@@ -52,7 +53,7 @@ class ConsoleSink:
         for name, data in files:  # next to where the console runs, numbered so nothing is overwritten
             path = _free_path(Path(name))
             path.write_bytes(data)
-            self.out.write(f"  saved {path}\n")
+            self.out.write(self.tr("console-saved", path=str(path)) + "\n")
         self.out.flush()
 
     async def close(self) -> None:
@@ -93,7 +94,7 @@ async def run_console(services: Services, agent: str | None = None, *, stdin: Te
         await store.set_agent(CONSOLE, persona.key, "private")
     first = personas.get((await store.chat_state(CONSOLE)).agent or personas.default_agent) or personas.default
     (notice or sys.stderr).write(await intro(services, first, language or "C") + "\n")
-    await convs.recover(lambda inbound: ConsoleSink(stdout, inbound.agent), ["console"])
+    await convs.recover(lambda inbound: ConsoleSink(stdout, inbound.agent, inbound.language), ["console"])
     interactive = stdin.isatty()
     while True:
         state = await store.chat_state(CONSOLE)
@@ -136,4 +137,4 @@ async def run_console(services: Services, agent: str | None = None, *, stdin: Te
             continue
         inbound = Inbound(scope=CONSOLE, user_id=0, text=text, agent=persona.key,
                           conversation=state.conversation, language=lang, attachments=attachments, mode=mode)
-        await convs.handle(inbound, ConsoleSink(stdout, persona.name))
+        await convs.handle(inbound, ConsoleSink(stdout, persona.name, lang))

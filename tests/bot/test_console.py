@@ -115,6 +115,7 @@ rules:
     assert "! I can't open that image file" in text  # the missing file, told plainly
     assert "Receipt" in text and "Сільпо" in text
     assert (tmp_path / "result.json").exists() and (tmp_path / "result.csv").exists()
+    assert "  saved result.json" in text, "the console says where it saved the files, in the user's language"
     assert len(llm.chat_requests()) == 2
 
 

@@ -2,6 +2,8 @@
 """
 from __future__ import annotations
 
+import json
+
 from tests.harness import HELION_TOKEN, TOKEN, prompt_of, running_bot, system_of
 
 
@@ -130,3 +132,19 @@ async def test_persona_bot_token_is_served_by_the_same_process(tmp_path, tg, llm
         assert await bot.replies(4004) == ["Відповідь DAARWIZZ."]
         assert system_of(llm.chat_requests()[-1]).startswith(prompt_of(bot, "daarwizz"))
         assert {c.token for c in tg.calls_of("sendMessage", chat_id=4004)} == {TOKEN}
+
+
+async def test_command_menus_follow_the_languages_config(tmp_path, tg, llm, monkeypatch):
+    """uk users, and ru/be users who read the uk catalogs, see a Ukrainian menu; everyone else the English one."""
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch) as bot:
+        bot.say("/start")
+        await bot.replies(1001)
+        menus = {}
+        for call in tg.calls_of("setMyCommands", token=TOKEN):
+            if "scope" not in call.params:
+                commands = call.params["commands"]
+                commands = json.loads(commands) if isinstance(commands, str) else commands
+                menus[call.params.get("language_code")] = {c["command"]: c["description"] for c in commands}
+    assert set(menus) == {None, "uk", "ru", "be"}
+    assert menus["ru"] == menus["be"] == menus["uk"] != menus[None]
+    assert menus["uk"]["help"] != menus[None]["help"]

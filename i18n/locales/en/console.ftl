@@ -6,3 +6,4 @@ console-model-none = No model can answer right now. Install Ollama (https://olla
 console-no-token = No BOT_TOKEN set: chatting in the terminal. Put BOT_TOKEN in .env to run the Telegram bot.
 # /help (or an empty line) in the terminal chat.
 console-help = /agent NAME, /reset, /photo PATH [question], /ocr PATH, /quit — { $agents }
+console-saved = {"  "}saved { $path }

@@ -6,3 +6,4 @@ console-model-none = Зараз жодна модель не відповіда�
 console-no-token = BOT_TOKEN не задано: розмова в терміналі. Щоб запустити Telegram-бота, додайте BOT_TOKEN у .env.
 # /help (or an empty line) in the terminal chat.
 console-help = /agent ІМ'Я, /reset, /photo ШЛЯХ [питання], /ocr ШЛЯХ, /quit — { $agents }
+console-saved = {"  "}збережено { $path }
