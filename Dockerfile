@@ -11,6 +11,7 @@ COPY vision vision
 COPY storage storage
 COPY i18n i18n
 COPY base base
+COPY web web
 # Local OCR for /ocr when no vision model is up (vision/local_ocr.py).
 RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-ukr tesseract-ocr-eng \
     && rm -rf /var/lib/apt/lists/*
