@@ -14,11 +14,13 @@ from bot.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWED = {  # package → packages it may import
-    "bot": {"agents", "ops", "router", "rag", "vision", "storage"},
-    "ops": {"agents", "router", "rag", "vision", "storage"},  # admin actions and jobs; Telegram only through a Notifier
-    "agents": {"router", "rag", "vision"},
+    "bot": {"agents", "ops", "router", "rag", "vision", "web", "storage"},
+    # admin actions and jobs; Telegram only through a Notifier
+    "ops": {"agents", "router", "rag", "vision", "web", "storage"},
+    "agents": {"router", "rag", "vision", "web"},
     "rag": {"router", "storage"},  # the document list lives in the database, beside usage rows
     "vision": {"router"},
+    "web": set(),  # search backends and the page reader: no models, no storage (usage goes out through on_use)
     "router": {"storage"},  # usage rows: storage is the bottom layer and imports none of ours
     "storage": set(),
     "base": set(),  # ConfigError and the YAML config loader; imports none of ours
