@@ -197,4 +197,4 @@ def _build_provider(name: str, spec: Any, env: Mapping[str, str], data_dir: Path
     # Keyless local servers (vLLM, llama.cpp) get "none": the SDK insists on some key.
     api_key = "none" if spec.api_key_env is None else env[spec.api_key_env]
     return OpenAICompatProvider(name, spec.base_url, api_key, local=spec.local, timeouts=spec.timeouts.build(),
-                                capabilities=spec.capabilities())
+                                capabilities=spec.capabilities(), default_capabilities=spec.default_capabilities())

@@ -297,11 +297,14 @@ def _labelled(delta: Delta, target: Target) -> Delta:
 
 
 def required_capabilities(request: ChatRequest) -> frozenset[str]:
-    """What a model must support to take the request (Ollama's capability names)."""
-    return request.needs | _VISION if request.has_image else request.needs
+    """What a model must support to take the request (Ollama's capability names): vision for images, tools for
+    a request that offers tools."""
+    needs = request.needs | _VISION if request.has_image else request.needs
+    return needs | _TOOLS if request.tools else needs
 
 
 _VISION = frozenset({"vision"})
+_TOOLS = frozenset({"tools"})
 EMBEDDING = "embedding"  # Ollama's capability name; API models list it under router.yaml's `models`
 
 

@@ -56,6 +56,12 @@ class StreamCut(ProviderError):
         self.partial = partial
 
 
+class BadToolCall(ProviderError):
+    """The model's tool call cannot be used: its arguments are not a JSON object, or it names no function."""
+
+    kind = "bad_tool_call"
+
+
 class AllTargetsFailed(ProviderError):
     """Every target of a route failed before its first token."""
 

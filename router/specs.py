@@ -14,6 +14,7 @@ from router.types import TEXT_ONLY, Target
 
 Capability = Literal["completion", "vision", "tools", "embedding", "thinking"]  # Ollama's names
 CAPABILITIES: tuple[str, ...] = get_args(Capability)
+TOOLS = frozenset({"tools"})
 
 
 class Spec(BaseModel):
@@ -47,8 +48,13 @@ class ModelSpec(Spec):
     """What one model of a provider supports and costs (for APIs that cannot be asked)."""
 
     capabilities: tuple[Capability, ...] = ("completion",)
+    tools: bool = False  # native tool calls (`tools` / `tool_calls`): the same as listing `tools` in capabilities
     price: PriceSpec | None = None
     tiny: bool = False  # a small model (about 1B or less): gets the persona's short `embedded_prompt`
+
+    def capability_set(self, *, tools: bool = False) -> frozenset[str]:
+        """What the model supports: its list, text completion, and tools when it or its provider says so."""
+        return frozenset(self.capabilities) | TEXT_ONLY | (TOOLS if tools or self.tools else frozenset())
 
 
 class _ProviderSpec(Spec):
@@ -69,7 +75,7 @@ class _ProviderSpec(Spec):
         return ProviderLimits(self.daily_tokens, self.rpm, self.price.build(), prices)
 
     def capabilities(self) -> dict[str, frozenset[str]]:
-        return {name: frozenset(m.capabilities) | TEXT_ONLY for name, m in self.models.items()}
+        return {name: m.capability_set() for name, m in self.models.items()}
 
 
 class OllamaSpec(_ProviderSpec):
@@ -90,7 +96,15 @@ class OpenAISpec(_ProviderSpec):
     base_url: str
     api_key_env: str | None = None
     local: bool = False
+    tools: bool = False  # every model here takes native tool calls (Ollama's models say so in /api/show instead)
     timeouts: TimeoutsSpec = TimeoutsSpec()
+
+    def capabilities(self) -> dict[str, frozenset[str]]:
+        return {name: m.capability_set(tools=self.tools) for name, m in self.models.items()}
+
+    def default_capabilities(self) -> frozenset[str]:
+        """What a model not listed under `models` supports: text, and tools when the provider says so."""
+        return TEXT_ONLY | TOOLS if self.tools else TEXT_ONLY
 
 
 class EmbeddedSpec(_ProviderSpec):

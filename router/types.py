@@ -2,10 +2,11 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-Role = Literal["system", "user", "assistant"]
+Role = Literal["system", "user", "assistant", "tool"]
 TEXT_ONLY = frozenset({"completion"})  # capability names as Ollama's /api/show reports them
 
 
@@ -28,12 +29,36 @@ class Image:
 
 
 @dataclass(frozen=True, slots=True)
+class Tool:
+    """A function the model may call: its name, what it does, and the JSON schema (type: object) of its arguments."""
+
+    name: str
+    description: str
+    parameters: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCall:
+    """The model asks to call `name` with parsed JSON `arguments`; `id` pairs the tool's result with the call."""
+
+    id: str
+    name: str
+    arguments: Mapping[str, object]
+
+
+@dataclass(frozen=True, slots=True)
 class ChatMessage:
-    """One turn of a conversation as the model sees it; a user turn may carry images."""
+    """One turn of a conversation as the model sees it.
+
+    A user turn may carry images; an assistant turn may carry `tool_calls`; a "tool" turn carries one tool's
+    result text as `content` and the id of the call it answers as `tool_call_id`.
+    """
 
     role: Role
     content: str
     images: tuple[Image, ...] = ()
+    tool_calls: tuple[ToolCall, ...] = ()
+    tool_call_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +66,7 @@ class ChatRequest:
     """Everything a provider needs to produce one streamed answer."""
 
     messages: tuple[ChatMessage, ...]
+    tools: tuple[Tool, ...] = ()  # functions the model may call; non-empty → only targets with capability "tools"
     temperature: float = 0.7
     max_tokens: int | None = None
     task: str = "chat"
@@ -51,7 +77,7 @@ class ChatRequest:
     role: str = "user"  # user | admin
     has_image: bool = False
     language: str = ""  # the user's language code (uk, en, …); "" = unknown
-    needs: frozenset[str] = frozenset()  # capabilities a model must have besides vision for images: {"tools"}
+    needs: frozenset[str] = frozenset()  # capabilities a model must have besides vision (images) and tools (tools)
     # Who asked and where: usage rows and per-user / per-chat quotas are kept by these.
     user_id: int = 0
     chat_id: int = 0
@@ -108,10 +134,14 @@ class Embeddings:
 
 @dataclass(frozen=True, slots=True)
 class Delta:
-    """A piece of streamed text; the last one of a call carries usage."""
+    """A piece of streamed text; the last one of a call carries usage.
+
+    `tool_calls` holds complete calls only: providers assemble streamed fragments and emit them once whole.
+    """
 
     text: str = ""
     usage: Usage | None = None
+    tool_calls: tuple[ToolCall, ...] = ()
     provider: str = ""
     model: str = ""
 

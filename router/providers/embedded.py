@@ -83,7 +83,7 @@ class EmbeddedProvider:
         self._lock = asyncio.Lock()
 
     async def capabilities(self, model: str) -> frozenset[str]:
-        """A small text model: completion only, never vision."""
+        """A small text model: completion only, never vision or tools (a request offering tools goes elsewhere)."""
         # Never "embedding" either (and no embed method): a chat GGUF's pooled states are poor for retrieval,
         # and a fallback embedder of another size would put incompatible vectors into a knowledge base.
         return TEXT_ONLY
@@ -140,7 +140,8 @@ class EmbeddedProvider:
         stop = threading.Event()
         # Text only (capabilities() says so, so the router sends no image here); should images slip
         # through anyway, dropping them keeps the fallback answering instead of failing in llama.cpp.
-        messages = [{"role": m.role, "content": m.content} for m in request.messages]
+        # A tool's result (in a history without tools on offer) reads as a user turn: chat templates know no "tool".
+        messages = [{"role": "user" if m.role == "tool" else m.role, "content": m.content} for m in request.messages]
         temperature = request.temperature if self.temperature is None else self.temperature
         params = {"temperature": temperature, "repeat_penalty": self.repeat_penalty,
                   "max_tokens": min(request.max_tokens or self.max_tokens, self.max_tokens)}

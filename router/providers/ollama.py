@@ -3,19 +3,21 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
 from typing import Any, cast
 
 import httpx
 import ollama
+import pydantic
 from httpx_aiohttp import AiohttpTransport
 
-from router.errors import ProviderError, ProviderUnavailable
+from router.errors import BadToolCall, ProviderError, ProviderUnavailable
 from router.providers._errors import from_status, one_shot, scrub, translate_common
 from router.providers._stream import Final, Piece, estimate_tokens, run_stream
+from router.providers._tools import call_names, function_spec, new_call_id, plain
 from router.timeouts import Timeouts
-from router.types import ChatMessage, ChatRequest, Delta, Usage
+from router.types import ChatMessage, ChatRequest, Delta, ToolCall, Usage
 
 log = logging.getLogger(__name__)
 
@@ -29,16 +31,35 @@ async def _raise_rate_limit(response: httpx.Response) -> None:
         raise from_status(429, scrub(response.text), headers=response.headers)
 
 
-def _message(m: ChatMessage) -> dict[str, Any]:
-    """One turn in /api/chat form; images go in `images`, which the SDK sends as plain base64."""
-    if not m.images:
-        return {"role": m.role, "content": m.content}
-    # Raw bytes, not base64 text: the SDK first treats a str as a file path and, if such a file
-    # exists, sends that file's contents instead. Bytes it just base64-encodes (no data: prefix).
-    return {"role": m.role, "content": m.content, "images": [img.data for img in m.images]}
+def _message(m: ChatMessage, names: Mapping[str, str]) -> dict[str, Any]:
+    """One turn in /api/chat form: images in `images`, an assistant's calls in `tool_calls`, a tool turn's tool
+    by name in `tool_name` (Ollama pairs results with calls by name and order; `names` maps our call ids)."""
+    out: dict[str, Any] = {"role": m.role, "content": m.content}
+    if m.images:
+        # Raw bytes, not base64 text: the SDK first treats a str as a file path and, if such a file
+        # exists, sends that file's contents instead. Bytes it just base64-encodes (no data: prefix).
+        out["images"] = [img.data for img in m.images]
+    if m.tool_calls:
+        out["tool_calls"] = [{"function": {"name": c.name, "arguments": plain(c.arguments)}} for c in m.tool_calls]
+    if m.role == "tool" and (name := names.get(m.tool_call_id)):
+        out["tool_name"] = name
+    return out
+
+
+def _calls(message: ollama.Message) -> list[ToolCall]:
+    """The complete tool calls in one chunk's message; Ollama sends each whole, with arguments as an object."""
+    out = []
+    for call in message.tool_calls or ():
+        if not call.function.name:
+            raise BadToolCall("a tool call names no function")
+        out.append(ToolCall(new_call_id(), call.function.name, dict(call.function.arguments)))
+    return out
 
 
 def _translate(exc: BaseException) -> ProviderError:
+    if isinstance(exc, pydantic.ValidationError) and "tool_calls" in str(exc):
+        # The SDK parses each chunk; a call whose arguments are not an object fails there.
+        return BadToolCall(f"malformed tool call: {scrub(str(exc))}")
     if isinstance(exc, ollama.ResponseError):
         if exc.status_code == -1:
             # An {"error": ...} line inside a 200 NDJSON stream.
@@ -50,7 +71,7 @@ def _translate(exc: BaseException) -> ProviderError:
 
 
 class OllamaProvider:
-    """Streams chat from an Ollama server with thinking switched off."""
+    """Streams chat from an Ollama server with thinking switched off; tools go in `tools`, calls come back whole."""
 
     def __init__(
         self,
@@ -122,9 +143,11 @@ class OllamaProvider:
         options: dict[str, Any] = {"num_ctx": self.num_ctx, "temperature": request.temperature}
         if request.max_tokens is not None:
             options["num_predict"] = request.max_tokens
+        names = call_names(request.messages)
         stream = await self._client.chat(
             model=model,
-            messages=[_message(m) for m in request.messages],
+            messages=[_message(m, names) for m in request.messages],
+            tools=[function_spec(t) for t in request.tools] or None,
             stream=True,
             # think=False switches qwen3's reasoning off; None leaves the parameter out entirely.
             think=False if send_think else None,
@@ -137,6 +160,9 @@ class OllamaProvider:
                 content = part.message.content if part.message else None
                 if content:
                     yield content
+                # Mid-stream (Ollama ≥ 0.8) or in the one done chunk (older servers do not stream with tools).
+                for call in _calls(part.message) if part.message else ():
+                    yield call
                 if part.done:
                     yield Final(tokens_in=part.prompt_eval_count, tokens_out=part.eval_count)
                     return

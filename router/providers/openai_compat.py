@@ -1,23 +1,34 @@
 """Provider for any OpenAI-compatible server (OpenAI, Groq, Gemini, vLLM, GPUStack, llama.cpp): chat and embeddings."""
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from typing import Any, cast
 
 import openai
-from openai.types.chat import ChatCompletionMessageParam
+from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
 
 from router.errors import ProviderError, ProviderTimeout, ProviderUnavailable
 from router.providers._errors import from_status, from_transport, one_shot, scrub, translate_common
 from router.providers._stream import Final, Piece, estimate_tokens, run_stream
+from router.providers._tools import CallAssembler, function_spec, plain
 from router.timeouts import Timeouts
 from router.types import TEXT_ONLY, ChatMessage, ChatRequest, Delta, Usage
 
 
 def _message(m: ChatMessage) -> ChatCompletionMessageParam:
-    """One turn in chat-completions form; a turn with images becomes text + image_url content parts."""
+    """One turn in chat-completions form: images as content parts, an assistant's `tool_calls` (arguments as JSON
+    text), a tool turn's `tool_call_id`."""
     # Cast: the dicts have the shape of the SDK's TypedDicts, which differ per role for no gain here.
+    if m.role == "tool":
+        return cast(ChatCompletionMessageParam, {"role": "tool", "tool_call_id": m.tool_call_id, "content": m.content})
+    if m.tool_calls:
+        calls = [{"id": c.id, "type": "function",
+                  "function": {"name": c.name, "arguments": json.dumps(plain(c.arguments), ensure_ascii=False)}}
+                 for c in m.tool_calls]
+        # null content, not "": some servers read an empty string as a text turn to answer.
+        return cast(ChatCompletionMessageParam, {"role": m.role, "content": m.content or None, "tool_calls": calls})
     if not m.images:
         return cast(ChatCompletionMessageParam, {"role": m.role, "content": m.content})
     parts: list[dict[str, Any]] = [{"type": "text", "text": m.content}] if m.content else []
@@ -38,11 +49,14 @@ class OpenAICompatProvider:
         local: bool = False,
         timeouts: Timeouts = Timeouts(),
         capabilities: Mapping[str, frozenset[str]] | None = None,
+        default_capabilities: frozenset[str] = TEXT_ONLY,
     ) -> None:
         self.name = name
         self.local = local
-        # The API cannot be asked what a model supports: router.yaml says it (text only by default).
+        # The API cannot be asked what a model supports: router.yaml says it (text only by default; a
+        # provider-wide `tools: true` makes the default text and tools).
         self._capabilities = dict(capabilities or {})
+        self._default_capabilities = default_capabilities
         self.base_url = base_url
         self.timeouts = timeouts
         self._secrets = (api_key,)
@@ -59,8 +73,8 @@ class OpenAICompatProvider:
         return f"OpenAICompatProvider(name={self.name!r}, base_url={self.base_url!r})"
 
     async def capabilities(self, model: str) -> frozenset[str]:
-        """Capabilities configured for the model; plain text completion when none are listed."""
-        return self._capabilities.get(model, TEXT_ONLY)
+        """Capabilities configured for the model; the provider's default (plain text) when none are listed."""
+        return self._capabilities.get(model, self._default_capabilities)
 
     def stream(self, model: str, request: ChatRequest) -> AsyncGenerator[Delta, None]:
         """Stream one answer from `model`."""
@@ -74,9 +88,11 @@ class OpenAICompatProvider:
         )
 
     async def _raw(self, model: str, request: ChatRequest) -> AsyncGenerator[Piece, None]:
+        tools = [cast(ChatCompletionToolParam, function_spec(t)) for t in request.tools]
         stream = await self._completions.create(
             model=model,
             messages=[_message(m) for m in request.messages],
+            tools=tools or openai.omit,
             temperature=request.temperature,
             stream=True,
             stream_options={"include_usage": True},
@@ -84,17 +100,25 @@ class OpenAICompatProvider:
         )
         finished = False
         tokens_in = tokens_out = None
+        calls = CallAssembler()  # fragments by index; parsed once the stream is over
         async with stream:  # closes the HTTP response even when we stop early
             async for chunk in stream:
                 if chunk.usage is not None:
                     tokens_in, tokens_out = chunk.usage.prompt_tokens, chunk.usage.completion_tokens
                 for choice in chunk.choices:
-                    if choice.delta is not None and choice.delta.content:
-                        yield choice.delta.content
+                    delta = choice.delta
+                    if delta is not None and delta.content:
+                        yield delta.content
+                    for frag in (delta.tool_calls or ()) if delta is not None else ():
+                        fn = frag.function
+                        calls.feed(frag.index, id=frag.id, name=fn.name if fn else None,
+                                   arguments=fn.arguments if fn else None)
                     if choice.finish_reason:
                         finished = True
         if not finished:
             raise ProviderUnavailable("stream ended without finish_reason")
+        for call in calls.calls():
+            yield call
         yield Final(tokens_in=tokens_in, tokens_out=tokens_out)
 
     async def embed(self, model: str, texts: Sequence[str]) -> tuple[list[list[float]], Usage]:

@@ -4,13 +4,16 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from aiohttp import web
 
-from router.testing import images
+from router.testing import images, tools
 from router.testing.ollama_wire import _OllamaWire
 from router.testing.openai_wire import _OpenAIWire
 from router.testing.server import RecordedRequest, _Failure
+from router.testing.tools import CallLike, Reply, ScriptedCall
 
 _FAIL_MODES = ("500", "429", "hang", "hang_after_headers", "cut", "error_line", "not_found")
 _CHAT_PATHS = ("/api/chat", "/v1/chat/completions")
@@ -59,9 +62,23 @@ class FakeLLM(_OllamaWire, _OpenAIWire):
             await self._runner.cleanup()
             self._runner = None
 
-    def reply(self, *texts: str) -> None:
-        """Queue scripted replies, consumed one per successful chat request."""
-        self._replies.extend(texts)
+    def reply(self, *texts: str | Reply, tool_calls: Iterable[CallLike] | None = None) -> None:
+        """Queue scripted replies, consumed one per successful chat request.
+
+        Each text (or Reply) is one reply. With `tool_calls` (ScriptedCall, `(name, arguments)` or
+        `(name, arguments, id)`), one reply is queued: the text, if one is given, followed by those calls.
+        """
+        if tool_calls is None:
+            self._replies.extend(texts)
+            return
+        if len(texts) > 1 or any(isinstance(t, Reply) for t in texts):
+            raise ValueError("with tool_calls, give at most one text: the calls follow it in the same reply")
+        self._replies.append(Reply.of(str(texts[0]) if texts else "", tool_calls))
+
+    def reply_tool_call(self, name: str, arguments: Mapping[str, Any] | str | None = None, *, text: str = "",
+                        id: str = "") -> None:
+        """Queue one reply that calls tool `name` (after `text`); a str `arguments` is sent verbatim (bad JSON)."""
+        self._replies.append(Reply(text, (ScriptedCall(name, {} if arguments is None else arguments, id),)))
 
     def fail(self, mode: str, count: int = 1, *, retry_after: int = 1, after_tokens: int = 2) -> None:
         """Make the next `count` chat or embed requests fail in `mode` (an embed's cut drops the connection)."""
@@ -76,6 +93,16 @@ class FakeLLM(_OllamaWire, _OpenAIWire):
     def embed_requests(self) -> list[RecordedRequest]:
         """Only the embed requests of either protocol (/api/embed, /v1/embeddings)."""
         return [r for r in self.requests if r.path in _EMBED_PATHS]
+
+    @staticmethod
+    def tools_of(request: RecordedRequest) -> list[str]:
+        """The names of the tools a recorded chat request offered the model."""
+        return tools.tool_names(request.json)
+
+    @staticmethod
+    def tool_results_of(request: RecordedRequest) -> list[str]:
+        """The contents of the tool turns (tool results) a recorded chat request sent the model, in order."""
+        return tools.tool_results(request.json)
 
     @staticmethod
     def images_of(request: RecordedRequest) -> list[bytes]:

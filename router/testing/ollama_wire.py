@@ -9,9 +9,10 @@ from typing import Any
 
 from aiohttp import web
 
-from router.testing import images
+from router.testing import images, tools
 from router.testing.server import _Failure, _FakeServer
 from router.testing.text import _text_of, fake_embedding, tokenize
+from router.testing.tools import ScriptedCall
 
 
 def _now_iso() -> str:
@@ -32,12 +33,17 @@ class _OllamaWire(_FakeServer):
             return web.json_response({"error": f"model '{model}' not found"}, status=404)
         return None
 
-    def _ollama_refusal(self, model: str, messages: list[Any]) -> web.Response | None:
-        """A 400 for what real Ollama rejects up front: malformed images, or images for a text-only model."""
-        if (problem := images.ollama_problem(messages)) is not None:
+    def _ollama_refusal(self, model: str, body: dict[str, Any]) -> web.Response | None:
+        """A 400 for what real Ollama rejects up front: malformed images or tool turns, images for a text-only
+        model, tools for a model without them."""
+        messages = list(body.get("messages") or [])
+        if (problem := images.ollama_problem(messages) or tools.ollama_problem(body)) is not None:
             return web.json_response({"error": problem}, status=400)
         if images.count(messages) and not images.has_vision(self.models, model):
             return web.json_response({"error": "model does not support images"}, status=400)
+        if body.get("tools") and not tools.has_tools(self.models, model):
+            return web.json_response({"error": f"registry.ollama.ai/library/{model} does not support tools"},
+                                     status=400)
         return None
 
     async def _ollama_chat(self, request: web.Request) -> web.StreamResponse:
@@ -46,7 +52,7 @@ class _OllamaWire(_FakeServer):
         messages = list(body.get("messages") or [])
         stream = body.get("stream", True) is not False
         # Checked before the scripted failures and replies, so a refused request consumes neither.
-        if (refused := self._ollama_refusal(model, messages)) is not None:
+        if (refused := self._ollama_refusal(model, body)) is not None:
             return refused
         failure = self._failures.pop(0) if self._failures else None
         ndjson = "application/x-ndjson" if stream else "application/json"
@@ -54,31 +60,31 @@ class _OllamaWire(_FakeServer):
             return hung
         if failure is not None and (err := self._ollama_error(failure, model)) is not None:
             return err
-        text = self._next_text(messages, consume=failure is None)
+        reply = self._next_reply(messages, consume=failure is None)
+        text = reply.text
         tokens = tokenize(text)
         n_in = sum(len(_text_of(m.get("content")).split()) for m in messages)
         started = time.perf_counter_ns()
 
-        def chunk(content: str, **extra: Any) -> dict[str, Any]:
-            return {
-                "model": model,
-                "created_at": _now_iso(),
-                "message": {"role": "assistant", "content": content},
-                "done": False,
-                **extra,
-            }
+        def chunk(content: str, calls: tuple[ScriptedCall, ...] = (), **extra: Any) -> dict[str, Any]:
+            message: dict[str, Any] = {"role": "assistant", "content": content}
+            if calls:  # whole calls, arguments as an object (a str here is a broken server's text)
+                message["tool_calls"] = [{"function": {"name": c.name, "arguments": c.arguments_object()}}
+                                         for c in calls]
+            return {"model": model, "created_at": _now_iso(), "message": message, "done": False, **extra}
 
-        def final(content: str = "") -> dict[str, Any]:
+        def final(content: str = "", calls: tuple[ScriptedCall, ...] = ()) -> dict[str, Any]:
             total = max(time.perf_counter_ns() - started, 1)
             return chunk(
                 content,
+                calls,
                 done=True,
                 done_reason="stop",
                 total_duration=total,
                 load_duration=0,
                 prompt_eval_count=n_in,
                 prompt_eval_duration=total // 10,
-                eval_count=len(tokens),
+                eval_count=reply.tokens_out(),
                 eval_duration=total - total // 10,
             )
 
@@ -87,12 +93,16 @@ class _OllamaWire(_FakeServer):
                 return web.json_response({"error": "model crashed"}, status=500)
             lines = [json.dumps(chunk(tokens[0] if tokens else "")), json.dumps({"error": "model crashed"})]
             return await self._stream(request, ndjson, [(ln + "\n").encode() for ln in lines])
+        # Ollama (0.8+) streams each tool call whole in a chunk of its own, after the text.
+        lines = [json.dumps(chunk(t)) for t in tokens] + [json.dumps(chunk("", (c,))) for c in reply.tool_calls]
         if failure is not None and failure.mode == "cut":
-            lines = [json.dumps(chunk(t)) for t in tokens[: failure.after_tokens]]
+            lines = lines[: failure.after_tokens]
             return await self._stream(request, ndjson, [(ln + "\n").encode() for ln in lines], cut=True)
         if not stream:
-            return await self._json_after_delay(request, final(text), len(tokens))
-        lines = [json.dumps(chunk(t)) for t in tokens]
+            return await self._json_after_delay(request, final(text, reply.tool_calls), reply.tokens_out())
+        if self.ollama_unstreamed_tools and body.get("tools"):
+            # Ollama before 0.8 did not stream a request with tools: one done chunk carries text and calls.
+            return await self._stream(request, ndjson, [(json.dumps(final(text, reply.tool_calls)) + "\n").encode()])
         encoded = [(ln + "\n").encode() for ln in lines]
         encoded.append((json.dumps(final()) + "\n").encode())
         return await self._stream(request, ndjson, encoded)

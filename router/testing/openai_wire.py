@@ -10,9 +10,10 @@ from typing import Any
 
 from aiohttp import web
 
-from router.testing import images
+from router.testing import images, tools
 from router.testing.server import _Failure, _FakeServer
 from router.testing.text import _text_of, fake_embedding, tokenize
+from router.testing.tools import ScriptedCall
 
 
 class _OpenAIWire(_FakeServer):
@@ -35,12 +36,16 @@ class _OpenAIWire(_FakeServer):
             return web.json_response(body, status=404)
         return None
 
-    def _openai_refusal(self, model: str, messages: list[Any]) -> web.Response | None:
-        """A 400 for malformed image parts, image URLs, or images sent to a text-only model."""
-        if (problem := images.openai_problem(messages)) is not None:
-            return web.json_response(self._openai_error_body(problem, "invalid_request_error", None), status=400)
-        if images.count(messages) and not images.has_vision(self.models, model):
+    def _openai_refusal(self, model: str, body: dict[str, Any]) -> web.Response | None:
+        """A 400 for malformed image parts, image URLs, tools or tool turns, images sent to a text-only model,
+        or tools sent to a model without them."""
+        messages = list(body.get("messages") or [])
+        message = images.openai_problem(messages) or tools.openai_problem(body)
+        if message is None and images.count(messages) and not images.has_vision(self.models, model):
             message = "Invalid content type. image_url is only supported by certain models."
+        if message is None and body.get("tools") and not tools.has_tools(self.models, model):
+            message = f"`{model}` does not support tools"
+        if message is not None:
             return web.json_response(self._openai_error_body(message, "invalid_request_error", None), status=400)
         return None
 
@@ -49,7 +54,7 @@ class _OpenAIWire(_FakeServer):
         model = str(body.get("model", ""))
         messages = list(body.get("messages") or [])
         # Checked before the scripted failures and replies, so a refused request consumes neither.
-        if (refused := self._openai_refusal(model, messages)) is not None:
+        if (refused := self._openai_refusal(model, body)) is not None:
             return refused
         stream = bool(body.get("stream", False))
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -59,10 +64,12 @@ class _OpenAIWire(_FakeServer):
             return hung
         if failure is not None and (err := self._openai_error(failure, model)) is not None:
             return err
-        text = self._next_text(messages, consume=failure is None)
+        reply = self._next_reply(messages, consume=failure is None)
+        text, n_out = reply.text, reply.tokens_out()
         tokens = tokenize(text)
         n_in = sum(len(_text_of(m.get("content")).split()) for m in messages)
-        usage = {"prompt_tokens": n_in, "completion_tokens": len(tokens), "total_tokens": n_in + len(tokens)}
+        usage = {"prompt_tokens": n_in, "completion_tokens": n_out, "total_tokens": n_in + n_out}
+        finish = "tool_calls" if reply.tool_calls else "stop"
         created = int(time.time())
 
         def chunk(choices: list[dict[str, Any]], **extra: Any) -> bytes:
@@ -79,6 +86,9 @@ class _OpenAIWire(_FakeServer):
         def token(tok: str) -> bytes:
             return chunk([{"index": 0, "delta": {"role": "assistant", "content": tok}, "finish_reason": None}])
 
+        def fragment(call: dict[str, Any]) -> bytes:
+            return chunk([{"index": 0, "delta": {"tool_calls": [call]}, "finish_reason": None}])
+
         if failure is not None and failure.mode == "error_line":
             if not stream:
                 body_ = self._openai_error_body("model crashed", "server_error", None)
@@ -86,8 +96,9 @@ class _OpenAIWire(_FakeServer):
             crash = self._openai_error_body("model crashed", "server_error", None)
             lines = [token(tokens[0] if tokens else ""), f"data: {json.dumps(crash)}\n\n".encode()]
             return await self._stream(request, sse, lines)
+        lines = [token(t) for t in tokens] + [fragment(f) for f in _fragments(reply.tool_calls)]
         if failure is not None and failure.mode == "cut":
-            return await self._stream(request, sse, [token(t) for t in tokens[: failure.after_tokens]], cut=True)
+            return await self._stream(request, sse, lines[: failure.after_tokens], cut=True)
         if not stream:
             return await self._json_after_delay(request, {
                 "id": "chatcmpl-fake",
@@ -96,14 +107,13 @@ class _OpenAIWire(_FakeServer):
                 "model": model,
                 "choices": [{
                     "index": 0,
-                    "message": {"role": "assistant", "content": text, "refusal": None},
+                    "message": _message(text, reply.tool_calls),
                     "logprobs": None,
-                    "finish_reason": "stop",
+                    "finish_reason": finish,
                 }],
                 "usage": usage,
-            }, len(tokens))
-        lines = [token(t) for t in tokens]
-        lines.append(chunk([{"index": 0, "delta": {}, "finish_reason": "stop"}]))
+            }, n_out)
+        lines.append(chunk([{"index": 0, "delta": {}, "finish_reason": finish}]))
         if include_usage:
             lines.append(chunk([], usage=usage))
         lines.append(b"data: [DONE]\n\n")
@@ -162,6 +172,26 @@ class _OpenAIWire(_FakeServer):
         top = scored[: int(body.get("top_n") or len(scored))]
         return web.json_response({"model": body.get("model", ""),
                                   "results": [{"index": i, "relevance_score": s} for i, s in top]})
+
+
+def _message(text: str, calls: tuple[ScriptedCall, ...]) -> dict[str, Any]:
+    """A whole (not streamed) assistant message: null content when there is only a call, as OpenAI sends it."""
+    message: dict[str, Any] = {"role": "assistant", "content": text or (None if calls else ""), "refusal": None}
+    if calls:
+        message["tool_calls"] = [{"id": c.id, "type": "function",
+                                  "function": {"name": c.name, "arguments": c.arguments_json()}} for c in calls]
+    return message
+
+
+def _fragments(calls: tuple[ScriptedCall, ...], size: int = 8) -> list[dict[str, Any]]:
+    """Calls as OpenAI streams them: id, type and name first (empty arguments), then the JSON in pieces, by index."""
+    out: list[dict[str, Any]] = []
+    for index, call in enumerate(calls):
+        out.append({"index": index, "id": call.id, "type": "function",
+                    "function": {"name": call.name, "arguments": ""}})
+        args = call.arguments_json()
+        out += [{"index": index, "function": {"arguments": args[i:i + size]}} for i in range(0, len(args), size)]
+    return out
 
 
 def _stems(text: str) -> set[str]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import time
 from collections.abc import Callable
@@ -12,15 +13,16 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from router.testing.text import EMBED_DIM, _echo
+from router.testing.tools import Reply, numbered
 
 _THINK = "<think>\nsome reasoning\n</think>\n\n"
 
 DEFAULT_MODELS: dict[str, dict[str, Any]] = {
-    "qwen3:8b": {"capabilities": ["completion", "thinking"]},
-    "llava:7b": {"capabilities": ["completion", "vision"]},
+    "qwen3:8b": {"capabilities": ["completion", "tools", "thinking"]},  # as real Ollama's /api/show lists them
+    "llava:7b": {"capabilities": ["completion", "vision"]},  # no tools: a request offering tools gets a 400
     "bge-m3": {"capabilities": ["embedding"], "dim": EMBED_DIM},  # 64, not the real 1024: tests stay light
-    "gpt-4o-mini": {"capabilities": ["completion", "vision"]},
-    "gemma2-9b-it": {"capabilities": ["completion"]},  # a text-only API model: images get a 400
+    "gpt-4o-mini": {"capabilities": ["completion", "vision", "tools"]},
+    "gemma2-9b-it": {"capabilities": ["completion"]},  # a text-only API model: images or tools get a 400
 }
 
 
@@ -49,12 +51,15 @@ class _FakeServer:
     def __init__(self, *, token_delay: float = 0.0, models: dict[str, dict[str, Any]] | None = None) -> None:
         self.token_delay = token_delay
         self.models: dict[str, dict[str, Any]] = dict(DEFAULT_MODELS if models is None else models)
-        self.responder: Callable[[list[dict[str, Any]]], str] | None = None
+        # Answers when no scripted reply is queued: the request's messages → text or a Reply (tool calls).
+        self.responder: Callable[[list[dict[str, Any]]], str | Reply] | None = None
         self.emit_think = False
+        self.ollama_unstreamed_tools = False  # True: answer a request with tools in one done chunk (Ollama < 0.8)
         self.requests: list[RecordedRequest] = []
         self.url = ""
         self.openai_url = ""
-        self._replies: list[str] = []
+        self._replies: list[str | Reply] = []
+        self._call_ids = itertools.count(1)  # call_1, call_2, … for scripted calls without an id
         self._failures: list[_Failure] = []
         self._hangs: set[asyncio.Future[None]] = set()
         self._stopping = asyncio.Event()
@@ -76,12 +81,15 @@ class _FakeServer:
         self.requests.append(RecordedRequest(request.path, request.method, body, dict(request.headers), raw=raw))
         return await handler(request)
 
-    def _next_text(self, messages: list[dict[str, Any]], *, consume: bool) -> str:
+    def _next_reply(self, messages: list[dict[str, Any]], *, consume: bool) -> Reply:
         if self._replies:
-            text = self._replies.pop(0) if consume else self._replies[0]
+            item = self._replies.pop(0) if consume else self._replies[0]
         else:
-            text = (self.responder or _echo)(messages)
-        return _THINK + text if self.emit_think else text
+            item = (self.responder or _echo)(messages)
+        reply = Reply(item) if isinstance(item, str) else item
+        if self.emit_think:
+            reply = Reply(_THINK + reply.text, reply.tool_calls)
+        return numbered(reply, self._call_ids)
 
     def _embed_refusal(self, model: str) -> tuple[int, str] | None:
         """Status and message a real server gives for embedding with an unknown or a chat-only model."""

@@ -331,7 +331,7 @@ async def test_cli_check_probes_providers(tmp_path: Path, llm: FakeLLM) -> None:
     lines = out.splitlines()
     assert lines[0].split() == ["provider", "model", "reachable", "capabilities", "/", "error"]
     qwen = next(line for line in lines if line.startswith("ollama"))
-    assert "qwen3:8b" in qwen and "yes" in qwen and "completion, thinking" in qwen
+    assert "qwen3:8b" in qwen and "yes" in qwen and "completion, tools, thinking" in qwen
     assert any(line.startswith("cloud") and "gpt-4o-mini" in line and "yes" in line for line in lines)
     # groq's model is not on the fake's list: reachable, noted, not a failure.
     assert any(line.startswith("groq") and "not listed" in line for line in lines)
