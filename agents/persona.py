@@ -22,6 +22,7 @@ from i18n import resolve
 _SEP = re.escape(",:!—–-")  # what may follow a persona's name at the start of a message
 NonEmpty = Annotated[str, Field(min_length=1)]
 SHORT_PROMPT_CHARS = 400  # longer prompts are what Gemma 3 270M repeats back instead of answering
+TOOLS = ("web_search",)  # what `tools:` may name: the tools the bot knows how to run
 
 
 def _norm(name: str) -> str:
@@ -94,6 +95,22 @@ class Persona(BaseModel):
     topics: tuple[NonEmpty, ...] = ()  # word stems that mark a question as this persona's (hand-off)
     hands_off_to: tuple[NonEmpty, ...] = ()  # persona ids this one passes matching questions to
     handoff_threshold: int = Field(1, ge=1)  # topic hits a specialist needs before it takes over
+
+    @field_validator("tools")
+    @classmethod
+    def _known_tools(cls, tools: tuple[str, ...]) -> tuple[str, ...]:
+        """Only tools the bot can run, each once: a typo would otherwise switch a tool off without a word."""
+        for tool in tools:
+            if tool not in TOOLS:
+                close = difflib.get_close_matches(tool, TOOLS, n=1)
+                raise ValueError(f"{tool!r} is not a tool" + (f"; did you mean {close[0]!r}?" if close else "")
+                                 + f" (known tools: {', '.join(TOOLS)})")
+        return tuple(dict.fromkeys(tools))
+
+    @property
+    def searches_web(self) -> bool:
+        """The persona may search the web on its own when a question needs fresh facts."""
+        return "web_search" in self.tools
 
     @field_validator("topics")
     @classmethod

@@ -23,7 +23,19 @@ from bot.delivery.notifier import TelegramNotifier
 from bot.delivery.pacing import ChatPacer, RetryAfterMiddleware
 from bot.delivery.stream import DeliveryOptions, TelegramSink
 from bot.flows.states import FlowTimeouts
-from bot.handlers import admin, agent_pick, chat, chat_settings, commands, forget, knowledge, photos, reminders, usage
+from bot.handlers import (
+    admin,
+    agent_pick,
+    chat,
+    chat_settings,
+    commands,
+    forget,
+    knowledge,
+    photos,
+    reminders,
+    search,
+    usage,
+)
 from bot.middlewares.access import AccessMiddleware, Throttle
 from bot.middlewares.i18n import I18nMiddleware
 from bot.services import Services
@@ -39,8 +51,8 @@ from storage.store import Inbound
 
 log = logging.getLogger(__name__)
 # The command menu, in this order; each description is `cmd_<command>` in the catalogs (commands.ftl).
-COMMANDS = ("agent", "reset", "whoami", "usage", "handoff", "privacy", "ocr", "kb", "remind", "reminders", "tz",
-            "forget", "help")
+COMMANDS = ("agent", "reset", "whoami", "usage", "handoff", "privacy", "ocr", "kb", "search", "remind", "reminders",
+            "tz", "forget", "help")
 
 
 class ProfileMiddleware(BaseMiddleware):
@@ -132,7 +144,8 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: 
                     store=services.store, personas=services.personas, conversations=services.conversations,
                     settings=services.settings, flood=FloodControl.from_settings(services.settings),
                     usage_guard=services.router.usage, ledger=services.ledger,
-                    desk=desk or PhotoDesk(services.settings.album_wait), kb=services.kb, ops=services.ops)
+                    desk=desk or PhotoDesk(services.settings.album_wait), kb=services.kb, ops=services.ops,
+                    search_use=services.search_use)
     dp.update.outer_middleware(ProfileMiddleware(profiles))
     dp.update.outer_middleware(FlowTimeouts())  # after aiogram's own FSM middleware: an expired flow is no flow
     dp.update.outer_middleware(I18nMiddleware())  # `tr` for every handler and the middlewares below
@@ -144,7 +157,8 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: 
         dp.callback_query.outer_middleware(gate)
         dp.include_router(admin.router(ops.people, refusals))
     dp.include_routers(agent_pick.router(), usage.router(), chat_settings.router(), reminders.router(),
-                       forget.router(), photos.router(), knowledge.router(), commands.router(), chat.router())
+                       forget.router(), photos.router(), knowledge.router(), search.router(), commands.router(),
+                       chat.router())
 
     @dp.errors(ExceptionTypeFilter(Exception))
     async def on_error(event: ErrorEvent) -> None:

@@ -49,6 +49,12 @@ class ConsoleSink:
         self.out.write(f"! {text}\n")
         self.out.flush()
 
+    async def status(self, text: str) -> None:
+        if not text:
+            return
+        self.out.write(f"… {text}\n")  # a terminal cannot edit a line it printed: each stage on its own line
+        self.out.flush()
+
     async def attach(self, files: Sequence[tuple[str, bytes]]) -> None:
         for name, data in files:  # next to where the console runs, numbered so nothing is overwritten
             path = _free_path(Path(name))
@@ -132,6 +138,8 @@ async def run_console(services: Services, agent: str | None = None, *, stdin: Te
             command, _, rest = text.partition(" ")
             words = shlex.split(rest) or [""]
             attachments, mode, text = (words[0],), command[1:].replace("photo", "chat"), " ".join(words[1:])
+        elif text.startswith("/search "):  # an answer from the web with its sources, as /search in Telegram
+            mode, text = "search", text.removeprefix("/search ").strip()
         if len(text) > services.settings.max_message_chars:
             stdout.write(tr("too_long", length=len(text), limit=services.settings.max_message_chars) + "\n")
             continue

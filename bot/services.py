@@ -1,6 +1,7 @@
 """The composition root's shared part: settings → store, personas, router, agent, conversations."""
 from __future__ import annotations
 
+import asyncio
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,9 +17,11 @@ from base import ConfigError
 from bot.logs import setup_logging
 from bot.settings import Settings
 from bot.turn.conversation import Conversations
+from bot.turn.search import SearchStack, WebTurn
 from ops.access import AccessControl
 from ops.control import on_reload
 from ops.scheduler import Scheduler, runner_id
+from ops.search_use import SearchLimits, SearchUse
 from ops.services import Ops, OpsSettings
 from rag.knowledge import KnowledgeBase
 from rag.settings import KnowledgeSettings
@@ -30,7 +33,9 @@ from storage.documents import DocumentRegistry
 from storage.people import PeopleStore
 from storage.store import Store, open_store
 from storage.usage import UsageLedger
+from storage.web_usage import WebUsage
 from vision.images import ImageLimits
+from web.settings import WebSettings
 
 if TYPE_CHECKING:
     from rag.index import KnowledgeIndex  # imported when a base first has documents (see open_index)
@@ -48,6 +53,7 @@ class Services:
     ledger: UsageLedger
     kb: KnowledgeBase | None = None
     ops: Ops | None = None
+    search_use: SearchUse | None = None  # web searches: the daily quota and usage rows
 
     def image_limits(self) -> ImageLimits:
         """How photos are checked and downscaled before a vision model sees them."""
@@ -92,10 +98,48 @@ async def build_services(settings: Settings, *, log_file: Path | None = None) ->
     router = build_router(config, env, data_dir=settings.data_dir, ledger=ledger)
     kb = await open_knowledge(KnowledgeSettings.from_env(env, settings.data_dir), store, router)
     conversations = Conversations(store, Agent(router), personas, kb=kb)
+    use = SearchUse(WebUsage(store.db), SearchLimits(settings.search_user_daily, settings.search_group_daily),
+                    tz=config.quotas.timezone)
+    conversations.search = search_turn(settings, WebSettings.from_env(env), store, router, use)
     ops = build_ops(settings, config.quotas.timezone, store, ledger, router, personas, kb, env)
+    ops.search = use
     # Hand-off keywords are compiled from the personas: rebuild them when /admin reload swaps the personas.
     on_reload(ops, lambda: setattr(conversations, "handoffs", HandoffRules(personas)))
-    return Services(settings, store, personas, router, conversations, ledger, kb, ops)
+    return Services(settings, store, personas, router, conversations, ledger, kb, ops, use)
+
+
+def search_turn(settings: Settings, web: WebSettings, store: Store, router: ModelRouter, use: SearchUse) -> WebTurn:
+    """The web-search part of a turn; CrewAI, the backends and the page reader are built at the first search."""
+    lock = asyncio.Lock()
+    built: list[SearchStack] = []
+
+    async def build() -> SearchStack:
+        async with lock:  # two first searches at once build one stack
+            if not built:
+                built.append(await _search_stack(settings, web, router, use))
+        return built[0]
+    return WebTurn(store, use, build, available=_search_installed, deadline=settings.search_deadline,
+                   auto=settings.search_auto)
+
+
+def _search_installed() -> bool:
+    """Whether the `search` extra (CrewAI) is installed; asked at each search, so tests can say it is not."""
+    from agents import search
+
+    return search.available()
+
+
+async def _search_stack(settings: Settings, web: WebSettings, router: ModelRouter, use: SearchUse) -> SearchStack:
+    """Import CrewAI once, off the event loop (about 4 s, 1 GB installed: never at start), and wire the crew."""
+    from agents import search
+    from agents.search.runner import WebResearch
+    from web import PageReader, WebSearch
+
+    await search.load(settings.data_dir)
+    searcher = WebSearch.from_settings(web, on_use=use.on_use)
+    reader = PageReader(web, on_use=use.on_use)
+    research = WebResearch(router, searcher, reader, data_dir=settings.data_dir, deadline=settings.search_deadline)
+    return SearchStack(research, searcher.has_local)
 
 
 def build_ops(settings: Settings, tz: str, store: Store, ledger: UsageLedger, router: ModelRouter,

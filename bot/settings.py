@@ -25,6 +25,7 @@ _FIXES = {
     "report_time": "use HH:MM, e.g. REPORT_TIME=09:00",
     "database_url": "use a SQLAlchemy URL such as sqlite:///data/dagi.db or postgresql+psycopg://user:pass@host/db",
     "fsm_storage": "use memory (the only storage so far)",
+    "search_deadline": "use seconds between 5 and 600, e.g. SEARCH_DEADLINE=60",
 }
 
 
@@ -65,6 +66,14 @@ class Settings(BaseSettings):
     broadcast_rate: float = Field(25.0, gt=0.0, le=30.0)  # messages per second (Telegram allows ~30 per bot)
     # Where multi-step flows (`/kb add` → file, `/ocr` → photo, broadcast → confirm) keep their state.
     fsm_storage: Literal["memory"] = "memory"
+    # Web search (the `search` extra): the whole run's deadline, questions per user and per group a day
+    # (0 = no limit; admins override per user or group), the longest question, and whether personas with
+    # `tools: [web_search]` search on their own when a question needs fresh facts.
+    search_deadline: float = Field(60.0, ge=5.0, le=600.0)
+    search_user_daily: int = Field(20, ge=0)
+    search_group_daily: int = Field(100, ge=0)
+    search_max_chars: int = Field(1000, ge=20, le=4000)
+    search_auto: bool = True
 
     @field_validator("bot_token", mode="before")
     @classmethod

@@ -22,6 +22,7 @@ from storage.usage import UsageLedger
 if TYPE_CHECKING:
     from ops.broadcast import Broadcaster
     from ops.scheduler import Scheduler
+    from ops.search_use import SearchUse
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Ops:
     # Made on first use by their modules (ops.broadcast.broadcaster, ops.reminders.store); one per Ops.
     broadcaster: Broadcaster | None = None
     reminder_store: ReminderStore | None = None
+    search: SearchUse | None = None  # web searches: quota defaults, overrides and usage rows (set by the bot)
     # Config reloads (ops.control): one at a time, and what to rebuild after each.
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     reload_hooks: list[Callable[[], Any]] = field(default_factory=list)

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from i18n import Grouped, Translator, translator
 from ops.services import Ops
 from storage.stats import CallSums, StatsStore
+from storage.web_usage import WebLine, WebUsage
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +47,7 @@ class Stats:
     embeddings: tuple[ModelLine, ...]
     p50_ms: float | None
     p95_ms: float | None
+    web: tuple[WebLine, ...] = ()  # web-search questions, backend queries (per backend) and page reads
 
     @property
     def messages_day(self) -> int:
@@ -111,11 +113,12 @@ async def compute(ops: Ops, day: date | None = None) -> Stats:
     activity = await store.activity(start, end, bounds(day - timedelta(days=6), tz)[0])
     calls = await store.calls(day.isoformat())
     latencies = await store.latencies(day.isoformat())
+    web = await WebUsage(ops.store.db).of_day(day.isoformat())
     agents = sorted(((a, d, w) for a, (d, w) in activity.by_agent.items()), key=lambda a: (-a[2], -a[1], a[0]))
     return Stats(day, tz, activity.users_total, activity.users_active, activity.chats_total, activity.chats_active,
                  tuple(agents), tuple(_line(ops, c) for c in calls if not c.embed),
                  tuple(_line(ops, c) for c in calls if c.embed), percentile(latencies, 0.5),
-                 percentile(latencies, 0.95))
+                 percentile(latencies, 0.95), tuple(web))
 
 
 def _ms(tr: Translator, value: float | None) -> str:
@@ -130,6 +133,7 @@ def render(stats: Stats, lang: str | None, names: Mapping[str, str] | None = Non
              tr("stat_chats", total=num(stats.chats_total), active=num(stats.chats_active)),
              tr("stat_messages", day=num(stats.messages_day), week=num(stats.messages_week))]
     lines += [tr("stat_agent", agent=names.get(a, a or "—"), day=num(d), week=num(w)) for a, d, w in stats.agents]
+    lines += web_lines(stats.web, tr)
     if not stats.models and not stats.embeddings:
         lines.append(tr("stat_no_calls"))
         return "\n".join(lines)
@@ -144,6 +148,20 @@ def render(stats: Stats, lang: str | None, names: Mapping[str, str] | None = Non
     lines += [tr("stat_embed", target=m.target, calls=num(m.answered + m.errors), errors=num(m.errors),
                  tokens=num(m.tokens_in + m.tokens_out)) for m in stats.embeddings]
     return "\n".join(lines)
+
+
+def web_lines(web: Sequence[WebLine], tr: Translator) -> list[str]:
+    """"🔎 Вебпошук: 3 питання, 4 запити до пошуковиків (1 невдалий), 6 сторінок (2 відмови)" and a line per backend."""
+    if not web:
+        return []
+
+    def count(kind: str, *fields: str) -> Grouped:
+        return num(sum(getattr(w, f) for w in web if w.kind == kind for f in fields))
+    head = tr("stat_web", questions=count("question", "ok", "failed"), searches=count("search", "ok", "failed"),
+              failed=count("search", "failed"), reads=count("read", "ok", "failed"), refused=count("read", "failed"))
+    backends = [tr("stat_web_backend", backend=w.backend or "—", ok=num(w.ok), failed=num(w.failed))
+                for w in sorted(web, key=lambda w: w.backend) if w.kind == "search"]
+    return [head, *backends]
 
 
 def agent_names(ops: Ops) -> dict[str, str]:

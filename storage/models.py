@@ -1,5 +1,5 @@
 """SQLAlchemy 2 models: users, chats (agent and settings per chat/topic), messages, usage (rows and daily sums),
-quota overrides, knowledge-base documents, and the admin side: allowed groups, invites, reminders,
+quota overrides, web-search use, knowledge-base documents, and the admin side: allowed groups, invites, reminders,
 job claims, the audit log, admin settings and provider health events."""
 from __future__ import annotations
 
@@ -54,6 +54,8 @@ class Chat(Base):
     local_only: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Files sent here go to the chat's knowledge base without `/kb add` first.
     kb_files: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Web search here: /search and personas searching on their own (off: /search off).
+    web_search: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Message(Base):
@@ -152,7 +154,35 @@ class QuotaOverride(Base):
     subject_id: Mapped[int] = mapped_column(BigInteger)
     daily_tokens: Mapped[int | None] = mapped_column(Integer)  # None = the default; 0 = no limit
     daily_requests: Mapped[int | None] = mapped_column(Integer)
+    daily_searches: Mapped[int | None] = mapped_column(Integer)  # web searches (questions) a day
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class WebUse(Base):
+    """One web-search question, one query to a search backend, or one page read, and who it was for.
+
+    Kept apart from `usage` (model calls): a search is no model request and must not count toward token or
+    request quotas. Searches per user and group per day (their quota) count the `question` rows.
+    """
+
+    __tablename__ = "web_usage"
+    __table_args__ = (
+        Index("ix_web_usage_user_day", "user_id", "day"),
+        Index("ix_web_usage_chat_day", "chat_id", "day"),
+        Index("ix_web_usage_day", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD in the quota time zone
+    kind: Mapped[str] = mapped_column(String(8))  # question | search | read
+    bot: Mapped[str] = mapped_column(String(64), default="")
+    chat_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    user_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    agent: Mapped[str] = mapped_column(String(64), default="")
+    backend: Mapped[str] = mapped_column(String(255), default="")  # search backend, page host, or how it was asked
+    ok: Mapped[bool] = mapped_column(Boolean, default=True)
+    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
 
 
 class KbDocument(Base):

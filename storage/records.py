@@ -23,6 +23,7 @@ class ChatState:
     handoff: bool = True  # the front-door agent may pass questions to a specialist
     local_only: bool = False  # only local models may see this chat
     kb_files: bool = False  # files sent here go to the chat's knowledge base
+    web_search: bool = True  # /search and personas' own web searches are allowed here
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +40,7 @@ class Inbound:
     chat_type: str = "private"
     pinned: bool = False  # the user named the persona (or the bot is locked to it): no hand-off; not stored
     attachments: tuple[str, ...] = ()  # image references (Telegram file ids; file paths in the console)
-    mode: str = "chat"  # chat | ocr (extract a document's text and fields)
+    mode: str = "chat"  # chat | ocr (extract a document's text and fields) | search (/search: answer from the web)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import ColumnElement, Connection, Select, delete, func, or_, select, update
+from sqlalchemy import ColumnElement, Connection, Select, and_, delete, func, not_, or_, select, update
 
 from storage.db import Database
-from storage.models import Chat, KbDocument, Message, QuotaOverride, Reminder, Usage, UsageDaily, User
+from storage.models import Chat, KbDocument, Message, QuotaOverride, Reminder, Usage, UsageDaily, User, WebUse
 
 BATCH = 500  # ids per DELETE: under every database's parameter limit, and short enough not to stall the loop
 
@@ -95,7 +95,9 @@ class RetentionStore:
                 documents=count(select(func.count()).select_from(KbDocument).where(KbDocument.added_by == user_id)),
                 reminders=count(select(func.count()).select_from(Reminder).where(Reminder.user_id == user_id)),
                 usage_rows=count(select(func.count()).select_from(Usage).where(
-                    or_(Usage.user_id == user_id, Usage.chat_id == user_id))))
+                    or_(Usage.user_id == user_id, Usage.chat_id == user_id)))
+                + count(select(func.count()).select_from(WebUse).where(
+                    or_(WebUse.user_id == user_id, WebUse.chat_id == user_id))))
         return await self.db.run(work)
 
     async def documents_of(self, user_id: int) -> list[tuple[int, str]]:
@@ -123,6 +125,7 @@ class RetentionStore:
                 or_(Usage.user_id == user_id, Usage.chat_id == user_id))).scalar() or 0
             conn.execute(update(Usage).where(Usage.user_id == user_id).values(user_id=0))
             conn.execute(update(Usage).where(Usage.chat_id == user_id).values(chat_id=0))
+            usage += _anonymise_web(conn, user_id, today)
             daily = conn.execute(delete(UsageDaily).where(
                 UsageDaily.kind.in_(("user", "chat")), UsageDaily.subject == subject, UsageDaily.day < today)).rowcount
             role = conn.execute(select(User.role).where(User.id == user_id)).scalar()
@@ -140,3 +143,16 @@ class RetentionStore:
                 usage_rows=int(usage), daily_rows=daily, profile_kept=kept,
                 chat_ids=frozenset({user_id, *(r.chat_id for r in found)}))
         return await self.db.run(work)
+
+
+def _anonymise_web(conn: Connection, user_id: int, today: str) -> int:
+    """Web-use rows of the user (or their private chat) lose the id; how many there were.
+
+    Today's questions keep it: they are the day's search quota, as today's sums of model use stay.
+    """
+    theirs = or_(WebUse.user_id == user_id, WebUse.chat_id == user_id)
+    found = int(conn.execute(select(func.count()).select_from(WebUse).where(theirs)).scalar() or 0)
+    spent = and_(WebUse.kind == "question", WebUse.day >= today)
+    conn.execute(update(WebUse).where(WebUse.user_id == user_id, not_(spent)).values(user_id=0))
+    conn.execute(update(WebUse).where(WebUse.chat_id == user_id, not_(spent)).values(chat_id=0))
+    return found

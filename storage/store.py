@@ -26,7 +26,8 @@ __all__ = ["Answer", "ChatState", "Inbound", "Pending", "Scope", "Store", "Turn"
 
 _IN_SCOPE = (Message.bot == bindparam("b"), Message.chat_id == bindparam("c"), Message.thread_id == bindparam("t"))
 _CHAT_SCOPE = (Chat.bot == bindparam("b"), Chat.chat_id == bindparam("c"), Chat.thread_id == bindparam("t"))
-_GET_CHAT = select(Chat.agent, Chat.conversation, Chat.handoff, Chat.local_only, Chat.kb_files).where(*_CHAT_SCOPE)
+_GET_CHAT = (select(Chat.agent, Chat.conversation, Chat.handoff, Chat.local_only, Chat.kb_files, Chat.web_search)
+             .where(*_CHAT_SCOPE))
 _HISTORY = (select(Message.role, Message.text, Message.agent, Message.attachments)
             .where(*_IN_SCOPE, Message.conversation == bindparam("conv"), Message.status == "done")
             # Answers sort right after their question, even when later questions arrived first.
@@ -37,7 +38,8 @@ _ADD = insert(Message)
 _MARK = update(Message).where(Message.id == bindparam("iid")).values(status=bindparam("st"), error=bindparam("err"))
 _SET_CHAT = update(Chat).where(*_CHAT_SCOPE).values(
     agent=bindparam("agent"), conversation=bindparam("conv"), handoff=bindparam("handoff"),
-    local_only=bindparam("local_only"), kb_files=bindparam("kb_files"), updated_at=bindparam("at"))
+    local_only=bindparam("local_only"), kb_files=bindparam("kb_files"), web_search=bindparam("web_search"),
+    updated_at=bindparam("at"))
 
 
 async def open_store(url: str) -> Store:
@@ -64,7 +66,7 @@ class Store:
         if (state := self._chats.get(scope)) is None:
             row = await self.db.run(lambda conn: conn.execute(_GET_CHAT, _keys(scope)).first())
             state = ChatState(row.agent, row.conversation, bool(row.handoff), bool(row.local_only),
-                              bool(row.kb_files)) if row else ChatState(None, 1)
+                              bool(row.kb_files), bool(row.web_search)) if row else ChatState(None, 1)
             self._remember(self._chats, scope, state)
         return state
 
@@ -74,12 +76,14 @@ class Store:
         await self._save_chat(scope, chat_type, replace(state, agent=agent))
 
     async def set_chat_flags(self, scope: Scope, chat_type: str = "private", *, handoff: bool | None = None,
-                             local_only: bool | None = None, kb_files: bool | None = None) -> ChatState:
-        """Change the chat's hand-off, local-only and files-to-knowledge-base settings (None leaves one as it is)."""
+                             local_only: bool | None = None, kb_files: bool | None = None,
+                             web_search: bool | None = None) -> ChatState:
+        """Change the chat's hand-off, local-only, files-to-knowledge-base and web-search settings (None: as is)."""
         state = await self.chat_state(scope)
         state = replace(state, handoff=state.handoff if handoff is None else handoff,
                         local_only=state.local_only if local_only is None else local_only,
-                        kb_files=state.kb_files if kb_files is None else kb_files)
+                        kb_files=state.kb_files if kb_files is None else kb_files,
+                        web_search=state.web_search if web_search is None else web_search)
         await self._save_chat(scope, chat_type, state)
         return state
 
@@ -188,7 +192,8 @@ class Store:
 
     async def _save_chat(self, scope: Scope, chat_type: str, state: ChatState) -> None:
         params = {**_keys(scope), "agent": state.agent, "conv": state.conversation, "handoff": state.handoff,
-                  "local_only": state.local_only, "kb_files": state.kb_files, "at": utcnow()}
+                  "local_only": state.local_only, "kb_files": state.kb_files, "web_search": state.web_search,
+                  "at": utcnow()}
 
         def work(conn: Connection) -> None:
             if conn.execute(_SET_CHAT, params).rowcount == 0:
@@ -196,7 +201,7 @@ class Store:
                                                  chat_type=chat_type, agent=state.agent,
                                                  conversation=state.conversation, handoff=state.handoff,
                                                  local_only=state.local_only, kb_files=state.kb_files,
-                                                 updated_at=params["at"]))
+                                                 web_search=state.web_search, updated_at=params["at"]))
         await self.db.run(work)
         self._remember(self._chats, scope, state)
 

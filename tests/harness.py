@@ -62,7 +62,9 @@ async def running_bot(tmp: Path, *, tg: FakeTelegram, llm: FakeLLM, ollama_url: 
     values: dict[str, object] = dict(
         _env_file=None, bot_token=TOKEN, telegram_api_url=tg.url, database_url=f"sqlite+aiosqlite:///{tmp}/dagi.db",
         ollama_url=ollama_url or llm.url, router_file=router_file, data_dir=tmp / "data",
-        update_interval=0.3, first_update_delay=0.05)
+        update_interval=0.3, first_update_delay=0.05,
+        # Tests are offline: personas search the web on their own only where a test turns it on (with fakes).
+        search_auto=False)
     values.update(settings)
     services = await build_services(load_settings(**values))
     task = asyncio.create_task(run_telegram(services))

@@ -15,6 +15,7 @@ from aiogram.types import BufferedInputFile, ReplyParameters
 
 from bot.delivery.pacing import ChatPacer, with_retries
 from bot.delivery.render import FENCE, SOURCE_LIMIT, Rendered, cut_point, render, utf16_len
+from bot.delivery.status import StatusMessage
 
 T = TypeVar("T")
 
@@ -53,6 +54,7 @@ class TelegramSink:
         self._flush: asyncio.Task[None] | None = None
         self._typing: asyncio.TimerHandle | asyncio.Task[None] | None = None
         self._scheduled = False  # a first preview was scheduled
+        self._status: StatusMessage | None = None  # slow work's progress line (web search), apart from the answer
 
     async def start(self) -> None:
         """Show "typing…" until the first text is visible; fast answers never need it."""
@@ -152,11 +154,28 @@ class TelegramSink:
         await self._commit_overflow(text)
         await self._final(render(self._prefix + text[self._committed:]))
         self._committed = len(text)
+        await self._clear_status()
 
     async def notify(self, text: str) -> None:
         """Send a plain notice; it replaces a group preview if one is showing."""
         await self._settle()
         await self._final([Rendered(text, None)])
+        await self._clear_status()
+
+    async def status(self, text: str) -> None:
+        """A progress line ("🔎 Шукаю…") in its own message, edited as the work goes on; gone once the answer is."""
+        if not text:
+            await self._clear_status()
+            return
+        if self._status is None:
+            self._status = StatusMessage(self.bot, self.opts.pacer, chat_id=self.chat_id, thread_id=self.thread_id,
+                                         reply=self._reply)
+        self._status.show(text)
+
+    async def _clear_status(self) -> None:
+        if self._status is not None:
+            status, self._status = self._status, None
+            await status.clear()
 
     async def attach(self, files: Sequence[tuple[str, bytes]]) -> None:
         """Send files as documents after the answer, paced like messages."""
@@ -176,6 +195,7 @@ class TelegramSink:
         if self._flush is not None and not self._flush.done():
             self._flush.cancel()  # the answer ended without finish()/notify(): no stale preview after it
         await self._stop_typing()
+        await self._clear_status()
 
     async def _settle(self) -> None:
         """Wait for an in-flight preview and cancel planned ones."""

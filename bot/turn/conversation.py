@@ -12,6 +12,7 @@ from agents.handoff import HandoffRules
 from bot.turn.handoff import hand_off
 from bot.turn.media import MediaError, MediaSource
 from bot.turn.photos import agent_turns, deliver_ocr, images_for, only_capability_failures, read_locally
+from bot.turn.search import WebTurn
 from bot.turn.sink import ReplySink, SinkFactory
 from bot.views.knowledge import with_sources
 from bot.views.usage import quota_notice
@@ -20,7 +21,7 @@ from rag.knowledge import Asker, KnowledgeBase, agent_scope, chat_scope
 from rag.types import Passage
 from router.errors import AllTargetsFailed, LocalOnlyUnavailable, ProviderError, QuotaExceeded, StreamCut
 from router.types import Usage
-from storage.store import Answer, Inbound, Store
+from storage.store import Answer, ChatState, Inbound, Store
 
 if TYPE_CHECKING:
     from agents.persona import AgentsConfig, Persona
@@ -50,6 +51,7 @@ class Conversations:
         self.personas = personas
         self.history_limit = history_limit
         self.handoffs = HandoffRules(personas)
+        self.search: WebTurn | None = None  # set by the composition root: /search and personas' own searches
         self._tails: dict[object, asyncio.Future[None]] = {}  # per chat: the last answer in the queue
 
     def ticket(self, scope: object) -> Ticket:
@@ -115,6 +117,8 @@ class Conversations:
         try:
             state = await self.store.chat_state(inbound.scope)
             persona, sink = hand_off(self.handoffs, persona, inbound, state, sink)  # may pass it to a specialist
+            if await self._searched(inbound_id, inbound, persona, state, sink, started):
+                return
             turns = await self.store.history(inbound.scope, inbound.conversation, limit=self.history_limit)
             history = agent_turns(turns)
             images = await images_for(self.media, inbound, turns, history)
@@ -170,6 +174,16 @@ class Conversations:
         except Exception as exc:
             log.exception("failed to answer message %s", inbound_id)
             await self._fail(inbound_id, sink, tr("internal"), repr(exc))
+
+    async def _searched(self, inbound_id: int, inbound: Inbound, persona: Persona, state: ChatState,
+                        sink: ReplySink, started: float) -> bool:
+        """True when web search took the message: /search always, a chat question when the persona looked it up."""
+        if self.search is None:
+            return False
+        if inbound.mode == "search":
+            await self.search.command(inbound_id, inbound, persona, state, sink, started)
+            return True
+        return await self.search.auto(inbound_id, inbound, persona, state, sink, started)
 
     async def _stream(self, persona: Persona, data: AgentInput, sink: ReplySink, reply: _Reply) -> None:
         """Read the model's stream into `reply`, showing it as it grows; OCR's JSON is shown only once parsed."""

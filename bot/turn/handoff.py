@@ -35,6 +35,10 @@ class MarkedSink:
         """A notice ("model unavailable") is not the specialist's answer: no marker."""
         await self.inner.notify(text)
 
+    async def status(self, text: str) -> None:
+        """Progress lines stay plain too."""
+        await self.inner.status(text)
+
     async def attach(self, files: Sequence[tuple[str, bytes]]) -> None:
         """Files go with the specialist's answer as they are."""
         await self.inner.attach(files)

@@ -22,6 +22,9 @@ class ReplySink(Protocol):
     async def notify(self, text: str) -> None:
         """A short notice instead of (or after) an answer."""
 
+    async def status(self, text: str) -> None:
+        """Progress of slow work ("🔎 Шукаю…"), shown apart from the answer and replaced by the next; "" removes it."""
+
     async def attach(self, files: Sequence[tuple[str, bytes]]) -> None:
         """Files that go with the answer (OCR's result.json and result.csv)."""
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from i18n import Grouped, Translator, translator
+from ops.search_use import SearchUse
 from router.errors import QuotaExceeded
 from router.quotas import UsageGuard
 from storage.usage import UsageLedger
@@ -31,8 +32,9 @@ def quota_notice(exc: QuotaExceeded, lang: str, guard: UsageGuard) -> str:
     return tr("quota_user", used=used, at=at, tz=guard.tz.key, wait=wait)
 
 
-async def usage_report(guard: UsageGuard, ledger: UsageLedger, user_id: int, lang: str, names: dict[str, str]) -> str:
-    """/usage: today's requests, tokens and cost per agent, the quota and when it resets."""
+async def usage_report(guard: UsageGuard, ledger: UsageLedger, user_id: int, lang: str, names: dict[str, str],
+                       search: SearchUse | None = None) -> str:
+    """/usage: today's requests, tokens and cost per agent, the quota and when it resets; web searches too."""
     day, tr = guard.day(), translator(lang)
     lines = [tr("usage_title", day=day)]
     rows = await ledger.by_agent(user_id, day)
@@ -49,4 +51,14 @@ async def usage_report(guard: UsageGuard, ledger: UsageLedger, user_id: int, lan
                  + (f", ${cost:.4f}" if cost else ""))
     lines.append(tr("usage_limit", limit=limits(tr, tokens, requests), at=guard.resets_at().strftime("%H:%M"),
                     tz=guard.tz.key))
+    if search is not None:
+        lines.append(await search_line(search, user_id, tr))
     return "\n".join(lines)
+
+
+async def search_line(search: SearchUse, user_id: int, tr: Translator) -> str:
+    """"🔎 Вебпошук: 3 пошуки (ліміт — 20 пошуків на день), 7 сторінок прочитано"."""
+    used, limit = await search.used("user", user_id)
+    reads = (await search.usage.of_user(user_id, search.day())).reads
+    return tr("search_usage_line", used=number(used), reads=number(reads),
+              limit=tr("n_searches", n=number(limit)) if limit else tr("no_limit"))

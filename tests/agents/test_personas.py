@@ -66,7 +66,9 @@ def test_real_config_has_three_personas(real: AgentsConfig) -> None:
     for key, persona in real.agents.items():
         assert persona.key == key
         assert persona.emoji and persona.title.uk and persona.title.en and persona.greeting.en
-        assert persona.route == "chat" and persona.local_only is False and persona.tools == ()
+        assert persona.route == "chat" and persona.local_only is False
+        # Issue 13: the front door and the energy agent search the web on their own; GREENFOOD works from its base.
+        assert persona.tools == (("web_search",) if key in ("daarwizz", "helion") else ())
         assert persona.language.default == "uk" and persona.language.follow_user
         assert persona.history_tokens == 3000 and persona.max_tokens is None
         assert persona.knowledge
@@ -150,6 +152,19 @@ def test_temperature_out_of_range(tmp_path: Path) -> None:
     message = _error_for(tmp_path, _changed(lambda d: d["agents"]["helion"].update(temperature=2.5)))
     path = tmp_path / "agents.yaml"
     assert f"{path}: agents.helion.temperature: Input should be less than or equal to 2" in message
+
+
+def test_an_unknown_tool_is_named_with_the_known_ones(tmp_path: Path) -> None:
+    message = _error_for(tmp_path, _changed(lambda d: d["agents"]["helion"].update(tools=["web_serch"])))
+    assert "agents.helion.tools" in message and "'web_serch' is not a tool" in message
+    assert "did you mean 'web_search'?" in message
+
+
+def test_tools_are_kept_once_and_say_whether_the_persona_searches() -> None:
+    config = AgentsConfig.model_validate(_changed(
+        lambda d: d["agents"]["helion"].update(tools=["web_search", "web_search"])))
+    assert config.agents["helion"].tools == ("web_search",) and config.agents["helion"].searches_web
+    assert not config.agents["greenfood"].searches_web
 
 
 def test_missing_required_and_empty_prompt(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from bot.filters.message import sender_id
 from bot.flows.buttons import AdminSection, UserRole, UserUsage
 from bot.handlers.admin.common import back, reply
 from bot.turn.context import BotProfile
-from bot.views.usage import limits, usage_report
+from bot.views.usage import limits, number, usage_report
 from i18n import Translator
 from ops.roles import Role, may_limit, parse_role
 from ops.services import Ops
@@ -103,25 +103,37 @@ async def usage_button(query: CallbackQuery, callback_data: UserUsage, ops: Ops,
     await _usage(query, ops, str(callback_data.user), tr)
 
 
+async def _subject(message: Message, ops: Ops, kind: str, raw: str, tr: Translator,
+                   chat_example: str) -> tuple[int, str] | None:
+    """The user or chat a quota command names and how to call it, or None after telling the admin why not."""
+    subject = await _person(message, ops, raw, tr) if kind == "user" else None
+    if kind == "user" and subject is None:
+        return None
+    if kind == "chat" and not raw.lstrip("-").isdigit():
+        await message.answer(tr("adm_args", example=chat_example))
+        return None
+    subject_id = subject.id if subject else int(raw)
+    if kind == "user" and not may_limit(await ops.access.role(sender_id(message)),
+                                        await ops.access.role(subject_id)):
+        await message.answer(tr("adm_role_denied"))
+        return None
+    return subject_id, subject.label if subject else tr("adm_who_chat", chat=subject_id)
+
+
 async def quota(message: Message, ops: Ops, args: list[str], tr: Translator) -> None:
-    """`/admin quota user|chat ID TOKENS REQUESTS` (0 = no limit, - = default) or `… ID reset`."""
+    """`/admin quota user|chat ID TOKENS REQUESTS` (0 = no limit, - = default) or `… ID reset`; `quota search …`."""
+    if args and args[0].lower() == "search":
+        await search_quota(message, ops, args[1:], tr)
+        return
     example = "/admin quota user 123456789 100000 50"
     if len(args) < 3 or args[0] not in ("user", "chat") or ops.router.usage is None:
         await message.answer(tr("adm_args", example=example))
         return
     kind = args[0]
-    subject = await _person(message, ops, args[1], tr) if kind == "user" else None
-    if kind == "user" and subject is None:
+    found = await _subject(message, ops, kind, args[1], tr, "/admin quota chat -1001234567890 500000 1000")
+    if found is None:
         return
-    if kind == "chat" and not args[1].lstrip("-").isdigit():
-        await message.answer(tr("adm_args", example="/admin quota chat -1001234567890 500000 1000"))
-        return
-    subject_id = subject.id if subject else int(args[1])
-    who = subject.label if subject else tr("adm_who_chat", chat=subject_id)
-    if kind == "user" and not may_limit(await ops.access.role(sender_id(message)),
-                                        await ops.access.role(subject_id)):
-        await message.answer(tr("adm_role_denied"))
-        return
+    subject_id, who = found
     if args[2].lower() in ("reset", "default", "скинути"):
         await ops.ledger.set_override(kind, subject_id, tokens=None, requests=None)
         await message.answer(tr("adm_quota_reset", who=who))
@@ -139,6 +151,33 @@ async def quota(message: Message, ops: Ops, args: list[str], tr: Translator) -> 
     await message.answer(tr("adm_quota_set", who=who, limit=limits(tr, shown_tokens, shown_requests)))
 
 
+async def search_quota(message: Message, ops: Ops, args: list[str], tr: Translator) -> None:
+    """`/admin quota search user|chat ID SEARCHES` (web searches a day; 0 = no limit) or `… ID reset`."""
+    example = "/admin quota search user 123456789 10"
+    if len(args) < 3 or args[0] not in ("user", "chat") or ops.search is None:
+        await message.answer(tr("adm_args", example=example))
+        return
+    kind, search = args[0], ops.search
+    found = await _subject(message, ops, kind, args[1], tr, "/admin quota search chat -1001234567890 50")
+    if found is None:
+        return
+    subject_id, who = found
+    if args[2].lower() in ("reset", "default", "скинути"):
+        await search.usage.set_override(kind, subject_id, None)
+        await message.answer(tr("adm_quota_search_reset", who=who))
+        return
+    try:
+        searches = int(args[2].replace("_", ""))
+    except ValueError:
+        searches = -1
+    if searches < 0:
+        await message.answer(tr("adm_args", example=example))
+        return
+    await search.usage.set_override(kind, subject_id, searches)
+    limit = tr("n_searches", n=number(searches)) if searches else tr("no_limit")
+    await message.answer(tr("adm_quota_search_set", who=who, limit=limit))
+
+
 async def _usage(event: Message | CallbackQuery, ops: Ops, who: str, tr: Translator) -> None:
     if ops.router.usage is None:
         await reply(event, tr("usage_off"))
@@ -147,7 +186,7 @@ async def _usage(event: Message | CallbackQuery, ops: Ops, who: str, tr: Transla
     if person is None:
         return
     names = {p.key: f"{p.emoji} {p.name}".strip() for p in ops.personas.agents.values()}
-    report = await usage_report(ops.router.usage, ops.ledger, person.id, tr.lang, names)
+    report = await usage_report(ops.router.usage, ops.ledger, person.id, tr.lang, names, ops.search)
     await reply(event, f"{person.label}\n{report}")
 
 

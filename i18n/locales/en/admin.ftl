@@ -17,7 +17,7 @@ adm_btn_kb = 📚 Knowledge
 adm_btn_broadcast = 📣 Broadcast
 adm_btn_reload = 🔄 Reload config
 adm_unknown = Unknown action /admin { $sub }. See /admin.
-adm_users_help = Users: /admin user ID or @name — find; /admin role ID admin|member|guest|banned; /admin ban ID · /admin unban ID; /admin quota user|chat ID tokens requests (or reset); /admin usage ID — today's usage; /admin invite — an invite code; /admin allow · /admin disallow — allow or disallow this group.
+adm_users_help = Users: /admin user ID or @name — find; /admin role ID admin|member|guest|banned; /admin ban ID · /admin unban ID; /admin quota user|chat ID tokens requests (or reset); /admin quota search user|chat ID searches (or reset); /admin usage ID — today's usage; /admin invite — an invite code; /admin allow · /admin disallow — allow or disallow this group.
     Access mode: { $mode }. { $users ->
         [one] { $users } user
        *[other] { $users } users

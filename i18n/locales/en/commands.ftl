@@ -6,6 +6,7 @@ cmd_usage = my usage and limit
 cmd_handoff = pass questions to specialists
 cmd_privacy = local models only
 cmd_ocr = read a document from a photo
+cmd_search = web search with sources
 cmd_kb = this chat's knowledge base
 cmd_remind = set a reminder
 cmd_reminders = my reminders

@@ -14,6 +14,7 @@ help =
     /usage — your model usage today and your limit
     /ocr — read the text and fields of a document in the next photo (or caption a photo "ocr")
     /kb — this chat's knowledge base: /kb add and a file (PDF, DOCX, TXT…), /kb search, /kb delete
+    /search question — search the web, an answer with sources; /search off|on — web search in this chat
     /remind 18:30 text — a reminder (also "in 2h", "tomorrow 9:00", "31.12 18:00")
     /reminders — your reminders; ❌ deletes one · /tz Europe/Kyiv — your time zone
     /forget — delete everything the bot keeps about you

@@ -17,7 +17,7 @@ adm_btn_kb = 📚 Бази знань
 adm_btn_broadcast = 📣 Розсилка
 adm_btn_reload = 🔄 Перечитати конфіг
 adm_unknown = Невідома дія /admin { $sub }. Список — /admin.
-adm_users_help = Користувачі: /admin user ID або @ім'я — знайти; /admin role ID admin|member|guest|banned; /admin ban ID · /admin unban ID; /admin quota user|chat ID токени запити (або reset); /admin usage ID — використання сьогодні; /admin invite — код запрошення; /admin allow · /admin disallow — дозволити чи заборонити цю групу.
+adm_users_help = Користувачі: /admin user ID або @ім'я — знайти; /admin role ID admin|member|guest|banned; /admin ban ID · /admin unban ID; /admin quota user|chat ID токени запити (або reset); /admin quota search user|chat ID пошуки (або reset); /admin usage ID — використання сьогодні; /admin invite — код запрошення; /admin allow · /admin disallow — дозволити чи заборонити цю групу.
     Режим доступу: { $mode }. { $users ->
         [one] { $users } користувач
         [few] { $users } користувачі
