@@ -130,12 +130,12 @@ def _search_installed() -> bool:
 
 
 async def _search_stack(settings: Settings, web: WebSettings, router: ModelRouter, use: SearchUse) -> SearchStack:
-    """Import CrewAI once, off the event loop (about 4 s, 1 GB installed: never at start), and wire the crew."""
+    """Backends, page reader and crew; CrewAI (about 4 s to import) loads at the first /search, never at start."""
     from agents import search
     from agents.search.runner import WebResearch
     from web import PageReader, WebSearch
 
-    await search.load(settings.data_dir)
+    search.configure(settings.data_dir)  # CrewAI itself is imported at the first /search (WebResearch.answer)
     searcher = WebSearch.from_settings(web, on_use=use.on_use)
     reader = PageReader(web, on_use=use.on_use)
     research = WebResearch(router, searcher, reader, data_dir=settings.data_dir, deadline=settings.search_deadline)

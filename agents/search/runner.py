@@ -31,15 +31,20 @@ class WebResearch:
         self.data_dir, self.deadline, self.max_pages = data_dir, deadline, max_pages
 
     async def answer(self, question: str, persona: Persona, *, language: str, user_id: int, chat_id: int, bot: str,
-                     local_only: bool, progress: Progress | None = None, chat: str = "private") -> SearchAnswer:
+                     local_only: bool, progress: Progress | None = None, chat: str = "private",
+                     crew: bool = True) -> SearchAnswer:
         """The persona's cited answer; partial past the deadline; SearchTimeout, NothingFound, a router error
-        (quota, no model, LocalOnlyUnavailable) or a web error (NoLocalBackend, SearchUnavailable) otherwise."""
+        (quota, no model, LocalOnlyUnavailable) or a web error (NoLocalBackend, SearchUnavailable) otherwise.
+
+        `crew=False` takes the plain path alone (search → read → one model call): no CrewAI import, one model call
+        instead of about five — what an automatic search inside a chat turn uses (see bench/search.py)."""
         started = time.monotonic()
         ends_at = started + self.deadline
         local_only = local_only or persona.local_only
         if local_only and not self.web.has_local:
             raise NoLocalBackend()  # before any model call: nothing about the question leaves the host
-        await load(self.data_dir)  # once per process, in a thread: CrewAI takes seconds to import
+        if crew:
+            await load(self.data_dir)  # once per process, in a thread: CrewAI takes seconds to import
         code = language if persona.language.follow_user else persona.language.default
         lang = language_name(code)
         run = SearchRun(router=self.router, web=self.web, reader=self.reader, persona=persona, question=question,
@@ -48,7 +53,7 @@ class WebResearch:
                         progress=progress, chat=chat)
         partial, path = False, "crew"
         try:
-            crew_text = await self._crew(run, lang)
+            crew_text = await self._crew(run, lang) if crew else None
             if crew_text is not None:
                 text = crew_text
             else:

@@ -46,7 +46,7 @@ class Research(Protocol):
 
     async def answer(self, question: str, persona: Persona, *, language: str, user_id: int, chat_id: int, bot: str,
                      local_only: bool, progress: Callable[[str, int], Awaitable[None]] | None = None,
-                     ) -> Researched: ...
+                     crew: bool = True) -> Researched: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +161,7 @@ class WebTurn:
                 return await stack.research.answer(
                     inbound.text, run.persona, language=inbound.language, user_id=inbound.user_id,
                     chat_id=inbound.scope.chat_id, bot=inbound.scope.bot, local_only=run.local_only,
-                    progress=progress)
+                    progress=progress, crew=how != "auto")  # a chat turn's own search: the plain path
         finally:
             ASKER.reset(token)
 

@@ -31,9 +31,9 @@ class FakeResearch:
     started: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def answer(self, question: str, persona: Any, *, language: str, user_id: int, chat_id: int, bot: str,
-                     local_only: bool, progress: Any = None) -> SearchAnswer:
+                     local_only: bool, progress: Any = None, crew: bool = True) -> SearchAnswer:
         self.calls.append(dict(question=question, persona=persona.key, language=language, user_id=user_id,
-                               chat_id=chat_id, bot=bot, local_only=local_only))
+                               chat_id=chat_id, bot=bot, local_only=local_only, crew=crew))
         self.started.set()
         if self.hang:
             await asyncio.Event().wait()

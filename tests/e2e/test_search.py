@@ -40,7 +40,7 @@ async def test_search_edits_one_status_message_then_replies_with_numbered_source
         assert [m["text"] for m in tg.messages(1001)] == [answer.params["text"]]
         assert status_id not in [m["message_id"] for m in tg.messages(1001)]
         assert research.calls == [dict(question="який курс гривні сьогодні?", persona="daarwizz", language="uk",
-                                       user_id=1001, chat_id=1001, bot="main", local_only=False)]
+                                       user_id=1001, chat_id=1001, bot="main", local_only=False, crew=True)]
         assert llm.chat_requests() == [], "the search's own model calls are the research's business"
 
         # Stored in history like a chat answer: the next question sees both turns.
@@ -73,6 +73,7 @@ async def test_a_persona_named_after_search_answers(tmp_path, tg, llm, monkeypat
         bot.say("/search Helion, ціни на пелети")
         await tg.wait_for(lambda: research.calls and any(ANSWER in t for t in tg.sent_texts(1001)))
         assert research.calls[0]["persona"] == "helion" and research.calls[0]["question"] == "ціни на пелети"
+        assert research.calls[0]["crew"] is True, "/search itself runs the crew"
 
 
 async def test_search_off_and_on_per_chat_and_only_admins_turn_it_on_in_groups(tmp_path, tg, llm, monkeypatch):

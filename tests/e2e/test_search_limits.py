@@ -142,6 +142,7 @@ async def test_personas_with_the_tool_search_on_their_own_only_when_a_question_n
         answer = await said(bot, "Який курс гривні сьогодні?")
         assert answer.startswith(ANSWER) and "Джерела:\n[1]" in answer
         assert research.calls[-1]["persona"] == "daarwizz" and llm.chat_requests() == []
+        assert research.calls[-1]["crew"] is False, "a chat turn's own search takes the plain path, not the crew"
         assert (await web_rows(bot))[0].backend == "auto"
 
         assert await said(bot, "Що таке microDAO?") == "echo: Що таке microDAO?"
