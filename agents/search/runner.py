@@ -58,8 +58,8 @@ class WebResearch:
                 text = crew_text
             else:
                 path = "plain"
+                # "" here is the model's unusable output, not the deadline: the sources come alone, not "partial".
                 text = await asyncio.wait_for(plain.answer(run, language=lang), max(0.0, ends_at - time.monotonic()))
-                partial = not text
         except TimeoutError:
             partial, path, text = True, "plain", await self._late(run, lang, ends_at)
         finally:

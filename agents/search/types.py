@@ -24,7 +24,7 @@ class SearchAnswer:
     """The persona's answer (without a sources list: the bot renders `sources`) and what it cost.
 
     `text` is "" when no answer could be written in time or in shape: the bot shows the sources alone.
-    `partial` marks an answer cut short by the deadline or the model's broken output.
+    `partial` marks an answer cut short by the deadline (an empty `text` without it: the model's output was unusable).
     `path` is "crew" (CrewAI's researcher and writer) or "plain" (search → read → one model call).
     """
 

@@ -53,6 +53,8 @@ def answer_text(found: Found, lang: str, deadline: float) -> str:
     parts = [found.text.strip()] if found.text.strip() else []
     if found.partial:
         parts.append(tr("search_partial", seconds=round(deadline)))
+    elif not parts and found.sources:  # in time, but the model wrote nothing usable: say so, not "out of time"
+        parts.append(tr("search_sources_only"))
     if found.sources:
         lines = [f"[{s.n}] {_title(s)} — {s.url}" for s in found.sources]
         parts.append(f"{tr('kb_sources')}:\n" + "\n".join(lines))

@@ -31,6 +31,7 @@ search_status_reading = 📖 Reading { $n ->
     }…
 search_status_writing = ✍️ Writing the answer…
 search_partial = ⚠️ Partial answer: the search ran out of its { $seconds } s; here is what it found so far.
+search_sources_only = ⚠️ I couldn't write an answer from these pages; here they are, so you can read them yourself.
 # /usage: today's web searches against the daily limit, and the pages read for them.
 search_usage_line = 🔎 Web search: { $used ->
         [one] { $used } search

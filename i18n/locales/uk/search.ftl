@@ -39,6 +39,7 @@ search_status_reading = 📖 Читаю { $n ->
     }…
 search_status_writing = ✍️ Пишу відповідь…
 search_partial = ⚠️ Часткова відповідь: пошук не вклався в { $seconds } с, тут те, що встиг знайти.
+search_sources_only = ⚠️ Не вдалося написати відповідь за цими сторінками; ось вони — можна прочитати самостійно.
 # /usage: today's web searches against the daily limit, and the pages read for them.
 search_usage_line = 🔎 Вебпошук: { $used ->
         [one] { $used } пошук
