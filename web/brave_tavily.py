@@ -21,17 +21,26 @@ def _rows(data: object, *path: str) -> list[dict[str, object]]:
     return [row for row in data if isinstance(row, dict)]
 
 
-class BraveBackend:
-    """Brave Search API (web results); it detects the query's language itself."""
+class _KeyedBackend:
+    """A search API reached with a key: where it is, the key, and the time-outs."""
 
-    name = "brave"
+    name = ""
     local = False
 
-    def __init__(self, key: SecretStr, *, url: str = BRAVE_URL, connect: float = 5.0, total: float = 15.0) -> None:
+    def __init__(self, key: SecretStr, *, url: str, connect: float = 5.0, total: float = 15.0) -> None:
         self._key = key
         self.url = url
         self._connect = connect
         self._total = total
+
+
+class BraveBackend(_KeyedBackend):
+    """Brave Search API (web results); it detects the query's language itself."""
+
+    name = "brave"
+
+    def __init__(self, key: SecretStr, *, url: str = BRAVE_URL, connect: float = 5.0, total: float = 15.0) -> None:
+        super().__init__(key, url=url, connect=connect, total=total)
 
     async def search(self, query: str, *, limit: int, language: str) -> list[Hit]:
         data = await fetch_json(
@@ -43,17 +52,13 @@ class BraveBackend:
         return [h for h in hits if h.url]  # WebSearch de-duplicates, then cuts to the limit
 
 
-class TavilyBackend:
+class TavilyBackend(_KeyedBackend):
     """Tavily's search API (basic depth: one credit per search)."""
 
     name = "tavily"
-    local = False
 
     def __init__(self, key: SecretStr, *, url: str = TAVILY_URL, connect: float = 5.0, total: float = 15.0) -> None:
-        self._key = key
-        self.url = url
-        self._connect = connect
-        self._total = total
+        super().__init__(key, url=url, connect=connect, total=total)
 
     async def search(self, query: str, *, limit: int, language: str) -> list[Hit]:
         data = await fetch_json(

@@ -28,11 +28,7 @@ async def on_text(message: Message, store: Store, personas: AgentsConfig, profil
     if target is None:
         return  # group chatter that is not for us
     user_id = sender_id(message)
-    verdict = flood.check(user_id, message.chat.id, message.chat.type != "private")
-    if not verdict.allowed:
-        # Neither stored (crash recovery must not answer it later) nor sent to a model; told once per period.
-        if verdict.notify:
-            await message.reply(tr("flood", wait=tr.wait(verdict.retry_after)))
+    if not await flood.admit(message, user_id, tr):  # not stored: crash recovery must not answer it later
         return
     scope = scope_of(message, profile)
     ticket = conversations.ticket(scope)  # before any await: answers keep the order messages arrived in

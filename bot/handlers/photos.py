@@ -57,10 +57,7 @@ async def answer_images(items: list[Message], *, profile: BotProfile, store: Sto
         return  # a group photo not addressed to the bot
     scope = scope_of(first, profile)
     user_id = sender_id(first)
-    verdict = flood.check(user_id, first.chat.id, first.chat.type != "private")
-    if not verdict.allowed:
-        if verdict.notify:
-            await first.reply(tr("flood", wait=tr.wait(verdict.retry_after)))
+    if not await flood.admit(first, user_id, tr):
         return
     refs = [file_ref(m, settings.image_max_side) for m in items]
     if any(size > TELEGRAM_DOWNLOAD_LIMIT for _, size in refs):

@@ -48,10 +48,7 @@ async def search(message: Message, command: CommandObject, store: Store, persona
         await message.reply(tr("search_too_long", length=len(question), limit=settings.search_max_chars))
         return
     user_id = sender_id(message)
-    verdict = flood.check(user_id, message.chat.id, message.chat.type != "private")
-    if not verdict.allowed:
-        if verdict.notify:
-            await message.reply(tr("flood", wait=tr.wait(verdict.retry_after)))
+    if not await flood.admit(message, user_id, tr):
         return
     ticket = conversations.ticket(scope)  # before any await below: answers keep the order messages arrived in
     try:

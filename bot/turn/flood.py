@@ -8,7 +8,10 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from aiogram.types import Message
+
     from bot.settings import Settings
+    from i18n import Translator
 
 
 @dataclass(frozen=True)
@@ -94,3 +97,10 @@ class FloodControl:
     def __len__(self) -> int:
         """Keys held in memory (users plus groups)."""
         return len(self.users.keys) + len(self.groups.keys)
+
+    async def admit(self, message: Message, user_id: int, tr: Translator) -> bool:
+        """Count a message; over a limit it is neither stored nor answered, and the user is told once per period."""
+        verdict = self.check(user_id, message.chat.id, message.chat.type != "private")
+        if not verdict.allowed and verdict.notify:
+            await message.reply(tr("flood", wait=tr.wait(verdict.retry_after)))
+        return verdict.allowed
