@@ -83,7 +83,7 @@ class SearchUse:
         return None
 
     async def question(self, asker: Asker, how: str) -> None:
-        """Count one question toward the day's quota (at its start: runs in flight count too)."""
+        """Count one answered question toward the day's quota (a search that failed or found nothing is free)."""
         await self._write(asker, "question", how, True, 0.0)
 
     def on_use(self, kind: str, backend: str, ok: bool, ms: float) -> None:

@@ -99,7 +99,7 @@ class WebTurn:
             notice, error = tr("search_local_only"), exc
         else:
             if found.text.strip() or found.sources:
-                await self._deliver(run, found, started)
+                await self._deliver(run, found, started, "command")
                 return
             notice, error = tr("search_nothing"), NothingFound("an empty answer without sources")
         log.info("web search gave no answer in chat %s: %r", inbound.scope.chat_id, error)
@@ -125,7 +125,7 @@ class WebTurn:
         if not found.sources:  # nothing read: a normal answer beats an unsourced "web" one
             await sink.status("")
             return False
-        await self._deliver(_Run(inbound_id, inbound, persona, local_only, sink), found, started)
+        await self._deliver(_Run(inbound_id, inbound, persona, local_only, sink), found, started, "auto")
         return True
 
     async def _gate(self, inbound: Inbound, state: ChatState, local_only: bool) -> tuple[SearchStack | None, str]:
@@ -146,10 +146,9 @@ class WebTurn:
         return stack, ""
 
     async def _research(self, stack: SearchStack, run: _Run, how: str) -> Researched:
-        """Count the question, then search, read and answer under the deadline, showing each stage."""
+        """Search, read and answer under the deadline, showing each stage."""
         inbound, sink = run.inbound, run.sink
-        asker = Asker(inbound.scope.bot, inbound.scope.chat_id, inbound.user_id, run.persona.key)
-        await self.use.question(asker, how)
+        asker = _asker(run)
 
         async def progress(stage: str, n: int = 0) -> None:
             await sink.status(status_text(stage, n, inbound.language))
@@ -165,9 +164,10 @@ class WebTurn:
         finally:
             ASKER.reset(token)
 
-    async def _deliver(self, run: _Run, found: Researched, started: float) -> None:
+    async def _deliver(self, run: _Run, found: Researched, started: float, how: str) -> None:
         text = answer_text(found, run.inbound.language, self.deadline)
         await run.sink.finish(text)
+        await self.use.question(_asker(run), how)  # the quota counts answers: a search that found nothing is free
         await self.store.record_answer(run.inbound, run.inbound_id, Answer(
             text=text, agent=run.persona.key, provider="web", model=found.path, tokens_in=found.tokens_in,
             tokens_out=found.tokens_out, latency_ms=(time.perf_counter() - started) * 1000,
@@ -179,3 +179,9 @@ class WebTurn:
         except Exception:
             log.exception("could not deliver a notice for message %s", inbound_id)
         await self.store.record_failure(inbound_id, notice[:200])  # told once; never retried after a restart
+
+
+def _asker(run: _Run) -> Asker:
+    """Who a run's usage rows and quota belong to."""
+    inbound = run.inbound
+    return Asker(inbound.scope.bot, inbound.scope.chat_id, inbound.user_id, run.persona.key)

@@ -46,8 +46,8 @@ async def test_search_answers_through_the_crew_with_the_pages_it_read(tmp_path, 
 
         await bot.services.search_use.flush()
         rows = await bot.services.store.db.run(lambda c: c.execute(select(WebUse).order_by(WebUse.id)).all())
-        assert [(r.kind, r.backend, r.ok) for r in rows] == [
-            ("question", "command", True), ("search", "searxng", True), ("read", "127.0.0.1", True)]
+        assert sorted((r.kind, r.backend, r.ok) for r in rows) == [
+            ("question", "command", True), ("read", "127.0.0.1", True), ("search", "searxng", True)]
         assert {(r.user_id, r.chat_id, r.agent) for r in rows} == {(1001, 1001, "helion")}
         calls = await bot.services.ledger.db.run(lambda c: c.execute(select(Usage)).all())
         assert {(r.mode, r.user_id, r.agent) for r in calls} == {("search", 1001, "helion")} and len(calls) == 4
