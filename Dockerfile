@@ -15,9 +15,10 @@ COPY web web
 # Local OCR for /ocr when no vision model is up (vision/local_ocr.py).
 RUN apt-get update && apt-get install -y --no-install-recommends tesseract-ocr tesseract-ocr-ukr tesseract-ocr-eng \
     && rm -rf /var/lib/apt/lists/*
-# EXTRAS=embedded adds the in-process fallback model (compiles llama.cpp: needs build tools, takes minutes).
-ARG EXTRAS=""
-RUN if [ -n "$EXTRAS" ]; then apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
+# EXTRAS: "search" (web search, CrewAI; the default) and/or "embedded" (the in-process fallback model: compiles
+# llama.cpp, so only then build tools are installed and the build takes minutes), e.g. EXTRAS=search,embedded.
+ARG EXTRAS="search"
+RUN if echo "$EXTRAS" | grep -q embedded; then apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
       && rm -rf /var/lib/apt/lists/*; fi \
     && pip install --no-cache-dir -c constraints.txt -e ".${EXTRAS:+[$EXTRAS]}"
 COPY config config
