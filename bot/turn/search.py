@@ -165,9 +165,10 @@ class WebTurn:
             ASKER.reset(token)
 
     async def _deliver(self, run: _Run, found: Researched, started: float, how: str) -> None:
+        # The quota counts answers (a search that found nothing is free), counted before the user sees this one.
+        await self.use.question(_asker(run), how)
         text = answer_text(found, run.inbound.language, self.deadline)
         await run.sink.finish(text)
-        await self.use.question(_asker(run), how)  # the quota counts answers: a search that found nothing is free
         await self.store.record_answer(run.inbound, run.inbound_id, Answer(
             text=text, agent=run.persona.key, provider="web", model=found.path, tokens_in=found.tokens_in,
             tokens_out=found.tokens_out, latency_ms=(time.perf_counter() - started) * 1000,
