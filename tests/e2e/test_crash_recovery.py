@@ -19,15 +19,17 @@ providers:
   ollama: {kind: ollama, base_url: "${OLLAMA_URL}", local: true, timeouts: {connect: 2, first_token: 60, total: 120}}
 routes:
   chat: [ollama:qwen3:8b]
+  search: [ollama:qwen3:8b]
 """
 
 
-def _start(tmp: Path, tg: FakeTelegram, llm: FakeLLM) -> subprocess.Popen[bytes]:
+def _start(tmp: Path, tg: FakeTelegram, llm: FakeLLM, extra: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     (tmp / "router.yaml").write_text(ROUTER)
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "BOT_TOKEN"))}
     env.update(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=tg.url, OLLAMA_URL=llm.url, DATA_DIR=str(tmp / "data"),
                DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/dagi.db", ROUTER_FILE=str(tmp / "router.yaml"),
                AGENTS_FILE=str(ROOT / "config" / "agents.yaml"), PYTHONPATH=str(ROOT), FIRST_UPDATE_DELAY="0")
+    env.update(extra or {})
     return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp, env=env,
                             stdout=subprocess.DEVNULL, stderr=open(tmp / "bot.log", "ab"))
 
@@ -81,4 +83,43 @@ async def test_killed_bot_answers_in_flight_messages_exactly_once_after_restart(
         for uid in users:
             texts = tg.sent_texts(uid)
             assert texts == [f"echo: питання {uid}", f"echo: ще {uid}"], texts
+        assert set(_statuses(tmp_path).values()) == {"done"}
+
+
+async def test_a_search_in_flight_when_the_bot_is_killed_is_answered_once_after_restart(tmp_path: Path) -> None:
+    """kill -9 while the crew waits on the model: after the restart the /search is answered once, with its source."""
+    from web.testing import ARTICLE_TITLE, FakePages, FakeSearxng
+
+    async with FakeTelegram() as tg, FakeLLM() as llm, FakeSearxng() as search, FakePages() as pages:
+        tg.add_bot(TOKEN, "dagi_bot")
+        search.set_results((ARTICLE_TITLE, pages.url("/article"), "A solar data centre in Lviv."))
+        web = {"SEARXNG_URL": search.url, "SEARCH_BACKENDS": "searxng",
+               "SEARCH_ALLOW_PRIVATE": f"127.0.0.1:{pages.port}", "SEARCH_AUTO": "false"}
+        llm.fail("hang", count=1)  # the researcher's first model call
+        first = _start(tmp_path, tg, llm, web)
+        try:
+            tg.send_text(TOKEN, chat_id=2001, user_id=2001, text="/search What did EcoMiner open in Lviv?",
+                         language_code="en")
+            await _until(lambda: len(llm.chat_requests()) >= 1, first, tmp_path, 90)
+            assert set(_statuses(tmp_path).values()) == {"pending"}
+        finally:
+            first.send_signal(signal.SIGKILL)
+            first.wait()
+        llm.release()
+        assert not any("Lviv" in t for t in tg.sent_texts(2001)), "nothing was answered before the crash"
+
+        llm.reply_tool_call("web_search", {"query": "EcoMiner Lviv"})
+        llm.reply_tool_call("read_page", {"url": pages.url("/article")})
+        llm.reply("read [1]")
+        llm.reply("EcoMiner opened a solar-powered data centre in Lviv [1].")
+        second = _start(tmp_path, tg, llm, web)
+        try:
+            await _until(lambda: any("Lviv [1]" in t for t in tg.sent_texts(2001)), second, tmp_path, 90)
+            await asyncio.sleep(0.5)
+        finally:
+            second.send_signal(signal.SIGTERM)
+            second.wait(timeout=30)
+        answers = [t for t in tg.sent_texts(2001) if "Lviv [1]" in t]
+        assert len(answers) == 1, answers
+        assert f"[1] {ARTICLE_TITLE} — {pages.url('/article')}" in answers[0]
         assert set(_statuses(tmp_path).values()) == {"done"}
