@@ -31,7 +31,8 @@ request offering tools to a model without them gets a 400, as do malformed tools
 
 Checking what the model received: `llm.chat_requests()` (RecordedRequest, `.json` is the body as sent),
 `FakeLLM.tools_of(record)` → names of the tools offered, `FakeLLM.tool_results_of(record)` → contents of the
-tool turns in order.
+tool turns in order. `record.first_at` / `record.done_at` (time.monotonic) are when the answer's first and last
+chunk were written: the model's first token and its end, for benchmarks.
 
 ScriptedProvider takes the same `Reply` values in `replies` (with str and exceptions); its calls leave with the
 last delta, and a str `arguments` that is not a JSON object raises BadToolCall. Give it

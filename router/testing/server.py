@@ -36,6 +36,8 @@ class RecordedRequest:
     headers: dict[str, str]
     at: float = field(default_factory=time.monotonic)  # when it arrived (for latency benchmarks)
     raw: bytes = field(default=b"", repr=False)  # the body as sent, to prove a secret never left the bot
+    first_at: float | None = None  # when the first chunk of the answer was written (the model's first token)
+    done_at: float | None = None  # when the answer's last chunk was written (the model is done)
 
 
 @dataclass
@@ -78,8 +80,19 @@ class _FakeServer:
                 body = loaded if isinstance(loaded, dict) else None
             except ValueError:
                 body = None
-        self.requests.append(RecordedRequest(request.path, request.method, body, dict(request.headers), raw=raw))
+        record = RecordedRequest(request.path, request.method, body, dict(request.headers), raw=raw)
+        self.requests.append(record)
+        request["record"] = record  # the handlers stamp first_at / done_at on it as they answer
         return await handler(request)
+
+    @staticmethod
+    def _stamp(request: web.Request, *, done: bool) -> None:
+        """Record now as the answer's first chunk (if none yet) and, with `done`, as its end."""
+        record: RecordedRequest | None = request.get("record")
+        if record is not None:
+            now = time.monotonic()
+            record.first_at = record.first_at or now
+            record.done_at = now if done else record.done_at
 
     def _next_reply(self, messages: list[dict[str, Any]], *, consume: bool) -> Reply:
         if self._replies:
@@ -124,6 +137,7 @@ class _FakeServer:
         await self._pause(tokens)
         if self._stopping.is_set() and request.transport is not None:
             request.transport.close()
+        self._stamp(request, done=True)
         return web.json_response(body)
 
     async def _hang(self, request: web.Request) -> None:
@@ -148,11 +162,13 @@ class _FakeServer:
                     cut = True
                     break
                 await resp.write(line)
+                self._stamp(request, done=False)
             if cut:
                 if request.transport is not None:
                     request.transport.close()
                 return resp
             await resp.write_eof()
+            self._stamp(request, done=True)
         except ConnectionError:
             pass  # the client went away mid-stream; nothing to do
         return resp

@@ -61,6 +61,18 @@ async def test_ollama_stream_scripted(llm: FakeLLM, opened: list) -> None:
     assert llm.chat_requests()[0].json["model"] == "qwen3:8b"
 
 
+async def test_requests_record_first_and_last_chunk(llm: FakeLLM, opened: list) -> None:
+    llm.token_delay = 0.01
+    llm.reply("one two three")
+    parts = [p async for p in await _ollama(opened, llm.url).chat(model="qwen3:8b", messages=MSGS, stream=True)]
+    assert parts[-1].done
+    await _openai(opened, llm).chat.completions.create(model="gpt-4o-mini", messages=MSGS)
+    streamed, whole = llm.chat_requests()
+    assert streamed.first_at is not None and streamed.done_at is not None
+    assert streamed.at <= streamed.first_at < streamed.done_at  # the model's first token, then its end
+    assert whole.first_at == whole.done_at is not None  # not streamed: the whole answer leaves at once
+
+
 async def test_ollama_non_stream_echo_and_think(llm: FakeLLM, opened: list) -> None:
     client = _ollama(opened, llm.url)
     resp = await client.chat(model="anything", messages=MSGS, stream=False)
