@@ -1,7 +1,8 @@
 """Usage rows, provider quotas (daily tokens, requests per minute) and per-user / per-group daily quotas.
 
 The usage table is the truth: every check sums rows in the database, so counts survive restarts
-and every replica of the bot enforces the same quota. A provider without limits costs no query.
+and every replica of the bot enforces the same quota. A provider without limits costs no query, nor does a
+user or chat with no default limit and no override (overrides are re-read every storage.usage.OVERRIDE_TTL).
 """
 from __future__ import annotations
 
@@ -70,6 +71,7 @@ class Ledger(Protocol):
     async def provider_tokens(self, provider: str, day: str) -> int: ...
     async def provider_calls_since(self, provider: str, since: datetime) -> int: ...
     async def totals(self, kind: str, subject_id: int, day: str) -> Totals: ...
+    async def override(self, kind: str, subject_id: int) -> tuple[int | None, int | None]: ...
 
 
 class UsageGuard:
@@ -103,6 +105,8 @@ class UsageGuard:
         for kind, subject, default in checks:  # one query each: the sums and an admin's override together
             if not subject:
                 continue
+            if not (default.tokens or default.requests) and not any(await self.ledger.override(kind, subject)):
+                continue  # no limit by default and none set for this subject: its sums cannot refuse it
             used = await self.ledger.totals(kind, subject, day)
             tokens = default.tokens if used.limit_tokens is None else used.limit_tokens
             requests = default.requests if used.limit_requests is None else used.limit_requests

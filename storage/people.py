@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, delete, func, insert, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 
 from storage.db import AnyRow, Database
 from storage.models import AllowedChat, AuditEntry, Invite, User, utcnow
@@ -37,6 +37,7 @@ def _person(row: AnyRow) -> Person:
 
 
 _COLUMNS = (User.id, User.username, User.first_name, User.language, User.role, User.tz, User.blocked, User.created_at)
+_ACCESS = select(User.role, User.blocked).where(User.id == bindparam("uid"))  # built once: compiled once
 
 
 class PeopleStore:
@@ -66,8 +67,7 @@ class PeopleStore:
 
     async def access_state(self, user_id: int) -> tuple[str | None, bool]:
         """The stored role (None: never set) and whether the user is marked as having blocked the bot."""
-        stmt = select(User.role, User.blocked).where(User.id == user_id)
-        row = await self.db.run(lambda c: c.execute(stmt).first())
+        row = await self.db.run(lambda c: c.execute(_ACCESS, {"uid": user_id}).first())
         return (row.role, bool(row.blocked)) if row else (None, False)
 
     async def set_role(self, user_id: int, role: str | None) -> None:

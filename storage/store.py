@@ -11,7 +11,7 @@ import json
 from collections import OrderedDict, deque
 from collections.abc import Collection
 from dataclasses import replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
@@ -57,6 +57,11 @@ class Store:
         self._upsert = upsert_for(db.engine)
         self._add_inbound = (self._upsert(Message).on_conflict_do_nothing().returning(Message.id)
                              if self._upsert else None)
+        self._save_user = None
+        if self._upsert is not None:  # built once with parameters: its compiled form is cached, unlike literals
+            fields: dict[str, Any] = {k: bindparam(k) for k in ("username", "first_name", "language", "blocked")}
+            stmt = self._upsert(User).values(id=bindparam("id"), created_at=bindparam("created_at"), **fields)
+            self._save_user = stmt.on_conflict_do_update(index_elements=[User.id], set_=fields)
         self._cache_size = cache_chats
         self._chats: OrderedDict[Scope, ChatState] = OrderedDict()
         self._turns: OrderedDict[tuple[Scope, int], deque[Turn]] = OrderedDict()
@@ -99,9 +104,8 @@ class Store:
         values = dict(username=username, first_name=first_name, language=language, blocked=False)
 
         def work(conn: Connection) -> None:
-            if self._upsert is not None:
-                stmt = self._upsert(User).values(id=user_id, created_at=utcnow(), **values)
-                conn.execute(stmt.on_conflict_do_update(index_elements=[User.id], set_=values))
+            if self._save_user is not None:
+                conn.execute(self._save_user, {"id": user_id, "created_at": utcnow(), **values})
             elif conn.execute(update(User).where(User.id == user_id).values(**values)).rowcount == 0:
                 conn.execute(insert(User).values(id=user_id, created_at=utcnow(), **values))
         await self.db.run(work)

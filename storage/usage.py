@@ -1,6 +1,7 @@
 """Usage rows and quota look-ups: the database is the truth, shared by every replica of the bot."""
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -28,6 +29,8 @@ _REQUESTS = func.coalesce(func.sum(case((Usage.outcome.in_(ANSWERED), 1), else_=
 _ADD = insert(Usage)
 _D = UsageDaily
 T = TypeVar("T")
+OVERRIDE_TTL = 30.0  # seconds a subject's quota override is trusted from memory (as access roles are)
+Limits = tuple[int | None, int | None]  # an override's daily tokens and requests (None: the default applies)
 
 
 def _daily(column: InstrumentedAttribute[T]) -> ScalarSelect[T]:
@@ -74,6 +77,7 @@ class UsageLedger:
             self._bump = stmt.on_conflict_do_update(index_elements=["kind", "subject", "day"], set_={
                 "tokens": _D.tokens + stmt.excluded.tokens, "requests": _D.requests + stmt.excluded.requests,
                 "calls": _D.calls + stmt.excluded.calls})
+        self._overrides: dict[tuple[str, int], tuple[Limits, float]] = {}  # (kind, subject) → limits, when read
 
     async def record(self, row: UsageRow) -> None:
         """Store one model call and add it to the day's sums of its user, chat and provider, atomically."""
@@ -117,7 +121,24 @@ class UsageLedger:
         """A user's (kind "user") or a chat's (kind "chat") use on `day` and its quota override."""
         params = {"kind": kind, "sid": subject_id, "subject": str(subject_id), "day": day}
         row = await self.db.run(lambda c: c.execute(_TOTALS, params).one())
+        self._remember(kind, subject_id, (row[2], row[3]))
         return Totals(int(row[0] or 0), int(row[1] or 0), row[2], row[3])
+
+    async def override(self, kind: str, subject_id: int) -> Limits:
+        """A user's or chat's quota override, from memory when read in the last OVERRIDE_TTL seconds: another
+        replica's change shows within that time, this process's at once."""
+        cached = self._overrides.get((kind, subject_id))
+        if cached is not None and time.monotonic() - cached[1] < OVERRIDE_TTL:
+            return cached[0]
+        row = await self.db.run(lambda c: c.execute(_OVERRIDE, {"kind": kind, "sid": subject_id}).first())
+        limits: Limits = (row[0], row[1]) if row is not None else (None, None)
+        self._remember(kind, subject_id, limits)
+        return limits
+
+    def _remember(self, kind: str, subject_id: int, limits: Limits) -> None:
+        if len(self._overrides) > 50_000:
+            self._overrides.clear()
+        self._overrides[(kind, subject_id)] = (limits, time.monotonic())
 
     async def by_agent(self, user_id: int, day: str) -> list[AgentUse]:
         """A user's use on `day`, one line per agent (for /usage)."""
@@ -127,6 +148,7 @@ class UsageLedger:
     async def set_override(self, kind: str, subject_id: int, *, tokens: int | None, requests: int | None) -> None:
         """Set a user's or chat's daily quota (None = the default, 0 = unlimited)."""
         values = dict(daily_tokens=tokens, daily_requests=requests, updated_at=utcnow())
+        self._overrides.pop((kind, subject_id), None)
 
         def work(conn: Connection) -> None:
             if self._upsert is not None:

@@ -7,6 +7,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass
 
 from router.errors import ProviderError, ProviderUnavailable, StreamCut
+from router.providers._pace import Pace
 from router.think import ThinkFilter
 from router.timeouts import Timeouts, guard
 from router.types import ChatRequest, Delta, ToolCall, Usage
@@ -21,8 +22,6 @@ class Final:
 
 
 Piece = str | Final | ToolCall  # text, the end, or one complete tool call
-
-
 
 
 def estimate_tokens(chars: int) -> int:
@@ -50,16 +49,21 @@ async def run_stream(
     model: str,
     timeouts: Timeouts,
     translate: Callable[[BaseException], ProviderError],
+    pace: Pace | None = None,
 ) -> AsyncGenerator[Delta, None]:
     """Turn a provider's raw pieces into Deltas; every failure leaves as a ProviderError.
 
+    Text is coalesced (see `Pace`): the first visible text leaves at once, later text at most once a window, and
+    the end flushes whatever is held. Text held when the stream breaks is part of StreamCut's `partial`.
     Tool calls are held back and leave with the last delta (the one carrying usage): a call is acted on only
     once the answer is whole, and an answer that breaks off before its end never half-runs a tool.
     """
     loop = asyncio.get_running_loop()
     start = loop.time()
+    pace = pace if pace is not None else Pace()
     first_ms: float | None = None
-    shown: list[str] = []
+    shown: list[str] = []  # all visible text so far, sent or held
+    held = 0  # how many of the last `shown` pieces have not gone out yet
     raw_chars = 0
     final: Final | None = None
     calls: list[ToolCall] = []
@@ -77,17 +81,25 @@ async def run_stream(
             raw_chars += len(piece)
             text = think.feed(piece)
             if text:
+                now = loop.time()
                 if first_ms is None:
-                    first_ms = (loop.time() - start) * 1000
+                    first_ms = (now - start) * 1000
                 shown.append(text)
-                yield Delta(text, provider=provider, model=model)
+                held += 1
+                if pace.due(now):
+                    pace.sent(now)
+                    out, held = _joined(shown, held), 0
+                    yield Delta(out, provider=provider, model=model)
         if final is None:
             raise ProviderUnavailable("stream ended without its final chunk")
         tail = think.flush()
         if tail:
             first_ms = first_ms if first_ms is not None else (loop.time() - start) * 1000
             shown.append(tail)
-            yield Delta(tail, provider=provider, model=model)
+            held += 1
+        if held:
+            out, held = _joined(shown, held), 0
+            yield Delta(out, provider=provider, model=model)
     except Exception as exc:  # noqa: BLE001 - translated and raised; BaseException (cancel, aclose) passes untouched
         err = translate(exc)
         err.provider, err.model = provider, model
@@ -104,3 +116,8 @@ async def run_stream(
         first_token_ms=first_ms,
     )
     yield Delta(usage=usage, provider=provider, model=model, tool_calls=tuple(calls))
+
+
+def _joined(shown: list[str], held: int) -> str:
+    """The last `held` pieces as one text."""
+    return shown[-1] if held == 1 else "".join(shown[-held:])

@@ -1,23 +1,25 @@
-"""Ollama provider on the official `ollama` client (NDJSON /api/chat, and /api/embed)."""
+"""Ollama provider: chat streams read off the socket (router.providers.ollama_stream), the rest on the `ollama` SDK."""
 from __future__ import annotations
 
 import logging
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
-from typing import Any, cast
+from typing import Any
 
+import aiohttp
 import httpx
 import ollama
 import pydantic
-from httpx_aiohttp import AiohttpTransport
 
 from router.errors import BadToolCall, ProviderError, ProviderUnavailable
 from router.providers._errors import from_status, one_shot, scrub, translate_common
-from router.providers._stream import Final, Piece, estimate_tokens, run_stream
-from router.providers._tools import call_names, function_spec, new_call_id, plain
+from router.providers._pace import WINDOW, Pace
+from router.providers._stream import Piece, estimate_tokens, run_stream
+from router.providers._tools import call_names, function_spec, plain
+from router.providers.ollama_stream import Endpoint, SocketTransport, chat_direct, chat_pieces, wire_message
 from router.timeouts import Timeouts
-from router.types import ChatMessage, ChatRequest, Delta, ToolCall, Usage
+from router.types import ChatMessage, ChatRequest, Delta, Usage
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +45,6 @@ def _message(m: ChatMessage, names: Mapping[str, str]) -> dict[str, Any]:
         out["tool_calls"] = [{"function": {"name": c.name, "arguments": plain(c.arguments)}} for c in m.tool_calls]
     if m.role == "tool" and (name := names.get(m.tool_call_id)):
         out["tool_name"] = name
-    return out
-
-
-def _calls(message: ollama.Message) -> list[ToolCall]:
-    """The complete tool calls in one chunk's message; Ollama sends each whole, with arguments as an object."""
-    out = []
-    for call in message.tool_calls or ():
-        if not call.function.name:
-            raise BadToolCall("a tool call names no function")
-        out.append(ToolCall(new_call_id(), call.function.name, dict(call.function.arguments)))
     return out
 
 
@@ -82,20 +74,26 @@ class OllamaProvider:
         keep_alive: str | float = "30m",
         num_ctx: int = 8192,
         timeouts: Timeouts = Timeouts(),
+        window: float = WINDOW,
     ) -> None:
         self.name = name
+        self.window = window  # seconds between text deltas after the first (router.providers._pace)
         self.local = local
         self.base_url = base_url
         self.keep_alive = keep_alive
         self.num_ctx = num_ctx
         self.timeouts = timeouts
+        self._transport = SocketTransport()
         self._client = ollama.AsyncClient(
             host=base_url,
             timeout=timeouts.for_httpx(),
             event_hooks={"response": [_raise_rate_limit]},
             # aiohttp under httpx: the same API at under half of httpx's own CPU per request.
-            transport=AiohttpTransport(),
+            transport=self._transport,
         )
+        # Chat streams skip httpx (on the same aiohttp pool) unless a proxy applies; `_client` is the SDK's httpx.
+        self._http: httpx.AsyncClient = self._client._client
+        self._endpoint = Endpoint.of(self._http, timeouts)
         # Models whose server rejected the `think` parameter; don't send it to them again.
         self._no_think: set[str] = set()
         self._capabilities: dict[str, frozenset[str]] = {}
@@ -113,19 +111,21 @@ class OllamaProvider:
 
     def stream(self, model: str, request: ChatRequest) -> AsyncGenerator[Delta, None]:
         """Stream one answer from `model`."""
+        pace = Pace(self.window)
         return run_stream(
-            self._raw(model, request),
+            self._raw(model, request, pace),
             request=request,
             provider=self.name,
             model=model,
             timeouts=self.timeouts,
             translate=_translate,
+            pace=pace,
         )
 
-    async def _raw(self, model: str, request: ChatRequest) -> AsyncGenerator[Piece, None]:
+    async def _raw(self, model: str, request: ChatRequest, pace: Pace) -> AsyncGenerator[Piece, None]:
         started = False
         try:
-            async with aclosing(self._chat(model, request, send_think=model not in self._no_think)) as parts:
+            async with aclosing(self._chat(model, request, pace, send_think=model not in self._no_think)) as parts:
                 async for piece in parts:
                     started = True
                     yield piece
@@ -135,37 +135,38 @@ class OllamaProvider:
             # Older servers/models reject `think` outright; remember that and ask again without it.
             log.info("%s: %s does not take `think`; retrying without it", self.name, model)
             self._no_think.add(model)
-            async with aclosing(self._chat(model, request, send_think=False)) as parts:
+            async with aclosing(self._chat(model, request, pace, send_think=False)) as parts:
                 async for piece in parts:
                     yield piece
 
-    async def _chat(self, model: str, request: ChatRequest, *, send_think: bool) -> AsyncGenerator[Piece, None]:
+    def _chat(self, model: str, request: ChatRequest, pace: Pace, *,
+              send_think: bool) -> AsyncGenerator[Piece, None]:
         options: dict[str, Any] = {"num_ctx": self.num_ctx, "temperature": request.temperature}
         if request.max_tokens is not None:
             options["num_predict"] = request.max_tokens
         names = call_names(request.messages)
-        stream = await self._client.chat(
-            model=model,
-            messages=[_message(m, names) for m in request.messages],
-            tools=[function_spec(t) for t in request.tools] or None,
-            stream=True,
-            # think=False switches qwen3's reasoning off; None leaves the parameter out entirely.
-            think=False if send_think else None,
-            keep_alive=self.keep_alive,
-            options=options,
-        )
-        # Cast: the SDK returns an async generator but types it as an AsyncIterator (which has no aclose).
-        async with aclosing(cast(AsyncGenerator[ollama.ChatResponse, None], stream)):
-            async for part in stream:
-                content = part.message.content if part.message else None
-                if content:
-                    yield content
-                # Mid-stream (Ollama ≥ 0.8) or in the one done chunk (older servers do not stream with tools).
-                for call in _calls(part.message) if part.message else ():
-                    yield call
-                if part.done:
-                    yield Final(tokens_in=part.prompt_eval_count, tokens_out=part.eval_count)
-                    return
+        body: dict[str, Any] = {
+            "model": model,
+            "messages": [wire_message(_message(m, names)) for m in request.messages],
+            # Through the SDK's model, as it sent them (it normalises schemas); few requests carry tools.
+            "tools": [ollama.Tool.model_validate(function_spec(t)).model_dump(exclude_none=True)
+                      for t in request.tools],
+            "stream": True,
+            "options": options,
+            "keep_alive": self.keep_alive,
+        }
+        if send_think:
+            body["think"] = False  # switches qwen3's reasoning off; left out for models that reject it
+        if self._endpoint is not None:
+            return chat_direct(self._session(), self._endpoint, body, pace)
+        # Through the SDK's own HTTP client: its proxy, base URL, headers (User-Agent, OLLAMA_API_KEY), 429 hook.
+        return chat_pieces(self._http, body, pace)
+
+    def _session(self) -> aiohttp.ClientSession:
+        """The aiohttp session under the SDK's client (made at first use, inside the running loop)."""
+        if not isinstance(self._transport.client, aiohttp.ClientSession):
+            self._transport.client = self._transport.get_client()
+        return self._transport.client
 
     async def embed(self, model: str, texts: Sequence[str]) -> tuple[list[list[float]], Usage]:
         """One vector per text from /api/embed; every failure leaves as a ProviderError."""

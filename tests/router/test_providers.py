@@ -20,6 +20,7 @@ from router.errors import (
     RateLimited,
     StreamCut,
 )
+from router.providers._pace import WINDOW
 from router.providers.ollama import OllamaProvider
 from router.providers.openai_compat import OpenAICompatProvider
 from router.testing import FakeLLM, ScriptedProvider
@@ -89,6 +90,7 @@ async def write_lines(request: web.Request, lines: list[str], content_type: str)
 
 @pytest.mark.parametrize("protocol", PROTOCOLS)
 async def test_streams_text_and_final_usage(fake: FakeLLM, protocol: str) -> None:
+    fake.token_delay = WINDOW * 3  # tokens further apart than the coalescing window arrive one by one
     fake.reply("Hello there, friend")
     provider = make(protocol, fake, name="p1")
     text, deltas = await collect(provider.stream("qwen3:8b", req()))

@@ -116,6 +116,20 @@ async def test_user_over_quota_is_refused_before_any_model_call(ledger: UsageLed
         await answer(router, ask("ні"))
 
 
+async def test_an_override_limits_a_user_even_without_a_default_quota(ledger: UsageLedger) -> None:
+    local = ScriptedProvider("ollama")
+    router = make_router(ledger, Clock(KYIV_EVENING), {"ollama": local}, ["ollama:qwen3:8b"])  # no default limits
+    for i in range(3):
+        await answer(router, ask(f"q{i}"))  # nothing can refuse these: no sums are read for them
+    await ledger.set_override("user", 7, tokens=None, requests=3)  # an admin limits this one user
+    with pytest.raises(QuotaExceeded) as err:
+        await answer(router, ask("четверте"))
+    assert (err.value.scope, err.value.requests, err.value.limit_requests) == ("user", 3, 3)
+    await ledger.set_override("user", 7, tokens=None, requests=0)  # …and lifts it again (0 = unlimited)
+    assert (await answer(router, ask("знову можна")))[0]
+    assert len(local.calls) == 4
+
+
 async def test_group_quota_counts_every_member(ledger: UsageLedger) -> None:
     router = make_router(ledger, Clock(KYIV_EVENING), {"ollama": ScriptedProvider("ollama")}, ["ollama:qwen3:8b"],
                          group=DailyQuota(requests=2))
