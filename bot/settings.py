@@ -46,6 +46,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     max_message_chars: int = Field(8000, ge=100)
     update_interval: float = Field(1.0, ge=0.2, le=10.0)
+    # Per chat: this many updates may go at once while Telegram is happy (1 = strict spacing always).
+    update_burst: int = Field(5, ge=1, le=20)
+    group_messages_per_minute: int = Field(20, ge=1, le=60)
     first_update_delay: float = Field(0.05, ge=0.0, le=1.0)
     # Flood control: messages per `flood_window` seconds; 0 switches a limit off.
     flood_user_messages: int = Field(8, ge=0)

@@ -1,9 +1,10 @@
-"""Per-chat pacing of visible updates and Telegram retry policy."""
+"""Telegram's retry policy, and the session middlewares that apply it and tell the pacer about 429s."""
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 from aiogram import Bot
@@ -17,27 +18,23 @@ from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from bot.delivery.budget import ChatPacer, Kind
+
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+# Set while a streaming preview is sent: a preview refused with 429 is dropped (newer text follows), not retried.
+_ONCE: ContextVar[bool] = ContextVar("telegram_call_once", default=False)
 
-class ChatPacer:
-    """At most one visible update per `interval` per chat; a 429 blocks the chat for `retry_after`."""
 
-    def __init__(self, interval: float = 1.0) -> None:
-        self.interval = interval
-        self._next: dict[int, float] = {}
-
-    def wait_time(self, chat_id: int) -> float:
-        """Seconds until the chat may see another update (0 = now)."""
-        return max(0.0, self._next.get(chat_id, 0.0) - time.monotonic())
-
-    def mark(self, chat_id: int, extra: float = 0.0) -> None:
-        """Record a visible update (or a 429) now."""
-        now = time.monotonic()
-        self._next[chat_id] = max(self._next.get(chat_id, 0.0), now + self.interval + extra)
-        if len(self._next) > 50_000:  # drop chats whose slot passed long ago
-            self._next = {k: v for k, v in self._next.items() if v > now}
+@contextmanager
+def once() -> Iterator[None]:
+    """Calls made inside are tried once: a 429 reaches the caller at once instead of being waited out."""
+    token = _ONCE.set(True)
+    try:
+        yield
+    finally:
+        _ONCE.reset(token)
 
 
 RETRYABLE = (TelegramRetryAfter, TelegramNetworkError, TelegramServerError)
@@ -85,8 +82,33 @@ class RetryAfterMiddleware(BaseRequestMiddleware):
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
                        method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
         polling = isinstance(method, GetUpdates)  # a separate flag keeps mypy from narrowing `method`
-        if polling:
-            return await make_request(bot, method)  # polling has its own backoff
+        if polling or _ONCE.get():
+            return await make_request(bot, method)  # polling has its own backoff; previews are not retried
         policy = retrying((TelegramRetryAfter,), attempts=self.attempts, max_wait=self.max_wait)
-        response: Response[TelegramType] = await policy(make_request, bot, method)
+
+        async def attempt() -> Response[TelegramType]:  # a coroutine function: tenacity awaits only those
+            return await make_request(bot, method)
+        response: Response[TelegramType] = await policy(attempt)
         return response
+
+
+_KINDS: dict[str, Kind] = {"sendMessageDraft": "draft", "editMessageText": "edit", "editMessageCaption": "edit",
+                           "editMessageMedia": "edit", "editMessageReplyMarkup": "edit"}
+
+
+class PaceObserver(BaseRequestMiddleware):
+    """Tells the chat's pacer about every 429 Telegram answers, whoever made the call (inside the retries)."""
+
+    def __init__(self, pacer: ChatPacer) -> None:
+        self.pacer = pacer
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+        try:
+            return await make_request(bot, method)
+        except TelegramRetryAfter as exc:
+            chat_id = getattr(method, "chat_id", None)
+            if isinstance(chat_id, int):
+                kind = _KINDS.get(method.__api_method__, "send")
+                self.pacer.penalize(chat_id, float(exc.retry_after), kind)
+            raise

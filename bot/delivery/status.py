@@ -8,7 +8,7 @@ import time
 from aiogram import Bot
 from aiogram.types import ReplyParameters
 
-from bot.delivery.pacing import ChatPacer
+from bot.delivery.budget import ChatPacer, Kind
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,8 @@ class StatusMessage:
 
     async def _catch_up(self) -> None:
         while self._want and self._want != self._shown:
-            wait = max(self.pacer.wait_time(self.chat_id), self._next - time.monotonic())
+            kind: Kind = "send" if self.message_id is None else "edit"
+            wait = max(self.pacer.wait_time(self.chat_id, kind), self._next - time.monotonic())
             if wait > 0:
                 await asyncio.sleep(wait)
             text = self._want
@@ -52,7 +53,7 @@ class StatusMessage:
                 self._calling = False
             self._shown = text
             self._next = time.monotonic() + self.interval
-            self.pacer.mark(self.chat_id)
+            self.pacer.mark(self.chat_id, kind)
 
     async def _put(self, text: str) -> None:
         if self.message_id is None:

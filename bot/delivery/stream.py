@@ -13,7 +13,8 @@ from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramNotFound, TelegramRetryAfter
 from aiogram.types import BufferedInputFile, ReplyParameters
 
-from bot.delivery.pacing import ChatPacer, with_retries
+from bot.delivery.budget import ChatPacer, Kind
+from bot.delivery.pacing import once, with_retries
 from bot.delivery.render import FENCE, SOURCE_LIMIT, Rendered, cut_point, render, utf16_len
 from bot.delivery.status import StatusMessage
 
@@ -54,6 +55,7 @@ class TelegramSink:
         self._flush: asyncio.Task[None] | None = None
         self._typing: asyncio.TimerHandle | asyncio.Task[None] | None = None
         self._scheduled = False  # a first preview was scheduled
+        self._next_preview = 0.0  # loop time before which this answer shows no new preview (one per interval)
         self._status: StatusMessage | None = None  # slow work's progress line (web search), apart from the answer
 
     async def start(self) -> None:
@@ -76,7 +78,17 @@ class TelegramSink:
         """Record the answer so far; schedule a preview if none is pending."""
         self._text = text
         if self._timer is None and (self._flush is None or self._flush.done()):
-            self._schedule(self.opts.pacer.wait_time(self.chat_id) if self._scheduled else self.opts.first_delay)
+            self._schedule(self._preview_wait() if self._scheduled else self.opts.first_delay)
+
+    def _preview_kind(self) -> Kind:
+        if self.private and self.opts.drafts and self._preview_id is None:
+            return "draft"
+        return "send" if self._preview_id is None else "edit"
+
+    def _preview_wait(self) -> float:
+        """Until the chat's budget allows a preview and this answer's last one is an interval old."""
+        own = self._next_preview - asyncio.get_running_loop().time()
+        return max(own, self.opts.pacer.wait_time(self.chat_id, self._preview_kind()))
 
     def _schedule(self, delay: float) -> None:
         self._scheduled = True
@@ -84,31 +96,34 @@ class TelegramSink:
 
     def _start_flush(self) -> None:
         self._timer = None
+        if (wait := self._preview_wait()) > 0:  # the chat's budget changed meanwhile (a 429, another message)
+            self._schedule(wait)
+            return
         self._flush = asyncio.create_task(self._preview())
 
     async def _preview(self) -> None:
-        wait = self.opts.pacer.wait_time(self.chat_id)
-        if wait > 0:
-            await asyncio.sleep(wait)
+        """Show the answer so far; never sleeps, so finish() waits at most for one call on the wire."""
         shown = self._text
         await self._commit_overflow(shown)
         pieces = render(self._prefix + shown[self._committed:])
         if not pieces:
             return
-        piece = pieces[0]
+        piece, kind = pieces[0], self._preview_kind()
+        self._next_preview = asyncio.get_running_loop().time() + self.opts.pacer.interval
         try:
-            if self.private and self.opts.drafts and self._preview_id is None:
-                await self._draft(piece)
-            else:
-                await self._show(piece)
-            self.opts.pacer.mark(self.chat_id)
+            with once():  # a refused preview is dropped, not waited out: newer text follows
+                if kind == "draft":
+                    await self._draft(piece)
+                else:
+                    await self._show(piece)
+            self.opts.pacer.mark(self.chat_id, kind)
             await self._stop_typing()
         except TelegramRetryAfter as exc:
-            self.opts.pacer.mark(self.chat_id, extra=float(exc.retry_after))
+            self.opts.pacer.penalize(self.chat_id, float(exc.retry_after), kind)
         except Exception as exc:  # noqa: BLE001 - a preview is best effort; the final answer is not
             log.debug("preview failed in chat %s: %s", self.chat_id, exc)
         if self._text != shown and self._timer is None:  # text arrived meanwhile: show it on the next slot
-            self._schedule(self.opts.pacer.wait_time(self.chat_id))
+            self._schedule(self._preview_wait())
 
     async def _draft(self, piece: Rendered) -> None:
         try:
@@ -180,12 +195,10 @@ class TelegramSink:
     async def attach(self, files: Sequence[tuple[str, bytes]]) -> None:
         """Send files as documents after the answer, paced like messages."""
         for name, data in files:
-            wait = self.opts.pacer.wait_time(self.chat_id)
-            if wait > 0:
-                await asyncio.sleep(wait)
+            await self._slot("send")
             await with_retries(partial(self.bot.send_document, self.chat_id, BufferedInputFile(data, filename=name),
                                        message_thread_id=self.thread_id, reply_parameters=self._reply))
-            self.opts.pacer.mark(self.chat_id)
+            self.opts.pacer.mark(self.chat_id, "send")
 
     async def close(self) -> None:
         """Cancel timers, an unfinished preview and the typing indicator."""
@@ -215,16 +228,20 @@ class TelegramSink:
 
     async def _final(self, pieces: list[Rendered]) -> None:
         for piece in pieces:
-            wait = self.opts.pacer.wait_time(self.chat_id)
-            if wait > 0:
-                await asyncio.sleep(wait)
+            kind: Kind = "send" if self._preview_id is None else "edit"
+            await self._slot(kind)
             if self._preview_id is not None:
                 await self._edit(self._preview_id, piece, retry=True)
                 self._preview_id = None
             else:
                 await self._send(piece, retry=True)
-            self.opts.pacer.mark(self.chat_id)
+            self.opts.pacer.mark(self.chat_id, kind)
         self._draft_id = random.randint(1, 2**31 - 1)
+
+    async def _slot(self, kind: Kind) -> None:
+        """Wait until the chat's budget allows an update (at once while Telegram is happy)."""
+        while (wait := self.opts.pacer.wait_time(self.chat_id, kind)) > 0:
+            await asyncio.sleep(wait)
 
     async def _send(self, piece: Rendered, *, retry: bool) -> int:
         async def call(entities: bool) -> int:

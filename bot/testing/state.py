@@ -65,6 +65,9 @@ class _FakeState:
         self._blocked: set[int] = set()  # chats whose user blocked the bot (or group that removed it)
         self._per_second: int | None = None  # the per-token rate limit; None = no limit
         self._windows: dict[str, deque[float]] = {}  # token → times of the calls counted in the last second
+        # chat_limit(): (per second, per minute in groups, drafts counted) and per (token, chat) windows
+        self._chat_limits: tuple[int | None, int | None, bool] | None = None
+        self._chat_windows: dict[tuple[str, object], tuple[deque[float], deque[float]]] = {}
         self.rate_limited: list[Call] = []  # calls the rate limit answered with 429
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None

@@ -71,6 +71,31 @@ async def test_telegram_failures(tg: FakeTelegram, bot: Bot) -> None:
         await tg.wait_for(lambda: False, timeout=0.05)
 
 
+async def test_telegram_strict_per_chat_limit(tg: FakeTelegram, bot: Bot) -> None:
+    tg.chat_limit(per_second=1)
+    first = await bot.send_message(chat_id=5, text="one")
+    with pytest.raises(TelegramRetryAfter) as err:
+        await bot.edit_message_text(text="one!", chat_id=5, message_id=first.message_id)
+    assert err.value.retry_after == 1 and [c.method for c in tg.rate_limited] == ["editMessageText"]
+    assert await bot.send_message(chat_id=6, text="another chat is not held")
+    assert await bot.send_message_draft(chat_id=5, draft_id=1, text="drafts are not counted")
+    tg._chat_windows[(TOKEN, 5)][0][0] -= 1.0  # as if the first message were a second old
+    assert await bot.send_message(chat_id=5, text="two")
+    tg.chat_limit(per_second=1, drafts=True)
+    await bot.send_message_draft(chat_id=7, draft_id=1, text="a")
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_message_draft(chat_id=7, draft_id=1, text="ab")
+    tg.chat_limit(per_second=5, group_per_minute=3)
+    for i in range(3):
+        await bot.send_message(chat_id=-100, text=f"group {i}")
+        tg._chat_windows[(TOKEN, -100)][0].clear()  # only the minute's limit is under test here
+    with pytest.raises(TelegramRetryAfter) as err:
+        await bot.send_message(chat_id=-100, text="a fourth in a minute")
+    assert 55 <= err.value.retry_after <= 60
+    tg.chat_limit(None)
+    assert await bot.send_message(chat_id=5, text="off again")
+
+
 async def test_telegram_updates(tg: FakeTelegram, bot: Bot) -> None:
     first = tg.send_text(TOKEN, chat_id=5, user_id=5, text="/start@dagi_bot hi")
     second = tg.send_text(
