@@ -22,9 +22,9 @@ from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from sqlalchemy import insert
 
-from bot.app import _share_generic_cache
 from bot.delivery.notifier import TelegramNotifier
 from bot.delivery.pacing import RetryAfterMiddleware
+from bot.startup import share_generic_cache
 from bot.testing import FakeTelegram
 from ops.broadcast import Broadcaster
 from storage.audience import AudienceStore
@@ -99,7 +99,7 @@ async def main() -> None:
     parser.add_argument("--limit", type=int, default=30, help="the fake's messages per second per bot")
     parser.add_argument("--rates", default="25,30", help="BROADCAST_RATE values to try, comma-separated")
     args = parser.parse_args()
-    _share_generic_cache()
+    share_generic_cache()
     with tempfile.TemporaryDirectory() as tmp:
         for i, rate in enumerate(float(r) for r in args.rates.split(",")):
             await run(args.n, rate, args.limit, Path(tmp) / f"bench{i}.db")

@@ -1,6 +1,7 @@
 """The bot's own overhead: fake Bot API + fake LLM on 127.0.0.1, the bot as a separate process.
 
 Run: .venv/bin/python bench/overhead.py   (prints numbers; asserts nothing)
+The closed loop of issue 14 (bench/closed_loop.py) runs last; bench/peer_ollama_telegram.py runs it for the peer.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.closed_loop import VISIBLE, closed_loop, pct
 from bot.testing import FakeTelegram
 from router.testing import FakeLLM
 
@@ -27,18 +29,10 @@ providers:
 routes:
   chat: [ollama:qwen3:8b]
 """
-PACING = 1.0  # UPDATE_INTERVAL default
-VISIBLE = {"sendmessage", "editmessagetext", "sendmessagedraft"}
 
 
-def pct(values: list[float], q: float) -> float:
-    """The q-th percentile (nearest rank)."""
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
-
-
-async def start_bot(tmp: Path, tg: FakeTelegram, llm: FakeLLM) -> subprocess.Popen[bytes]:
-    """Start `python -m bot run` against the fakes and wait until it polls."""
+async def start_bot(tmp: Path, tg: FakeTelegram, llm: FakeLLM) -> tuple[subprocess.Popen[bytes], float]:
+    """Start `python -m bot run` against the fakes, wait until it polls; the process and spawn → first getUpdates."""
     (tmp / "router.yaml").write_text(ROUTER)
     env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "BOT_TOKEN"))}
     env.update(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=tg.url, OLLAMA_URL=llm.url, DATA_DIR=str(tmp),
@@ -46,10 +40,15 @@ async def start_bot(tmp: Path, tg: FakeTelegram, llm: FakeLLM) -> subprocess.Pop
                AGENTS_FILE=str(ROOT / "config" / "agents.yaml"), PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
     # BENCH_PROFILE=/tmp/bot.prof writes a cProfile of the bot process (read it with pstats).
     profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
+    spawned = time.monotonic()
     proc = subprocess.Popen([sys.executable, *profile, "-m", "bot", "run"], cwd=tmp, env=env)
-    await tg.wait_for(lambda: any(c.method.lower() == "getupdates" for c in tg.calls), timeout=60)
+    await tg.wait_for(lambda: proc.poll() is not None or any(c.method.lower() == "getupdates" for c in tg.calls),
+                      timeout=60)
+    if proc.poll() is not None:
+        raise SystemExit(f"the bot exited ({proc.returncode}) before it polled")
+    first_poll = next(c.at for c in tg.calls if c.method.lower() == "getupdates")
     await asyncio.sleep(1.0)
-    return proc
+    return proc, first_poll - spawned
 
 
 async def burst(tg: FakeTelegram, llm: FakeLLM, proc: psutil.Process, users: int, per_user: int, label: str,
@@ -74,8 +73,8 @@ async def burst(tg: FakeTelegram, llm: FakeLLM, proc: psutil.Process, users: int
         await asyncio.sleep(0.005)
     wall = time.monotonic() - t0
     cpu = sum(proc.cpu_times()[:2]) - cpu0
-    # Per message: the bot's time before the model was asked plus after the model finished,
-    # not counting the wait for the previous answer in the same chat (that is queueing, not overhead).
+    # Per message: update → final message, not counting the wait for the previous answer in the same chat
+    # (answers go out in order: that is queueing). Pacing waits are counted: the user waits for them too.
     asked = {r.json["messages"][-1]["content"]: r.at for r in llm.chat_requests()[-total:]}
     finals = {c.params["text"].removeprefix("echo: "): c.at for c in tg.calls[calls_before:]
               if c.method.lower() == "sendmessage" and c.ok}
@@ -84,15 +83,14 @@ async def burst(tg: FakeTelegram, llm: FakeLLM, proc: psutil.Process, users: int
         prev_done = 0.0
         for k in range(per_user):
             text = f"{label} {u}-{k}"
-            # Telegram allows ~1 message per second per chat; the pacer's wait is policy, not overhead.
-            start = max(pushed[text], prev_done + PACING) if prev_done else pushed[text]
+            start = max(pushed[text], prev_done)
             # 0 ms/token: the model's own time is the fake's few-ms reply, counted in `asked → final`;
             # we subtract nothing for it, so this number is an upper bound of the bot's overhead.
             added.append((finals[text] - start) * 1000)
             prev_done = finals[text]
     api = [c for c in tg.calls[calls_before:] if c.method.lower() not in ("getupdates",)]
     print(f"  {total} messages from {users} users: {total / wall:.0f} msgs/s, wall {wall:.2f} s")
-    print(f"  bot-added latency per reply (update → final message, minus same-chat queueing and pacing): "
+    print(f"  bot-added latency per reply (update → final message, minus same-chat queueing; pacing counted): "
           f"p50 {pct(added, 50):.1f} ms, p95 {pct(added, 95):.1f} ms, p99 {pct(added, 99):.1f} ms")
     print(f"  Bot API calls per reply: {len(api) / total:.2f}  "
           f"({', '.join(sorted({c.method for c in api}))})")
@@ -141,28 +139,45 @@ async def first_visible(tg: FakeTelegram, llm: FakeLLM, proc: psutil.Process, n:
     for chat in chats:
         await tg.wait_for(lambda chat=chat: len(tg.sent_texts(chat)) >= 1, timeout=120)
     cpu = sum(proc.cpu_times()[:2]) - cpu0
-    reqs = {r.json["messages"][-1]["content"]: r.at for r in llm.chat_requests()[base:]}
-    delays, rates = [], []
+    reqs = {r.json["messages"][-1]["content"]: r for r in llm.chat_requests()[base:]}
+    delays, rates, tails = [], [], []
     for chat in chats:
-        first_token = reqs[f"slow {chat}"] + llm.token_delay  # the fake waits one delay before each token
-        visible = [c.at for c in tg.calls[calls_before:] if c.method.lower() in VISIBLE
+        req = reqs[f"slow {chat}"]
+        first_token = req.first_at or req.at + llm.token_delay  # when the fake wrote the model's first token
+        visible = [c for c in tg.calls[calls_before:] if c.method.lower() in VISIBLE
                    and c.params.get("chat_id") in (chat, str(chat))]
-        delays.append((visible[0] - first_token) * 1000)
-        gaps = [b - a for a, b in zip(visible, visible[1:], strict=False)]
+        delays.append((visible[0].at - first_token) * 1000)
+        # Drafts are paced among themselves; the final message follows the model at once, not the last draft.
+        drafts = [c.at for c in visible if c.method.lower() == "sendmessagedraft"]
+        gaps = [b - a for a, b in zip(drafts, drafts[1:], strict=False)]
         rates.append(1 / min(gaps) if gaps else 0.0)
+        final = next(c.at for c in visible if c.method.lower() == "sendmessage")
+        tails.append((final - (req.done_at or final)) * 1000)
     print(f"  {n} chats, {tokens} tokens at 20 ms: first visible text after the model's first token: "
           f"p50 {pct(delays, 50):.0f} ms, max {max(delays):.0f} ms")
-    print(f"  visible updates per chat: at most {max(rates):.2f} per second")
+    print(f"  drafts per chat: at most {max(rates):.2f} per second; model done → final message: "
+          f"p50 {pct(tails, 50):.0f} ms, max {max(tails):.0f} ms")
     print(f"  bot CPU per streamed reply of {tokens} tokens: {cpu / n * 1000:.2f} ms (drafts + final + persistence)")
+
+
+async def closed_loops(tg: FakeTelegram, llm: FakeLLM, ps: psutil.Process) -> None:
+    """Issue 14's closed loop at 0 and 20 ms per token, then at 20 ms under the strict per-chat 429 model."""
+    for i, (delay, strict) in enumerate([(0.0, False), (0.02, False), (0.02, True)]):
+        print(f"closed loop: 50 users × 4 messages, 40-token answers at {delay * 1000:.0f} ms per token"
+              + (", strict 429 model (1 send/edit per chat per second)" if strict else ""))
+        tg.chat_limit(1 if strict else None)
+        await closed_loop(tg, llm, ps, token=TOKEN, base=40_000 + 1_000 * i, label=f"cl{i}", token_delay=delay)
+    tg.chat_limit(None)
 
 
 async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         async with FakeTelegram() as tg, FakeLLM() as llm:
             tg.add_bot(TOKEN, "bench_bot")
-            proc = await start_bot(Path(tmp), tg, llm)
+            proc, startup = await start_bot(Path(tmp), tg, llm)
             ps = psutil.Process(proc.pid)
             try:
+                print(f"start → first getUpdates: {startup:.2f} s")
                 print(f"idle RSS (no embedded model): {ps.memory_info().rss / 2**20:.0f} MB")
                 print("warm-up: 50 messages")
                 await burst(tg, llm, ps, users=50, per_user=1, label="warm", base=10_000)
@@ -172,6 +187,7 @@ async def main() -> None:
                 await sequential(tg, llm, ps, base=10_000)
                 print("streaming: 20 ms per token")
                 await first_visible(tg, llm, ps)
+                await closed_loops(tg, llm, ps)
             finally:
                 proc.terminate()
                 proc.wait(timeout=30)

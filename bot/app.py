@@ -7,7 +7,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware, Bot, Dispatcher, methods
+from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
@@ -15,12 +15,12 @@ from aiogram.filters import ExceptionTypeFilter
 from aiogram.fsm.storage.base import BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.fsm.strategy import FSMStrategy
-from aiogram.methods.base import Response
 from aiogram.types import BotCommand, BotCommandScopeChat, ErrorEvent, TelegramObject
 
 from base import ConfigError
+from bot.delivery.budget import ChatPacer
 from bot.delivery.notifier import TelegramNotifier
-from bot.delivery.pacing import ChatPacer, RetryAfterMiddleware
+from bot.delivery.pacing import PaceObserver, RetryAfterMiddleware
 from bot.delivery.stream import DeliveryOptions, TelegramSink
 from bot.flows.states import FlowTimeouts
 from bot.handlers import (
@@ -40,6 +40,7 @@ from bot.middlewares.access import AccessMiddleware, Throttle
 from bot.middlewares.i18n import I18nMiddleware
 from bot.services import Services
 from bot.settings import Settings
+from bot.startup import FirstPoll, after_first_poll, share_generic_cache
 from bot.turn.albums import PhotoDesk
 from bot.turn.context import BotProfile, sink_for
 from bot.turn.flood import FloodControl
@@ -95,7 +96,7 @@ def make_bots(services: Services) -> list[tuple[str, Bot, str | None]]:
 
 async def _profile(key: str, bot: Bot, locked: str | None, services: Services) -> BotProfile:
     try:
-        me = await bot.get_me()
+        me = await bot.me()  # cached: aiogram's polling asks the same and gets this answer, not a second getMe
     except TelegramUnauthorizedError:
         name = "BOT_TOKEN" if key == "main" else f"AGENT_BOT_TOKENS__{key.upper()}"
         raise ConfigError(f"{name}: Telegram rejected this token. Fix: copy it again from @BotFather") from None
@@ -104,7 +105,9 @@ async def _profile(key: str, bot: Bot, locked: str | None, services: Services) -
         raise ConfigError(f"TELEGRAM_API_URL: cannot reach the Telegram Bot API at {url}. "
                           "Fix: check the network, or the address of your local Bot API server") from None
     s = services.settings
-    opts = DeliveryOptions(ChatPacer(s.update_interval), first_delay=s.first_update_delay)
+    pacer = ChatPacer(s.update_interval, burst=s.update_burst, group_per_minute=s.group_messages_per_minute)
+    bot.session.middleware(PaceObserver(pacer))  # inside RetryAfterMiddleware: sees every 429, retried or not
+    opts = DeliveryOptions(pacer, first_delay=s.first_update_delay)
     return BotProfile(key=key, bot=bot, delivery=opts, locked=locked, username=me.username or "")
 
 
@@ -178,32 +181,12 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: 
     return dp
 
 
-_USED_METHODS = (methods.GetUpdates, methods.GetMe, methods.SendMessage, methods.EditMessageText,
-                 methods.SendMessageDraft, methods.SendChatAction, methods.AnswerCallbackQuery,
-                 methods.SetMyCommands, methods.DeleteWebhook, methods.DeleteMessage, methods.GetFile,
-                 methods.SendDocument, methods.EditMessageReplyMarkup, methods.GetChatMember)
-_RESPONSE_MODELS: list[type] = []
-
-
-def _share_generic_cache() -> None:
-    """Build aiogram's `Response[T]` models once, in the root context, and keep them alive.
-
-    pydantic 2.12 caches parametrised generics weakly, in a ContextVar that starts empty, and
-    aiogram parses every Bot API answer as `Response[T]`. Without this each update task rebuilt
-    the model (~20 ms CPU per API call, found with bench/overhead.py and a CPU profiler).
-    """
-    if not _RESPONSE_MODELS:
-        _RESPONSE_MODELS.extend(
-            Response[m.__returning__]  # type: ignore[name-defined]  # a type argument known only at runtime
-            for m in _USED_METHODS)
-
-
-async def run_telegram(services: Services) -> None:
-    """Poll every bot until stopped; first answer messages a crash left unanswered."""
-    _share_generic_cache()
+async def run_telegram(services: Services, *, started: Callable[[], None] | None = None) -> None:
+    """Poll every bot until stopped; first answer messages a crash left unanswered; `started()` once polling."""
+    share_generic_cache()
     bots = make_bots(services)
     try:
-        await _poll(services, bots)
+        await _poll(services, bots, started)
     finally:
         for _, bot, _ in bots:
             await bot.session.close()
@@ -226,13 +209,13 @@ async def _until_stopped(dp: Dispatcher, polling: asyncio.Future[None]) -> None:
         raise
 
 
-async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]]) -> None:
+async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]],
+                started: Callable[[], None] | None = None) -> None:
     """Start every bot, answer what a crash left pending, and poll until stopped."""
     profiles: dict[int, BotProfile] = {}
     for key, bot, locked in bots:
         profile = await _profile(key, bot, locked, services)
         profiles[bot.id] = profile
-        await _set_commands(bot, services.ops.settings.owners if services.ops else ())
     by_key = {p.key: p for p in profiles.values()}
     # Photos are downloaded through the bot that received them (a file id is valid for that bot only).
     services.conversations.media = TelegramMedia({k: p.bot for k, p in by_key.items()}, services.image_limits())
@@ -252,6 +235,15 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]]) -> 
         if ops.scheduler is not None:  # started with polling, stopped with it; jobs stay stored in the database
             schedule_system_jobs(ops)
             ops.scheduler.start()
+    first_poll = FirstPoll()
+    for _, bot, _ in bots:
+        bot.session.middleware(first_poll)
+    owners = services.ops.settings.owners if services.ops else ()
+
+    async def menus() -> None:
+        for _, bot, _ in bots:
+            await _set_commands(bot, owners)
+    background.append(asyncio.create_task(after_first_poll(first_poll, menus, started)))
     polling = asyncio.ensure_future(dp.start_polling(*(b for _, b, _ in bots),
                                                      allowed_updates=dp.resolve_used_update_types()))
     try:

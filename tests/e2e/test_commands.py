@@ -139,6 +139,8 @@ async def test_command_menus_follow_the_languages_config(tmp_path, tg, llm, monk
     async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch) as bot:
         bot.say("/start")
         await bot.replies(1001)
+        # The menus are set once the bot polls, beside the first answers: one per catalog language and `ru`, `be`.
+        await tg.wait_for(lambda: len(tg.calls_of("setMyCommands", token=TOKEN)) >= 4)
         menus = {}
         for call in tg.calls_of("setMyCommands", token=TOKEN):
             if "scope" not in call.params:

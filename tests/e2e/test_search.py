@@ -124,6 +124,7 @@ async def test_help_and_the_command_menus_list_search(tmp_path, tg, llm, monkeyp
     async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch) as bot:
         bot.say("/help")
         assert "/search питання — пошук у мережі" in (await bot.replies(1001))[0]
+        await tg.wait_for(lambda: len(tg.calls_of("setMyCommands")) >= 4)  # set once the bot polls
         menus = [c.params["commands"] for c in tg.calls_of("setMyCommands") if "scope" not in c.params]
         menus = [json.loads(m) if isinstance(m, str) else m for m in menus]
         descriptions = {c["description"] for menu in menus for c in menu if c["command"] == "search"}
