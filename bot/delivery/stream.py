@@ -28,7 +28,7 @@ class DeliveryOptions:
     """Shared by every reply of one bot: pacing, timings, and whether drafts work."""
 
     pacer: ChatPacer
-    first_delay: float = 0.05
+    first_delay: float = 0.03
     typing_delay: float = 0.3
     drafts: bool = True  # switched off for good when the Bot API server refuses sendMessageDraft
 
