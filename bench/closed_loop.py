@@ -7,9 +7,11 @@ bench/peer_ollama_telegram.py for the peer; prints numbers, asserts nothing.
 from __future__ import annotations
 
 import asyncio
+import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import psutil
 
@@ -26,6 +28,19 @@ Whole = Callable[[str, str], bool]  # (text the bot sent, the model's answer) â†
 def exact(sent: str, answer: str) -> bool:
     """DAGI sends the model's answer as it is."""
     return sent == answer
+
+
+async def until_polled(tg: FakeTelegram, proc: subprocess.Popen[bytes], spawned: float,
+                       log: Path | None = None) -> float:
+    """Wait for the process's first getUpdates (then one idle second); spawn â†’ first getUpdates in seconds."""
+    await tg.wait_for(lambda: proc.poll() is not None or any(c.method.lower() == "getupdates" for c in tg.calls),
+                      timeout=60)
+    if proc.poll() is not None:
+        why = f":\n{log.read_text()}" if log is not None and log.exists() else ""
+        raise SystemExit(f"the process exited ({proc.returncode}) before it polled{why}")
+    first_poll = next(c.at for c in tg.calls if c.method.lower() == "getupdates")
+    await asyncio.sleep(1.0)
+    return first_poll - spawned
 
 
 def pct(values: list[float], q: float) -> float:

@@ -18,37 +18,20 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.closed_loop import VISIBLE, closed_loop, pct
+from bench.closed_loop import VISIBLE, closed_loop, pct, until_polled
+from bench.startup import TOKEN, bot_env
 from bot.testing import FakeTelegram
 from router.testing import FakeLLM
-
-TOKEN = "123456:BENCH-token-abcdefghijklmnop"
-ROUTER = """
-providers:
-  ollama: {kind: ollama, base_url: "${OLLAMA_URL}", local: true, timeouts: {connect: 5, first_token: 60, total: 300}}
-routes:
-  chat: [ollama:qwen3:8b]
-"""
 
 
 async def start_bot(tmp: Path, tg: FakeTelegram, llm: FakeLLM) -> tuple[subprocess.Popen[bytes], float]:
     """Start `python -m bot run` against the fakes, wait until it polls; the process and spawn → first getUpdates."""
-    (tmp / "router.yaml").write_text(ROUTER)
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "BOT_TOKEN"))}
-    env.update(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=tg.url, OLLAMA_URL=llm.url, DATA_DIR=str(tmp),
-               DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/bench.db", ROUTER_FILE=str(tmp / "router.yaml"),
-               AGENTS_FILE=str(ROOT / "config" / "agents.yaml"), PYTHONPATH=str(ROOT), LOG_LEVEL="WARNING")
+    env = bot_env(tmp, tg, llm)
     # BENCH_PROFILE=/tmp/bot.prof writes a cProfile of the bot process (read it with pstats).
     profile = ["-m", "cProfile", "-o", os.environ["BENCH_PROFILE"]] if os.environ.get("BENCH_PROFILE") else []
     spawned = time.monotonic()
     proc = subprocess.Popen([sys.executable, *profile, "-m", "bot", "run"], cwd=tmp, env=env)
-    await tg.wait_for(lambda: proc.poll() is not None or any(c.method.lower() == "getupdates" for c in tg.calls),
-                      timeout=60)
-    if proc.poll() is not None:
-        raise SystemExit(f"the bot exited ({proc.returncode}) before it polled")
-    first_poll = next(c.at for c in tg.calls if c.method.lower() == "getupdates")
-    await asyncio.sleep(1.0)
-    return proc, first_poll - spawned
+    return proc, await until_polled(tg, proc, spawned)
 
 
 async def burst(tg: FakeTelegram, llm: FakeLLM, proc: psutil.Process, users: int, per_user: int, label: str,

@@ -28,7 +28,7 @@ import psutil
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.closed_loop import USERS, closed_loop
+from bench.closed_loop import USERS, closed_loop, until_polled
 from bot.testing import FakeTelegram
 from router.testing import FakeLLM
 
@@ -56,13 +56,7 @@ async def start_peer(tmp: Path, tg: FakeTelegram, llm: FakeLLM, peer: Path, pyth
     with (tmp / "peer.log").open("w") as log:  # its tracebacks (every 429 is one) would drown the numbers
         proc = subprocess.Popen([python, str(ROOT / "bench" / "peers" / "ollama_telegram.py")], cwd=tmp, env=env,
                                 stdout=subprocess.DEVNULL, stderr=log)
-    await tg.wait_for(lambda: proc.poll() is not None or any(c.method.lower() == "getupdates" for c in tg.calls),
-                      timeout=60)
-    if proc.poll() is not None:
-        raise SystemExit(f"the peer exited ({proc.returncode}) before it polled:\n{(tmp / 'peer.log').read_text()}")
-    first_poll = next(c.at for c in tg.calls if c.method.lower() == "getupdates")
-    await asyncio.sleep(1.0)
-    return proc, first_poll - spawned
+    return proc, await until_polled(tg, proc, spawned, log=tmp / "peer.log")
 
 
 async def main(peer: Path, python: str, strict: bool) -> None:
