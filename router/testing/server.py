@@ -40,6 +40,9 @@ class RecordedRequest:
     done_at: float | None = None  # when the answer's last chunk was written (the model is done)
 
 
+_RECORD = web.RequestKey("record", RecordedRequest)  # the request's record, for the handlers that answer it
+
+
 @dataclass
 class _Failure:
     mode: str
@@ -82,13 +85,13 @@ class _FakeServer:
                 body = None
         record = RecordedRequest(request.path, request.method, body, dict(request.headers), raw=raw)
         self.requests.append(record)
-        request["record"] = record  # the handlers stamp first_at / done_at on it as they answer
+        request[_RECORD] = record  # the handlers stamp first_at / done_at on it as they answer
         return await handler(request)
 
     @staticmethod
     def _stamp(request: web.Request, *, done: bool) -> None:
         """Record now as the answer's first chunk (if none yet) and, with `done`, as its end."""
-        record: RecordedRequest | None = request.get("record")
+        record: RecordedRequest | None = request.get(_RECORD)
         if record is not None:
             now = time.monotonic()
             record.first_at = record.first_at or now
