@@ -48,6 +48,7 @@ from bot.turn.media import TelegramMedia
 from i18n import Translator, languages, translator
 from ops.control import keep_in_sync, restore
 from ops.jobs import schedule_system_jobs
+from ops.services import Ops
 from storage.store import Inbound
 
 log = logging.getLogger(__name__)
@@ -192,6 +193,20 @@ async def run_telegram(services: Services, *, started: Callable[[], None] | None
             await bot.session.close()
 
 
+async def _jobs(ops: Ops | None) -> None:
+    """Start the scheduler once polling has begun (APScheduler loads then); stopped with polling, and its jobs stay
+    stored in the database. Reminders a wiped job table lost are made again and their sweep begins."""
+    if ops is None or ops.scheduler is None:
+        return
+    try:
+        schedule_system_jobs(ops)
+        ops.scheduler.start()
+    except Exception:
+        log.exception("the scheduler did not start: no scheduled jobs or reminders until a restart")
+        return
+    await reminders.on_startup(ops)
+
+
 async def _until_stopped(dp: Dispatcher, polling: asyncio.Future[None]) -> None:
     """Wait for polling; when cancelled, stop it through aiogram so no poller outlives us.
 
@@ -232,9 +247,6 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]],
         ops.notifier = TelegramNotifier({k: p.bot for k, p in by_key.items()})
         await restore(ops)  # targets switched off and agent routes set from chat survive restarts
         background.append(asyncio.create_task(keep_in_sync(ops)))  # and reach every replica within a minute
-        if ops.scheduler is not None:  # started with polling, stopped with it; jobs stay stored in the database
-            schedule_system_jobs(ops)
-            ops.scheduler.start()
     first_poll = FirstPoll()
     for _, bot, _ in bots:
         bot.session.middleware(first_poll)
@@ -243,7 +255,7 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]],
     async def menus() -> None:
         for _, bot, _ in bots:
             await _set_commands(bot, owners)
-    background.append(asyncio.create_task(after_first_poll(first_poll, menus, started)))
+    background.append(asyncio.create_task(after_first_poll(first_poll, menus, started, jobs=lambda: _jobs(ops))))
     polling = asyncio.ensure_future(dp.start_polling(*(b for _, b, _ in bots),
                                                      allowed_updates=dp.resolve_used_update_types()))
     try:

@@ -54,10 +54,14 @@ class FirstPoll(BaseRequestMiddleware):
 
 
 async def after_first_poll(poll: FirstPoll, menus: Callable[[], Awaitable[None]],
-                           started: Callable[[], None] | None = None) -> None:
-    """Once the bot polls: `started()`, the answer models while no update is being handled, then `menus()`."""
+                           started: Callable[[], None] | None = None, *,
+                           jobs: Callable[[], Awaitable[None]] | None = None) -> None:
+    """Once the bot polls: `jobs()` (the scheduler), `started()`, the answer models while no update is being
+    handled, then `menus()`."""
     await poll.polling.wait()
     await asyncio.sleep(0.02)  # let the getUpdates request leave before this work takes the loop
+    if jobs is not None:  # first: scheduled runs, reminders due while the bot was down, come as soon as it listens
+        await jobs()
     if started is not None:
         started()
     for method in WARM:

@@ -4,10 +4,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import replace
-
-import httpx
+from typing import TYPE_CHECKING
 
 from rag.types import Passage
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -19,12 +21,16 @@ class Reranker:
         self.url = base_url.rstrip("/") + "/rerank"
         self.model = model
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
-        self._http = httpx.AsyncClient(timeout=timeout, headers=headers)
+        import httpx  # here, not at start: most bots run without a reranker (~50 ms of imports)
+
+        self._http: httpx.AsyncClient = httpx.AsyncClient(timeout=timeout, headers=headers)
 
     async def rerank(self, query: str, passages: Sequence[Passage], top_n: int) -> list[Passage]:
         """The passages in the reranker's order (its score replaces theirs); the original order if it fails."""
         if len(passages) < 2:
             return list(passages)[:top_n]
+        import httpx  # imported by __init__ already
+
         try:
             response = await self._http.post(self.url, json={
                 "model": self.model, "query": query, "documents": [p.text for p in passages], "top_n": top_n})

@@ -4,11 +4,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import TypeVar
-
-import httpx
+from typing import TYPE_CHECKING, TypeVar
 
 from router.errors import ProviderTimeout
+
+if TYPE_CHECKING:
+    import httpx
 
 T = TypeVar("T")
 
@@ -23,6 +24,8 @@ class Timeouts:
 
     def for_httpx(self) -> httpx.Timeout:
         """HTTP-level timeouts; first-token and total are enforced by `guard` above them."""
+        import httpx  # only clients built on httpx ask, and they have imported it
+
         return httpx.Timeout(self.total, connect=self.connect)
 
 

@@ -7,11 +7,13 @@ from __future__ import annotations
 import io
 import math
 from dataclasses import dataclass
-
-from PIL import ExifTags, UnidentifiedImageError
-from PIL import Image as PILImage
+from functools import cache
+from typing import TYPE_CHECKING
 
 from router.types import Image
+
+if TYPE_CHECKING:
+    from PIL import Image as PILImage
 
 __all__ = ["ImageLimits", "ImageRejected", "prepare"]
 
@@ -20,10 +22,16 @@ __all__ = ["ImageLimits", "ImageRejected", "prepare"]
 FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF")
 REASONS = frozenset({"not_image", "corrupt", "too_many_pixels", "too_large", "empty"})
 _SIXTEEN_BIT = frozenset({"I;16", "I;16L", "I;16B", "I;16N", "I"})
-_T = PILImage.Transpose
-# EXIF Orientation -> the transpose that makes the picture upright (the table ImageOps.exif_transpose uses).
-_UPRIGHT = {2: _T.FLIP_LEFT_RIGHT, 3: _T.ROTATE_180, 4: _T.FLIP_TOP_BOTTOM, 5: _T.TRANSPOSE,
-            6: _T.ROTATE_270, 7: _T.TRANSVERSE, 8: _T.ROTATE_90}
+
+
+@cache
+def _upright_table() -> dict[int, PILImage.Transpose]:
+    """EXIF Orientation -> the transpose that makes the picture upright (the table ImageOps.exif_transpose uses)."""
+    from PIL import Image as PILImage  # Pillow loads with the first photo, not at start
+
+    t = PILImage.Transpose
+    return {2: t.FLIP_LEFT_RIGHT, 3: t.ROTATE_180, 4: t.FLIP_TOP_BOTTOM, 5: t.TRANSPOSE, 6: t.ROTATE_270,
+            7: t.TRANSVERSE, 8: t.ROTATE_90}
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +64,9 @@ def prepare(raw: bytes, limits: ImageLimits = ImageLimits()) -> Image:
         raise ImageRejected("empty")
     if len(raw) > limits.max_bytes:
         raise ImageRejected("too_large", f"{len(raw)} bytes > {limits.max_bytes}")
+    from PIL import Image as PILImage  # Pillow loads with the first photo, not at start
+    from PIL import UnidentifiedImageError
+
     try:
         img = PILImage.open(io.BytesIO(raw), formats=FORMATS)
     except UnidentifiedImageError as e:
@@ -84,8 +95,10 @@ def prepare(raw: bytes, limits: ImageLimits = ImageLimits()) -> Image:
 
 def _normalise(img: PILImage.Image, limits: ImageLimits) -> Image:
     """Decode, downscale, rotate upright, flatten to RGB and encode as JPEG."""
+    from PIL import Image as PILImage
+
     # Read before converting: convert/flatten return new images that no longer carry TIFF tags.
-    upright = _UPRIGHT.get(_orientation(img))
+    upright = _upright_table().get(_orientation(img))
     target = _fit(img.size, limits.max_side)
     if target != img.size:
         # JPEG only (a no-op for other formats): libjpeg decodes at 1/2, 1/4 or 1/8 scale, never below target,
@@ -120,6 +133,8 @@ def _to_rgb(img: PILImage.Image) -> PILImage.Image:
     """RGB pixels: transparency flattened on white (what a chat client shows), 16-bit grey scaled, not clipped."""
     if img.mode == "RGB":
         return img
+    from PIL import Image as PILImage
+
     if img.mode in _SIXTEEN_BIT:
         # Pillow's convert clips 16-bit values at 255, which would turn a 16-bit grey PNG nearly white.
         img = img.point(lambda v: v / 257)
@@ -133,6 +148,8 @@ def _to_rgb(img: PILImage.Image) -> PILImage.Image:
 
 def _orientation(img: PILImage.Image) -> int:
     """The EXIF Orientation (1 = upright) from the header."""
+    from PIL import ExifTags
+
     try:
         return int(img.getexif().get(ExifTags.Base.Orientation, 1))
     except Exception:  # noqa: BLE001  # malformed EXIF: an unrotated photo is still worth sending

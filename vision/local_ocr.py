@@ -7,9 +7,6 @@ import shutil
 import time
 from dataclasses import dataclass
 
-from PIL import Image as PILImage
-from PIL import ImageOps
-
 LANGS = ("ukr", "eng")
 
 
@@ -44,6 +41,8 @@ def available() -> bool:
 def read_text(data: bytes) -> LocalText:
     """Read a prepared image (blocking: run it in a thread); lines and paragraphs kept."""
     import pytesseract
+    from PIL import Image as PILImage  # with the first photo read, not at start
+    from PIL import ImageOps
 
     started = time.perf_counter()
     img = ImageOps.grayscale(PILImage.open(io.BytesIO(data)))

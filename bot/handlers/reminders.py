@@ -112,7 +112,8 @@ def _clock(ops: Ops, tz: str) -> str:
 
 
 async def on_startup(ops: Ops | None = None) -> None:
-    """Re-create reminder jobs a wiped job table lost, and start the sweep (the scheduler runs by now)."""
+    """Re-create reminder jobs a wiped job table lost, and start the sweep (bot.app calls it once the scheduler
+    runs, after polling has begun)."""
     if ops is None:
         return
     try:
@@ -132,6 +133,5 @@ def router() -> Router:
     r.message.register(time_zone, Command("tz"))
     r.callback_query.register(delete_button, ReminderDelete.filter())
     r.callback_query.register(delete_button, ButtonOf(ReminderDelete))
-    r.startup.register(on_startup)
     return r
 

@@ -5,12 +5,13 @@ import asyncio
 import email.utils
 import json
 import logging
+import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from contextlib import asynccontextmanager
+from typing import Any
 
 import aiohttp
-import httpx
 
 from router.errors import (
     ModelNotFound,
@@ -98,15 +99,17 @@ def translate_common(exc: BaseException, secrets: Iterable[str] = ()) -> Provide
         return by_transport
     detail = scrub(str(exc), secrets)
     name = type(exc).__name__
-    if isinstance(exc, (TimeoutError, httpx.TimeoutException)):
+    # httpx is imported only by the clients that use it: while it is not, none of its errors can have been raised.
+    httpx: Any = sys.modules.get("httpx")
+    if isinstance(exc, TimeoutError) or (httpx is not None and isinstance(exc, httpx.TimeoutException)):
         return ProviderTimeout(f"timeout ({name})")
-    if isinstance(exc, httpx.HTTPStatusError):
+    if httpx is not None and isinstance(exc, httpx.HTTPStatusError):
         return from_status(exc.response.status_code, detail, headers=exc.response.headers)
-    if isinstance(exc, (httpx.ConnectError, ConnectionError)):
+    if isinstance(exc, ConnectionError) or (httpx is not None and isinstance(exc, httpx.ConnectError)):
         return ProviderUnavailable(f"cannot connect ({name}): {detail}")
-    if isinstance(exc, (httpx.TransportError, OSError)):
+    if isinstance(exc, OSError) or (httpx is not None and isinstance(exc, httpx.TransportError)):
         return ProviderUnavailable(f"connection failed ({name}): {detail}")
-    if isinstance(exc, (json.JSONDecodeError, httpx.StreamError)):
+    if isinstance(exc, json.JSONDecodeError) or (httpx is not None and isinstance(exc, httpx.StreamError)):
         return ProviderUnavailable(f"malformed stream ({name}): {detail}")
     # Unknown failures still must not escape as foreign classes; keep the traceback in the log.
     log.warning("unexpected %s from provider", name, exc_info=exc)

@@ -1,15 +1,17 @@
-"""Ollama provider: chat streams read off the socket (router.providers.ollama_stream), the rest on the `ollama` SDK."""
+"""Ollama provider: chat streams read off the socket (router.providers.ollama_stream), the rest on the `ollama` SDK.
+
+The SDK (and httpx under it) is imported at its first use (router.providers.ollama_sdk): a chat needs neither.
+"""
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from contextlib import aclosing
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
-import httpx
-import ollama
 import pydantic
 
 from router.errors import BadToolCall, ProviderError, ProviderUnavailable
@@ -17,20 +19,17 @@ from router.providers._errors import from_status, one_shot, scrub, translate_com
 from router.providers._pace import WINDOW, Pace
 from router.providers._stream import Piece, estimate_tokens, run_stream
 from router.providers._tools import call_names, function_spec, plain
-from router.providers.ollama_stream import Endpoint, SocketTransport, chat_direct, chat_pieces, wire_message
+from router.providers.ollama_stream import Endpoint, chat_direct, connection_pool, wire_message
 from router.timeouts import Timeouts
-from router.types import ChatMessage, ChatRequest, Delta, Usage
+from router.types import ChatMessage, ChatRequest, Delta, Tool, Usage
+
+if TYPE_CHECKING:
+    import ollama
 
 log = logging.getLogger(__name__)
 
 _NO_THINKING = "does not support thinking"
-
-
-async def _raise_rate_limit(response: httpx.Response) -> None:
-    """httpx hook: the ollama SDK drops response headers, so read Retry-After here."""
-    if response.status_code == 429:
-        await response.aread()
-        raise from_status(429, scrub(response.text), headers=response.headers)
+_UNSET: Any = object()  # the chat endpoint before the first chat worked it out
 
 
 def _message(m: ChatMessage, names: Mapping[str, str]) -> dict[str, Any]:
@@ -48,18 +47,34 @@ def _message(m: ChatMessage, names: Mapping[str, str]) -> dict[str, Any]:
     return out
 
 
+def _sdk_error(exc: BaseException, kind: str) -> bool:
+    """Whether `exc` is the SDK's `kind` error (none can be while the SDK is not imported)."""
+    sdk = sys.modules.get("ollama")
+    return sdk is not None and isinstance(exc, getattr(sdk, kind))
+
+
 def _translate(exc: BaseException) -> ProviderError:
     if isinstance(exc, pydantic.ValidationError) and "tool_calls" in str(exc):
         # The SDK parses each chunk; a call whose arguments are not an object fails there.
         return BadToolCall(f"malformed tool call: {scrub(str(exc))}")
-    if isinstance(exc, ollama.ResponseError):
-        if exc.status_code == -1:
+    if _sdk_error(exc, "ResponseError"):
+        error: ollama.ResponseError = exc  # type: ignore[assignment]  # checked by _sdk_error
+        if error.status_code == -1:
             # An {"error": ...} line inside a 200 NDJSON stream.
-            return ProviderUnavailable(f"error in stream: {scrub(str(exc.error))}")
-        return from_status(exc.status_code, scrub(str(exc.error)))
-    if isinstance(exc, ollama.RequestError):
-        return ProviderError(f"bad request: {scrub(str(exc.error))}")
+            return ProviderUnavailable(f"error in stream: {scrub(str(error.error))}")
+        return from_status(error.status_code, scrub(str(error.error)))
+    if _sdk_error(exc, "RequestError"):
+        return ProviderError(f"bad request: {scrub(str(exc.error))}")  # type: ignore[attr-defined]  # the SDK's
     return translate_common(exc)
+
+
+def _tool_specs(tools: Sequence[Tool]) -> list[dict[str, Any]]:
+    """Tools through the SDK's model, as it sent them (it normalises schemas); few requests carry tools."""
+    if not tools:
+        return []
+    from ollama import Tool as SdkTool
+
+    return [SdkTool.model_validate(function_spec(t)).model_dump(exclude_none=True) for t in tools]
 
 
 class OllamaProvider:
@@ -83,20 +98,30 @@ class OllamaProvider:
         self.keep_alive = keep_alive
         self.num_ctx = num_ctx
         self.timeouts = timeouts
-        self._transport = SocketTransport()
-        self._client = ollama.AsyncClient(
-            host=base_url,
-            timeout=timeouts.for_httpx(),
-            event_hooks={"response": [_raise_rate_limit]},
-            # aiohttp under httpx: the same API at under half of httpx's own CPU per request.
-            transport=self._transport,
-        )
-        # Chat streams skip httpx (on the same aiohttp pool) unless a proxy applies; `_client` is the SDK's httpx.
-        self._http: httpx.AsyncClient = self._client._client
-        self._endpoint = Endpoint.of(self._http, timeouts)
+        # One aiohttp pool for this server, made at first use: chat streams post through it straight (unless a
+        # proxy applies), and the SDK's httpx client, made at its first use too, rides on it.
+        self._pool: aiohttp.ClientSession | None = None
+        self._sdk: ollama.AsyncClient | None = None
+        self._chat_endpoint: Endpoint | None = _UNSET
         # Models whose server rejected the `think` parameter; don't send it to them again.
         self._no_think: set[str] = set()
         self._capabilities: dict[str, frozenset[str]] = {}
+
+    @property
+    def _client(self) -> ollama.AsyncClient:
+        """The SDK's client (show, embed, list, chat through a proxy), made at first use."""
+        if self._sdk is None:
+            from router.providers.ollama_sdk import sdk_client
+
+            self._sdk = sdk_client(self.base_url, self.timeouts, self._session)
+        return self._sdk
+
+    @property
+    def _endpoint(self) -> Endpoint | None:
+        """Where chats are posted straight through aiohttp; None when a proxy applies (then through the SDK)."""
+        if self._chat_endpoint is _UNSET:
+            self._chat_endpoint = Endpoint.at(self.base_url, self.timeouts)
+        return self._chat_endpoint
 
     async def capabilities(self, model: str) -> frozenset[str] | None:
         """What the model supports per /api/show ("completion", "vision", "tools", …); None if unknown."""
@@ -129,8 +154,8 @@ class OllamaProvider:
                 async for piece in parts:
                     started = True
                     yield piece
-        except ollama.ResponseError as exc:
-            if started or model in self._no_think or _NO_THINKING not in str(exc.error):
+        except Exception as exc:
+            if started or model in self._no_think or not _rejects_think(exc):
                 raise
             # Older servers/models reject `think` outright; remember that and ask again without it.
             log.info("%s: %s does not take `think`; retrying without it", self.name, model)
@@ -148,25 +173,25 @@ class OllamaProvider:
         body: dict[str, Any] = {
             "model": model,
             "messages": [wire_message(_message(m, names)) for m in request.messages],
-            # Through the SDK's model, as it sent them (it normalises schemas); few requests carry tools.
-            "tools": [ollama.Tool.model_validate(function_spec(t)).model_dump(exclude_none=True)
-                      for t in request.tools],
+            "tools": _tool_specs(request.tools),
             "stream": True,
             "options": options,
             "keep_alive": self.keep_alive,
         }
         if send_think:
             body["think"] = False  # switches qwen3's reasoning off; left out for models that reject it
-        if self._endpoint is not None:
-            return chat_direct(self._session(), self._endpoint, body, pace)
+        if (endpoint := self._endpoint) is not None:
+            return chat_direct(self._session(), endpoint, body, pace)
+        from router.providers.ollama_sdk import chat_pieces
+
         # Through the SDK's own HTTP client: its proxy, base URL, headers (User-Agent, OLLAMA_API_KEY), 429 hook.
-        return chat_pieces(self._http, body, pace)
+        return chat_pieces(self._client._client, body, pace)
 
     def _session(self) -> aiohttp.ClientSession:
-        """The aiohttp session under the SDK's client (made at first use, inside the running loop)."""
-        if not isinstance(self._transport.client, aiohttp.ClientSession):
-            self._transport.client = self._transport.get_client()
-        return self._transport.client
+        """The aiohttp session of every request to this server (made at first use, inside the running loop)."""
+        if self._pool is None:
+            self._pool = connection_pool(self.base_url)
+        return self._pool
 
     async def embed(self, model: str, texts: Sequence[str]) -> tuple[list[list[float]], Usage]:
         """One vector per text from /api/embed; every failure leaves as a ProviderError."""
@@ -188,5 +213,13 @@ class OllamaProvider:
             await self._client.list()
 
     async def aclose(self) -> None:
-        """Close the HTTP connection pool."""
-        await self._client.close()  # type: ignore[no-untyped-call]  # ollama's AsyncClient.close is unannotated
+        """Close the HTTP connection pool (and the SDK's client, if one was made)."""
+        if self._sdk is not None:
+            await self._sdk.close()  # type: ignore[no-untyped-call]  # ollama's AsyncClient.close is unannotated
+        if self._pool is not None and not self._pool.closed:
+            await self._pool.close()
+
+
+def _rejects_think(exc: BaseException) -> bool:
+    """Whether the server refused the `think` parameter (older servers and models)."""
+    return _sdk_error(exc, "ResponseError") and _NO_THINKING in str(exc.error)  # type: ignore[attr-defined]  # the SDK's

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import ipaddress
 import json
+import os
+import platform
+import urllib.parse
 import urllib.request
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
 import aiohttp
-import httpx
-import ollama
-from httpx_aiohttp import AiohttpTransport
 
 from router.errors import BadToolCall, ProviderUnavailable
 from router.providers._errors import from_status, scrub
@@ -27,8 +29,11 @@ from router.providers._tools import new_call_id
 from router.timeouts import Timeouts
 from router.types import ToolCall
 
+if TYPE_CHECKING:
+    import ollama
+
 Read = Callable[[float | None], Awaitable[bytes]]  # next bytes (b"" at the end), the socket may rest until then
-_AIOHTTP = "dagi.aiohttp_response"  # httpx response extension: the aiohttp ClientResponse under it
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def wire_message(message: Mapping[str, Any]) -> dict[str, Any]:
@@ -48,17 +53,75 @@ class Endpoint:
     timeout: aiohttp.ClientTimeout
 
     @classmethod
-    def of(cls, http: httpx.AsyncClient, timeouts: Timeouts) -> Endpoint | None:
-        """The SDK client's endpoint; None when a proxy from the environment applies (httpx routes those)."""
-        url = http.base_url.join("/api/chat")
-        if urllib.request.getproxies() and not urllib.request.proxy_bypass(url.host):
+    def at(cls, host: str | None, timeouts: Timeouts) -> Endpoint | None:
+        """The endpoint the SDK's client for `host` posts to, without importing the SDK (or httpx, ~0.1 s at
+        start); None when a proxy from the environment applies (the SDK's httpx routes those)."""
+        url = sdk_url(host, "/api/chat")
+        if urllib.request.getproxies() and not urllib.request.proxy_bypass(urllib.parse.urlsplit(url).hostname or ""):
             return None
-        # aiohttp hands over the raw body here: no compression is asked for, so none must be undone.
-        headers = {k: v for k, v in http.headers.items() if k.lower() not in ("accept-encoding", "connection")}
         # As httpx_aiohttp maps the SDK's httpx.Timeout(total, connect=connect).
         timeout = aiohttp.ClientTimeout(sock_connect=timeouts.connect, sock_read=timeouts.total,
                                         connect=timeouts.total)
-        return cls(str(url), headers, timeout)
+        return cls(url, sdk_headers(), timeout)
+
+
+def sdk_url(host: str | None, path: str) -> str:
+    """The URL the SDK's client for `host` requests `path` at (its host parsing, httpx's URL merging)."""
+    host, port = host or os.getenv("OLLAMA_HOST") or "", 11434
+    scheme, _, hostport = host.partition("://")
+    if not hostport:
+        scheme, hostport = "http", host
+    elif scheme in _DEFAULT_PORTS:
+        port = _DEFAULT_PORTS[scheme]
+    split = urllib.parse.urlsplit(f"{scheme}://{hostport}")
+    name = split.hostname or "127.0.0.1"
+    port = split.port or port
+    try:
+        if isinstance(ipaddress.ip_address(name), ipaddress.IPv6Address):
+            name = f"[{name}]"
+    except ValueError:
+        pass
+    base = split.path.strip("/")
+    netloc = name if _DEFAULT_PORTS.get(scheme) == port else f"{name}:{port}"  # httpx leaves a default port out
+    return f"{scheme}://{netloc}/{base + '/' if base else ''}{path.lstrip('/')}"
+
+
+def sdk_headers() -> dict[str, str]:
+    """The headers the SDK's client sends with a chat, OLLAMA_API_KEY read now as the SDK does (Accept-Encoding and
+    Connection left to aiohttp, which asks for no compression, so none must be undone)."""
+    headers = {"content-type": "application/json", "accept": "application/json", "user-agent": _user_agent()}
+    if api_key := os.getenv("OLLAMA_API_KEY"):
+        headers["authorization"] = f"Bearer {api_key}"
+    return headers
+
+
+@cache
+def _user_agent() -> str:
+    from importlib import metadata
+
+    try:
+        version = metadata.version("ollama")
+    except metadata.PackageNotFoundError:
+        version = "0.0.0"
+    system = f"{platform.machine()} {platform.system().lower()}"
+    return f"ollama-python/{version} ({system}) Python/{platform.python_version()}"
+
+
+def response_error(text: str, status: int = -1) -> ollama.ResponseError:
+    """The SDK's error for a failed request or an error line (the SDK is imported here: failures are rare)."""
+    from ollama import ResponseError
+
+    return ResponseError(text, status)
+
+
+def connection_pool(url: str) -> aiohttp.ClientSession:
+    """The aiohttp session httpx_aiohttp's transport would make for the SDK (its limits, its TLS for https)."""
+    ssl: Any = True  # aiohttp's verified default: a plain-http server never uses it
+    if url.startswith("https:"):
+        import httpx  # the same TLS settings (CA bundle, SSL_CERT_FILE) as the SDK's own requests
+
+        ssl = httpx.create_ssl_context()
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(keepalive_timeout=5.0, ssl=ssl, limit=100))
 
 
 async def chat_direct(session: aiohttp.ClientSession, endpoint: Endpoint, body: Mapping[str, Any],
@@ -70,22 +133,12 @@ async def chat_direct(session: aiohttp.ClientSession, endpoint: Endpoint, body: 
             text = (await response.read()).decode(errors="replace")
             if response.status == 429:  # what the SDK client's response hook does
                 raise from_status(429, scrub(text), headers=response.headers)
-            raise ollama.ResponseError(text, response.status)
-        async for piece in _pieces(_paced(response, asyncio.get_running_loop()), pace):
+            raise response_error(text, response.status)
+        async for piece in pieces(paced(response, asyncio.get_running_loop()), pace):
             yield piece
 
 
-async def chat_pieces(http: httpx.AsyncClient, body: Mapping[str, Any], pace: Pace) -> AsyncGenerator[Piece, None]:
-    """POST /api/chat through the SDK's httpx client (proxies); the same pieces and errors as chat_direct."""
-    async with http.stream("POST", "/api/chat", json=body) as response:
-        if response.status_code >= 400:
-            await response.aread()
-            raise ollama.ResponseError(response.text, response.status_code)
-        async for piece in _pieces(_reader(response, asyncio.get_running_loop()), pace):
-            yield piece
-
-
-async def _pieces(read: Read, pace: Pace) -> AsyncGenerator[Piece, None]:
+async def pieces(read: Read, pace: Pace) -> AsyncGenerator[Piece, None]:
     """Text (one piece per read), whole tool calls and the Final from an NDJSON body."""
     loop = asyncio.get_running_loop()
     rest = b""
@@ -112,7 +165,7 @@ def _parse(lines: list[bytes]) -> tuple[list[Piece], Exception | None]:
             if not isinstance(part, dict):
                 raise ProviderUnavailable(f"malformed stream: a line is {type(part).__name__}, not an object")
             if error := part.get("error"):
-                raise ollama.ResponseError(str(error))  # an {"error": ...} line inside a 200 stream
+                raise response_error(str(error))  # an {"error": ...} line inside a 200 stream
             message = part.get("message") or {}
             if content := message.get("content"):
                 text.append(str(content))
@@ -163,26 +216,7 @@ def _calls(raw: object) -> list[ToolCall]:
     return out
 
 
-class SocketTransport(AiohttpTransport):
-    """httpx over aiohttp (as AiohttpTransport) that also hands a response's aiohttp side to whoever streams it."""
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        response = await super().handle_async_request(request)
-        # httpx keeps this very object (it only wraps `stream`), so the extension reaches the caller.
-        response.extensions[_AIOHTTP] = getattr(response.stream, "_aiohttp_response", None)
-        return response
-
-
-def _reader(response: httpx.Response, loop: asyncio.AbstractEventLoop) -> Read:
-    """Reads straight from aiohttp under httpx when it is there; any other transport: plain reads."""
-    raw = response.extensions.get(_AIOHTTP)
-    if isinstance(raw, aiohttp.ClientResponse):
-        return _paced(raw, loop)
-    chunks: AsyncIterator[bytes] = response.aiter_raw()
-    return lambda _until: anext(chunks, b"")
-
-
-def _paced(raw: aiohttp.ClientResponse, loop: asyncio.AbstractEventLoop) -> Read:
+def paced(raw: aiohttp.ClientResponse, loop: asyncio.AbstractEventLoop) -> Read:
     """Reads whatever has arrived, first resting the socket until a time when one is given."""
     content = raw.content
 

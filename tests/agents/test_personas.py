@@ -259,3 +259,20 @@ def test_longer_alias_wins(tmp_path: Path) -> None:
     assert config.match_alias("Green Food: так")[0].key == "gf"
     assert config.match_alias("green  food так")[1] == "так"
     assert config.match_alias("Green, так")[0].key == "green"
+
+
+@pytest.mark.parametrize("name", ["agents.yaml", "router.yaml"])
+def test_the_config_files_parse_alike_on_libyaml_and_pure_python(name: str) -> None:
+    from base.config_files import _FastLoader, _lines, _parse, _UniqueKeyLoader
+
+    text = (Path(__file__).resolve().parents[2] / "config" / name).read_text(encoding="utf-8")
+    fast_node, fast = _parse(text, _FastLoader or _UniqueKeyLoader)
+    node, data = _parse(text, _UniqueKeyLoader)
+    assert fast == data and _lines(fast_node) == _lines(node)  # the same data, each key at the same line
+
+
+def test_a_repeated_key_is_refused_on_the_fast_parser_too(tmp_path: Path) -> None:
+    path = tmp_path / "agents.yaml"
+    path.write_text("default_agent: a\ndefault_agent: b\nagents: {}\n")
+    with pytest.raises(ConfigError, match=r"line 2, column 1: invalid YAML: duplicate key 'default_agent'"):
+        load_personas(path)

@@ -19,7 +19,12 @@ from tests.harness import TOKEN
 ROOT = Path(__file__).resolve().parents[2]
 # Optional and heavy: loaded at the first /search, document, photo OCR or embedded-model answer, never at start.
 HEAVY = {"crewai", "litellm", "llama_cpp", "qdrant_client", "fastembed", "onnxruntime", "numpy", "trafilatura",
-         "ddgs", "lxml", "pytesseract", "fitz", "pymupdf", "pypdf", "docx", "openpyxl", "openai", "tiktoken"}
+         "ddgs", "lxml", "pytesseract", "fitz", "pymupdf", "pypdf", "docx", "openpyxl", "openai", "tiktoken",
+         # the Ollama SDK and httpx (chats post through aiohttp), Pillow (the first photo), httpx's CLI extras
+         "ollama", "httpx", "httpcore", "httpx_aiohttp", "PIL", "rich", "click"}
+# Loaded while starting only when needed, never by the import: Alembic (and Mako, Pygments under it) when the
+# database lacks a migration, APScheduler once the bot polls.
+LATER = {"alembic", "mako", "pygments", "apscheduler"}
 CODE = """
 import gc, sys
 import bot.app, bot.services
@@ -34,7 +39,7 @@ routes:
 
 
 def test_importing_the_bot_loads_no_optional_heavy_module() -> None:
-    out = subprocess.run([sys.executable, "-c", CODE, *sorted(HEAVY)], cwd=ROOT, capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-c", CODE, *sorted(HEAVY | LATER)], cwd=ROOT, capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     # and the import leaves garbage collection as it found it (it is paused only while aiogram loads)
@@ -111,3 +116,24 @@ async def test_start_up_work_gives_way_to_updates_that_are_waiting(monkeypatch) 
     built, done = await _start_up_work(monkeypatch, busy)
     assert built == []  # the handlers build the models they use; nothing else runs ahead of them
     assert done == ["started", "menus"]
+
+
+async def test_the_scheduler_starts_once_the_bot_polls_before_anything_else_runs(monkeypatch) -> None:
+    monkeypatch.setattr(startup, "response_model", lambda method: done.append("model"))
+    done: list[str] = []
+
+    async def menus() -> None:
+        done.append("menus")
+
+    async def jobs() -> None:
+        done.append("jobs")
+    poll = startup.FirstPoll()
+    work = asyncio.create_task(startup.after_first_poll(poll, menus, lambda: done.append("started"), jobs=jobs))
+    await asyncio.sleep(0.05)
+    assert done == []  # APScheduler is not even imported before the bot asks for updates
+
+    async def updates(bot, method):
+        return ["an update"]
+    await poll(updates, None, methods.GetUpdates(timeout=10))
+    await work
+    assert done == ["jobs", "started", "menus"]

@@ -113,3 +113,21 @@ def test_only_module_level_functions_can_be_stored(tmp_path):
         assert "module-level" in str(exc)
     else:
         raise AssertionError("a local function was accepted")
+
+
+async def test_a_scheduler_stopped_before_it_started_stays_stopped_and_a_started_one_restarts(tmp_path):
+    db = await _db(tmp_path)
+    s = _scheduler(db, "x")
+    assert not s.running
+    s.stop()  # the bot stopped before polling began, where its scheduler would have started
+    s.start()
+    assert not s.running
+    again = _scheduler(db, "y")
+    again.start()
+    again.stop()
+    again.start()  # stopped after it ran: it starts again, as APScheduler does
+    try:
+        assert again.running
+    finally:
+        again.stop()
+    await db.close()
