@@ -37,6 +37,7 @@ class _Chat:
     messages: _Bucket
     drafts: _Bucket
     sends: deque[float] = field(default_factory=deque)  # groups: times of new messages in the last minute
+    flying: dict[str, int] = field(default_factory=dict)  # claimed updates still on the wire, per bucket
     strict_until: float = 0.0  # after a 429: one update per interval, no bursts
     seen: float = 0.0
 
@@ -73,26 +74,48 @@ class ChatPacer:
         return DRAFT_BURST if kind == "draft" else float(self.burst)
 
     def wait_time(self, chat_id: int, kind: Kind = "send") -> float:
-        """Seconds until the chat may see an update of this kind (0 = now)."""
+        """Seconds until the chat may see an update of this kind (0 = now), counting claimed ones still on the wire."""
         now = self._clock()
         chat = self._chat(chat_id, now)
         bucket = chat.drafts if kind == "draft" else chat.messages
-        wait = bucket.wait(now, self._capacity(chat_id, chat, now, kind), self.interval)
+        capacity = self._capacity(chat_id, chat, now, kind)
+        flying = chat.flying.get(_bucket_of(kind), 0)
+        wait = max(0.0, (1.0 + flying - bucket.level(now, capacity, self.interval)) * self.interval)
         if chat_id < 0 and kind == "send":
             while chat.sends and chat.sends[0] <= now - 60.0:
                 chat.sends.popleft()
-            if len(chat.sends) >= self.group_per_minute:
-                wait = max(wait, chat.sends[0] + 60.0 - now)
+            if len(chat.sends) + flying >= self.group_per_minute:
+                wait = max(wait, chat.sends[0] + 60.0 - now if chat.sends else self.interval / 10)
         return wait
 
     def mark(self, chat_id: int, kind: Kind = "send") -> None:
-        """Record a visible update made now."""
+        """Record a visible update that Telegram has just taken (refills count from now)."""
         now = self._clock()
         chat = self._chat(chat_id, now)
         bucket = chat.drafts if kind == "draft" else chat.messages
         bucket.take(now, self._capacity(chat_id, chat, now, kind), self.interval)
         if chat_id < 0 and kind == "send":
             chat.sends.append(now)
+
+    def take(self, chat_id: int, kind: Kind = "send") -> float:
+        """Claim an update if the budget allows it now (0), else the seconds to wait (nothing claimed).
+
+        A claim counts against the budget until `done`: two senders to one chat (forum topics, a status line
+        beside a preview) never both see a free slot, and refills count from when Telegram took the update,
+        so a 429's retry inside the call still leaves the next update its full interval.
+        """
+        wait = self.wait_time(chat_id, kind)
+        if wait <= 0:
+            flying = self._chat(chat_id, self._clock()).flying
+            flying[_bucket_of(kind)] = flying.get(_bucket_of(kind), 0) + 1
+        return wait
+
+    def done(self, chat_id: int, kind: Kind = "send", *, sent: bool = True) -> None:
+        """The claimed update came back: recorded if Telegram took it (`sent`), released if not."""
+        flying = self._chat(chat_id, self._clock()).flying
+        flying[_bucket_of(kind)] = max(0, flying.get(_bucket_of(kind), 0) - 1)
+        if sent:
+            self.mark(chat_id, kind)
 
     def penalize(self, chat_id: int, retry_after: float, kind: Kind = "send") -> None:
         """Telegram answered 429 for this chat: wait `retry_after`, then space updates strictly for a while."""
@@ -107,3 +130,7 @@ class ChatPacer:
         """Whether the chat is held to one update per interval after a recent 429."""
         now = self._clock()
         return now < self._chat(chat_id, now).strict_until
+
+
+def _bucket_of(kind: Kind) -> str:
+    return "drafts" if kind == "draft" else "messages"

@@ -40,20 +40,23 @@ class StatusMessage:
     async def _catch_up(self) -> None:
         while self._want and self._want != self._shown:
             kind: Kind = "send" if self.message_id is None else "edit"
-            wait = max(self.pacer.wait_time(self.chat_id, kind), self._next - time.monotonic())
-            if wait > 0:
+            if (own := self._next - time.monotonic()) > 0:
+                await asyncio.sleep(own)
+            while (wait := self.pacer.take(self.chat_id, kind)) > 0:  # claimed before the call: no twin update
                 await asyncio.sleep(wait)
             text = self._want
             self._calling = True
+            sent = False
             try:
                 await self._put(text)
+                sent = True
             except Exception as exc:  # noqa: BLE001 - a status is a courtesy; the answer still comes
                 log.debug("status update failed in chat %s: %s", self.chat_id, exc)
             finally:
                 self._calling = False
+                self.pacer.done(self.chat_id, kind, sent=sent)
             self._shown = text
             self._next = time.monotonic() + self.interval
-            self.pacer.mark(self.chat_id, kind)
 
     async def _put(self, text: str) -> None:
         if self.message_id is None:

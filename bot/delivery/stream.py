@@ -4,7 +4,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
@@ -109,19 +110,26 @@ class TelegramSink:
         if not pieces:
             return
         piece, kind = pieces[0], self._preview_kind()
+        if (wait := self.opts.pacer.take(self.chat_id, kind)) > 0:  # another sender took the slot meanwhile
+            if self._timer is None:
+                self._schedule(wait)
+            return
         self._next_preview = asyncio.get_running_loop().time() + self.opts.pacer.interval
+        sent = False
         try:
             with once():  # a refused preview is dropped, not waited out: newer text follows
                 if kind == "draft":
                     await self._draft(piece)
                 else:
                     await self._show(piece)
-            self.opts.pacer.mark(self.chat_id, kind)
+            sent = True
             await self._stop_typing()
         except TelegramRetryAfter as exc:
             self.opts.pacer.penalize(self.chat_id, float(exc.retry_after), kind)
         except Exception as exc:  # noqa: BLE001 - a preview is best effort; the final answer is not
             log.debug("preview failed in chat %s: %s", self.chat_id, exc)
+        finally:
+            self.opts.pacer.done(self.chat_id, kind, sent=sent)
         if self._text != shown and self._timer is None:  # text arrived meanwhile: show it on the next slot
             self._schedule(self._preview_wait())
 
@@ -195,10 +203,10 @@ class TelegramSink:
     async def attach(self, files: Sequence[tuple[str, bytes]]) -> None:
         """Send files as documents after the answer, paced like messages."""
         for name, data in files:
-            await self._slot("send")
-            await with_retries(partial(self.bot.send_document, self.chat_id, BufferedInputFile(data, filename=name),
-                                       message_thread_id=self.thread_id, reply_parameters=self._reply))
-            self.opts.pacer.mark(self.chat_id, "send")
+            async with self._slot("send"):
+                await with_retries(partial(self.bot.send_document, self.chat_id,
+                                           BufferedInputFile(data, filename=name), message_thread_id=self.thread_id,
+                                           reply_parameters=self._reply))
 
     async def close(self) -> None:
         """Cancel timers, an unfinished preview and the typing indicator."""
@@ -229,19 +237,25 @@ class TelegramSink:
     async def _final(self, pieces: list[Rendered]) -> None:
         for piece in pieces:
             kind: Kind = "send" if self._preview_id is None else "edit"
-            await self._slot(kind)
-            if self._preview_id is not None:
-                await self._edit(self._preview_id, piece, retry=True)
-                self._preview_id = None
-            else:
-                await self._send(piece, retry=True)
-            self.opts.pacer.mark(self.chat_id, kind)
+            async with self._slot(kind):
+                if self._preview_id is not None:
+                    await self._edit(self._preview_id, piece, retry=True)
+                    self._preview_id = None
+                else:
+                    await self._send(piece, retry=True)
         self._draft_id = random.randint(1, 2**31 - 1)
 
-    async def _slot(self, kind: Kind) -> None:
-        """Wait until the chat's budget allows an update (at once while Telegram is happy)."""
-        while (wait := self.opts.pacer.wait_time(self.chat_id, kind)) > 0:
+    @asynccontextmanager
+    async def _slot(self, kind: Kind) -> AsyncIterator[None]:
+        """Wait until the chat's budget allows an update (at once while Telegram is happy), claimed until it is sent."""
+        while (wait := self.opts.pacer.take(self.chat_id, kind)) > 0:
             await asyncio.sleep(wait)
+        sent = False
+        try:
+            yield
+            sent = True
+        finally:
+            self.opts.pacer.done(self.chat_id, kind, sent=sent)
 
     async def _send(self, piece: Rendered, *, retry: bool) -> int:
         async def call(entities: bool) -> int:

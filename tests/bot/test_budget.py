@@ -101,3 +101,25 @@ def test_chats_do_not_share_a_budget(clock):
     pacer = ChatPacer(1.0, burst=1, clock=clock)
     pacer.penalize(USER, 10)
     assert send_now(pacer, USER + 1) and send_now(pacer, GROUP)
+
+
+def test_a_claimed_update_holds_the_slot_until_telegram_answers(clock):
+    pacer = ChatPacer(1.0, burst=3, clock=clock)
+    assert pacer.take(GROUP) == 0
+    assert pacer.take(GROUP, "edit") > 0, "a second sender waits while the first is on the wire"
+    clock.now += 5.0  # a slow call: the interval counts from when Telegram took the update
+    pacer.done(GROUP)
+    assert pacer.take(GROUP, "edit") == pytest.approx(1.0)
+    clock.now += 1.0
+    assert pacer.take(GROUP, "edit") == 0
+    pacer.done(GROUP, "edit", sent=False)  # refused: the slot is given back, nothing recorded
+    assert pacer.take(GROUP) == 0
+
+
+def test_a_429_retried_inside_the_call_still_spaces_the_next_update(clock):
+    pacer = ChatPacer(1.0, burst=3, clock=clock)
+    assert pacer.take(USER) == 0
+    pacer.penalize(USER, 1)  # Telegram refused; the session waits retry_after and sends again
+    clock.now += 1.0
+    pacer.done(USER)  # the retry went through
+    assert pacer.take(USER) == pytest.approx(1.0), "strict now: one a second from the retried message"
