@@ -162,3 +162,5 @@ class UsageLedger:
                 conn.execute(update(QuotaOverride).where(
                     QuotaOverride.kind == kind, QuotaOverride.subject_id == subject_id).values(**values))
         await self.db.run(work)
+        # Again after the write: a quota check during it may have cached the old value for OVERRIDE_TTL.
+        self._overrides.pop((kind, subject_id), None)

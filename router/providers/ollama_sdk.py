@@ -62,9 +62,11 @@ class SocketTransport(AiohttpTransport):
 
 
 def _reader(response: httpx.Response, loop: asyncio.AbstractEventLoop) -> Read:
-    """Reads straight from aiohttp under httpx when it is there; any other transport: plain reads."""
+    """Reads straight from aiohttp under httpx when it is there and the body is not compressed (the transport
+    leaves it undecoded); otherwise httpx's decoded reads."""
     raw = response.extensions.get(_AIOHTTP)
-    if isinstance(raw, aiohttp.ClientResponse):
+    encoding = response.headers.get("content-encoding", "").strip().lower()
+    if isinstance(raw, aiohttp.ClientResponse) and encoding in ("", "identity"):
         return paced(raw, loop)
-    chunks: AsyncIterator[bytes] = response.aiter_raw()
+    chunks: AsyncIterator[bytes] = response.aiter_bytes()
     return lambda _until: anext(chunks, b"")

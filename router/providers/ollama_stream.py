@@ -57,12 +57,22 @@ class Endpoint:
         """The endpoint the SDK's client for `host` posts to, without importing the SDK (or httpx, ~0.1 s at
         start); None when a proxy from the environment applies (the SDK's httpx routes those)."""
         url = sdk_url(host, "/api/chat")
-        if urllib.request.getproxies() and not urllib.request.proxy_bypass(urllib.parse.urlsplit(url).hostname or ""):
+        if _proxied(url):
             return None
         # As httpx_aiohttp maps the SDK's httpx.Timeout(total, connect=connect).
         timeout = aiohttp.ClientTimeout(sock_connect=timeouts.connect, sock_read=timeouts.total,
                                         connect=timeouts.total)
         return cls(url, sdk_headers(), timeout)
+
+
+def _proxied(url: str) -> bool:
+    """Whether an environment proxy applies to `url`: one for its scheme (or "all") and its host not in NO_PROXY
+    (getproxies() also lists NO_PROXY, as "no", and proxies for other schemes)."""
+    split = urllib.parse.urlsplit(url)
+    proxies = urllib.request.getproxies()
+    if not (proxies.get(split.scheme) or proxies.get("all")):
+        return False
+    return not urllib.request.proxy_bypass(split.hostname or "")
 
 
 def sdk_url(host: str | None, path: str) -> str:
@@ -144,9 +154,10 @@ async def pieces(read: Read, pace: Pace) -> AsyncGenerator[Piece, None]:
     rest = b""
     while True:
         chunk = await read(pace.hold_until(loop.time()))
-        if not chunk:
-            return  # no done line: run_stream says the stream ended without its final chunk
-        *lines, rest = (rest + chunk).split(b"\n")
+        if chunk:
+            *lines, rest = (rest + chunk).split(b"\n")
+        else:
+            lines, rest = [rest], b""  # at the end a last line without its newline still counts
         pieces, failure = _parse(lines)
         for piece in pieces:  # what came before a bad line still counts (a StreamCut's partial text)
             yield piece
@@ -154,6 +165,8 @@ async def pieces(read: Read, pace: Pace) -> AsyncGenerator[Piece, None]:
                 return
         if failure is not None:
             raise failure
+        if not chunk:
+            return  # no done line: run_stream says the stream ended without its final chunk
 
 
 def _parse(lines: list[bytes]) -> tuple[list[Piece], Exception | None]:

@@ -46,6 +46,27 @@ def test_a_proxy_from_the_environment_sends_chats_through_the_sdk(monkeypatch: p
     assert Endpoint.at("http://ollama.example:11434", Timeouts()) is None
 
 
+PROXY_VARS = [f"{scheme}_proxy" for scheme in ("http", "https", "all", "no")]
+
+
+@pytest.mark.parametrize(("env", "url", "direct"), [
+    ({"NO_PROXY": "localhost"}, "http://ollama.example:11434", True),  # getproxies() lists it as "no"
+    ({"HTTPS_PROXY": "http://proxy.example:3128"}, "http://ollama.example:11434", True),  # not for http://
+    ({"HTTPS_PROXY": "http://proxy.example:3128"}, "https://ollama.example", False),
+    ({"HTTP_PROXY": "http://proxy.example:3128"}, "http://ollama.example:11434", False),
+    ({"ALL_PROXY": "http://proxy.example:3128"}, "http://ollama.example:11434", False),
+    ({"HTTP_PROXY": "http://proxy.example:3128", "NO_PROXY": "ollama.example"}, "http://ollama.example:11434", True),
+])
+def test_chats_go_through_the_sdk_only_when_a_proxy_applies_to_the_url(
+        env: dict[str, str], url: str, direct: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARS:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert (Endpoint.at(url, Timeouts()) is not None) == direct
+
+
 def test_a_provider_is_built_without_the_sdk_or_httpx() -> None:
     code = ("import sys; from router.providers.ollama import OllamaProvider; OllamaProvider('o', 'http://h:1'); "
             "print(sorted({'ollama', 'httpx'} & set(sys.modules)))")

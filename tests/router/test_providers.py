@@ -257,6 +257,38 @@ async def test_clean_end_without_final_chunk(protocol: str, lines: list[str], co
         await provider.aclose()
 
 
+# The last line has no newline: it still counts (and carries the Final).
+NDJSON = ['{"model":"m","message":{"role":"assistant","content":"Hi"},"done":false}\n',
+          '{"model":"m","message":{"role":"assistant","content":" there"},"done":false}\n',
+          '{"model":"m","message":{"role":"assistant","content":""},"done":true,"prompt_eval_count":3,"eval_count":2}']
+
+
+@pytest.mark.parametrize("path", ["direct", "sdk"])
+@pytest.mark.parametrize("compress", [False, True])
+async def test_ollama_reads_a_gzipped_stream_and_a_last_line_without_newline(path: str, compress: bool) -> None:
+    async def handler(request: web.Request) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"Content-Type": "application/x-ndjson"})
+        if compress:
+            resp.enable_compression(web.ContentCoding.gzip)
+        await resp.prepare(request)
+        for line in NDJSON:
+            await resp.write(line.encode())
+        await resp.write_eof()
+        return resp
+
+    async with serve(handler) as url:
+        provider = OllamaProvider("ollama", url, timeouts=FAST)
+        if path == "sdk":
+            provider._chat_endpoint = None  # as when a proxy applies: the chat goes through the SDK's httpx
+        try:
+            text, deltas = await collect(provider.stream("m", req()))
+        finally:
+            await provider.aclose()
+    assert text == "Hi there"
+    usage = deltas[-1].usage
+    assert usage is not None and (usage.tokens_in, usage.tokens_out) == (3, 2)
+
+
 async def test_openai_usage_is_estimated_when_absent() -> None:
     chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m"}
 
