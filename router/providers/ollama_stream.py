@@ -131,7 +131,10 @@ def connection_pool(url: str) -> aiohttp.ClientSession:
         import httpx  # the same TLS settings (CA bundle, SSL_CERT_FILE) as the SDK's own requests
 
         ssl = httpx.create_ssl_context()
-    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(keepalive_timeout=5.0, ssl=ssl, limit=100))
+    # trust_env: requests the SDK makes (show, embed, chats behind a proxy) honour HTTP(S)_PROXY and NO_PROXY, as
+    # httpx did before it ran on aiohttp; direct chats are made only when no proxy applies to the server.
+    return aiohttp.ClientSession(connector=aiohttp.TCPConnector(keepalive_timeout=5.0, ssl=ssl, limit=100),
+                                 trust_env=True)
 
 
 async def chat_direct(session: aiohttp.ClientSession, endpoint: Endpoint, body: Mapping[str, Any],

@@ -86,3 +86,21 @@ async def test_the_sdk_client_made_later_shares_the_chats_connection_pool(llm: F
     finally:
         await provider.aclose()
     assert provider._session().closed
+
+
+async def test_behind_a_proxy_chats_and_embeddings_go_through_it(llm: FakeLLM, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARS:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    # The Ollama host exists only behind the proxy (the fake model plays the proxy: it answers by path).
+    monkeypatch.setenv("HTTP_PROXY", llm.url)
+    llm.reply("through the proxy")
+    provider = OllamaProvider("ollama", "http://ollama.behind-proxy.invalid:11434")
+    request = ChatRequest(messages=(ChatMessage("user", "hi"),))
+    try:
+        text = "".join([d.text async for d in provider.stream("qwen3:8b", request) if d.text])
+        vectors, _ = await provider.embed("bge-m3", ["a", "b"])
+    finally:
+        await provider.aclose()
+    assert text == "through the proxy" and len(vectors) == 2
+    assert llm.chat_requests()[-1].json["messages"][-1]["content"] == "hi"
