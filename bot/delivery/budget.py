@@ -21,9 +21,6 @@ class _Bucket:
     def level(self, now: float, capacity: float, every: float) -> float:
         return min(capacity, self.tokens + (now - self.at) / every)
 
-    def wait(self, now: float, capacity: float, every: float) -> float:
-        return max(0.0, (1.0 - self.level(now, capacity, every)) * every)
-
     def take(self, now: float, capacity: float, every: float) -> None:
         self.tokens, self.at = self.level(now, capacity, every) - 1.0, now
 

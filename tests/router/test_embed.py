@@ -35,7 +35,6 @@ from router.timeouts import Timeouts
 from router.types import ChatMessage, ChatRequest, Embeddings, EmbedRequest, Target
 from storage.models import Usage
 from storage.records import UsageRow
-from storage.store import open_store
 from storage.usage import UsageLedger
 
 FAST = Timeouts(connect=0.5, first_token=5.0, total=1.0)
@@ -64,13 +63,6 @@ def routed(providers: dict[str, Provider], *targets: str, **kw: object) -> Model
 async def fake() -> AsyncIterator[FakeLLM]:
     async with FakeLLM(models=MODELS) as server:
         yield server
-
-
-@pytest.fixture
-async def ledger(tmp_path: Path) -> AsyncIterator[UsageLedger]:
-    store = await open_store(f"sqlite:///{tmp_path}/usage.db")
-    yield UsageLedger(store.db)
-    await store.close()
 
 
 def ollama(url: str, name: str = "ollama") -> OllamaProvider:

@@ -44,13 +44,6 @@ async def answer(router: ModelRouter, request: ChatRequest) -> tuple[str, str]:
     return text, provider
 
 
-@pytest.fixture
-async def ledger(tmp_path: Path):
-    store = await open_store(f"sqlite:///{tmp_path}/usage.db")
-    yield UsageLedger(store.db)
-    await store.close()
-
-
 async def usage_rows(ledger: UsageLedger) -> list:
     return await ledger.db.run(lambda c: c.execute(select(Usage).order_by(Usage.id)).all())
 

@@ -21,7 +21,6 @@ from router.testing import FakeLLM, Reply, ScriptedCall, ScriptedProvider
 from router.timeouts import Timeouts
 from router.types import ChatMessage, ChatRequest, Delta, Target, Tool, ToolCall
 from storage.models import Usage
-from storage.store import open_store
 from storage.usage import UsageLedger
 
 REPO = Path(__file__).resolve().parents[2]
@@ -48,13 +47,6 @@ def targets(*specs: str) -> list[Target]:
 async def llm() -> AsyncIterator[FakeLLM]:
     async with FakeLLM() as server:
         yield server
-
-
-@pytest.fixture
-async def ledger(tmp_path: Path) -> AsyncIterator[UsageLedger]:
-    store = await open_store(f"sqlite:///{tmp_path}/usage.db")
-    yield UsageLedger(store.db)
-    await store.close()
 
 
 # -- capabilities ------------------------------------------------------------------------------------------
