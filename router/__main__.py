@@ -24,7 +24,7 @@ from router.conditions import CHATS, MODES, ROLES, RouteContext
 from router.config import RouterConfig, load_router_config, missing_setting, usage_guard
 from router.quotas import ProviderLimits
 from router.rules import NoRuleMatched, match
-from router.specs import EmbeddedSpec, OllamaSpec, OpenAISpec
+from router.specs import EmbeddedSpec, EspeakSpec, OllamaSpec, OpenAISpec, PiperSpec, WhisperSpec
 from router.types import Target
 
 if TYPE_CHECKING:
@@ -157,6 +157,9 @@ def check(config: RouterConfig, env: Mapping[str, str]) -> int:
                 failed = True
             elif isinstance(spec, EmbeddedSpec):
                 rows += [(name, m, "yes", "in-process (completion)") for m in models]
+            elif isinstance(spec, (WhisperSpec, PiperSpec, EspeakSpec)):  # checked on first use, not probed
+                what = "transcription" if isinstance(spec, WhisperSpec) else "speech"
+                rows += [(name, m, "yes", f"in-process ({what}, loaded on first use)") for m in models]
             else:
                 probed = (_probe_ollama(client, spec, models) if isinstance(spec, OllamaSpec)
                           else _probe_openai(client, spec, env, models))

@@ -18,14 +18,18 @@ from router.provider import Provider
 from router.quotas import Ledger, UsageGuard, utc_now
 from router.rules import CONDITIONS, Rule, RuleSpec, from_routes, ordered
 from router.specs import (
+    SPEECH_KINDS,
     BreakerSpec,
     EmbeddedSpec,
+    EspeakSpec,
     OllamaSpec,
     OpenAISpec,
+    PiperSpec,
     ProviderSpec,
     QuotasSpec,
     Spec,
     Targets,
+    WhisperSpec,
 )
 from router.types import Target
 
@@ -76,7 +80,7 @@ def _explain(error: ErrorDetails) -> Problem:
     """A pydantic error in router.yaml's words: the key as written, and what to write instead."""
     loc, kind = list(error["loc"]), error["type"]
     # A discriminated union puts the tag into the location (providers.groq.openai.x); users never wrote it.
-    if len(loc) >= 3 and loc[0] == "providers" and loc[2] in ("ollama", "openai", "embedded"):
+    if len(loc) >= 3 and loc[0] == "providers" and loc[2] in ("ollama", "openai", "embedded", *SPEECH_KINDS):
         del loc[2]
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         loc.append("kind")
@@ -155,8 +159,8 @@ def usage_guard(config: RouterConfig, ledger: Ledger | None, *, now: Callable[[]
 
 def missing_setting(spec: Any, env: Mapping[str, str]) -> str | None:
     """Why a server provider cannot be built from `env` (empty URL, unset key); None when it can."""
-    if isinstance(spec, EmbeddedSpec):
-        return None
+    if isinstance(spec, (EmbeddedSpec, WhisperSpec, PiperSpec, EspeakSpec)):
+        return None  # in-process: nothing to reach, no key
     if not spec.base_url:
         return "its base_url is empty (set the variable it refers to)"
     if isinstance(spec, OpenAISpec) and spec.api_key_env is not None and not env.get(spec.api_key_env):
@@ -181,6 +185,8 @@ def _build_provider(name: str, spec: Any, env: Mapping[str, str], data_dir: Path
             timeouts=spec.timeouts.build(), max_tokens=spec.max_tokens, repeat_penalty=spec.repeat_penalty,
             temperature=spec.temperature,
         )
+    if isinstance(spec, (WhisperSpec, PiperSpec, EspeakSpec)):
+        return _speech_provider(name, spec, data_dir)
     problem = missing_setting(spec, env)
     if problem:
         log.warning("provider %s left out: %s", name, problem)
@@ -197,4 +203,22 @@ def _build_provider(name: str, spec: Any, env: Mapping[str, str], data_dir: Path
     # Keyless local servers (vLLM, llama.cpp) get "none": the SDK insists on some key.
     api_key = "none" if spec.api_key_env is None else env[spec.api_key_env]
     return OpenAICompatProvider(name, spec.base_url, api_key, local=spec.local, timeouts=spec.timeouts.build(),
-                                capabilities=spec.capabilities(), default_capabilities=spec.default_capabilities())
+                                capabilities=spec.capabilities(), default_capabilities=spec.default_capabilities(),
+                                voice=spec.voice)
+
+
+def _speech_provider(name: str, spec: WhisperSpec | PiperSpec | EspeakSpec, data_dir: Path) -> Provider:
+    """An in-process speech provider; its model or voice is found (and checked) on first use, not here."""
+    if isinstance(spec, WhisperSpec):
+        from router.providers.whisper import WhisperProvider
+
+        return WhisperProvider(name, data_dir, local=spec.local, max_concurrency=spec.max_concurrency,
+                               threads=spec.threads, timeouts=spec.timeouts.build())
+    if isinstance(spec, PiperSpec):
+        from router.providers.piper_tts import PiperProvider
+
+        return PiperProvider(name, local=spec.local, voices=spec.voices, timeouts=spec.timeouts.build())
+    from router.providers.espeak_tts import EspeakProvider
+
+    return EspeakProvider(name, local=spec.local, binary=spec.binary, voices=spec.voices, rate=spec.rate,
+                          timeouts=spec.timeouts.build())

@@ -25,7 +25,17 @@ from router.provider import Embedder, Provider
 from router.quotas import UsageGuard
 from router.retire import Retirement, close_all
 from router.rules import NoRuleMatched, Rule, from_routes, match, ordered
-from router.types import ChatRequest, Delta, Embeddings, EmbedRequest, Target
+from router.types import (
+    ChatRequest,
+    Delta,
+    Embeddings,
+    EmbedRequest,
+    Speech,
+    SpeechRequest,
+    Target,
+    TranscribeRequest,
+    Transcript,
+)
 
 log = logging.getLogger(__name__)
 
@@ -280,6 +290,18 @@ class ModelRouter:
             why = "has no known capability list" if embedder and caps is None else "lacks embedding"
             return MissingCapability(f"{target.model} {why}", provider=target.provider, model=target.model)
         return await self.usage.over_quota(target) if self.usage is not None else None
+
+    async def transcribe(self, request: TranscribeRequest) -> Transcript:
+        """Speech to text by the `stt` rules (router.speech.transcribe)."""
+        from router.speech import transcribe
+
+        return await transcribe(self, request)
+
+    async def speak(self, request: SpeechRequest) -> Speech:
+        """Text to speech by the `tts` rules (router.speech.speak)."""
+        from router.speech import speak
+
+        return await speak(self, request)
 
     async def aclose(self) -> None:
         """Close every provider (those a reload replaced too), even if one of them fails to close."""

@@ -78,10 +78,32 @@ class MissingCapability(ProviderError):
     kind = "capability"
 
 
+class AudioTooLarge(MissingCapability):
+    """The recording is bigger than the target takes (an API's upload limit): found before sending anything."""
+
+    kind = "too_large"
+
+    def __init__(self, message: str, *, limit: int, **kw: str) -> None:
+        super().__init__(message, **kw)
+        self.limit = limit  # bytes
+
+
 class OverQuota(ProviderError):
     """The provider's daily token quota or requests-per-minute limit is used up until its window resets."""
 
     kind = "quota"
+
+
+class ProviderBusy(ProviderError):
+    """Every slot of a local model is taken: the route may try its next target instead of queueing."""
+
+    kind = "busy"
+
+
+class BadAudio(ProviderError):
+    """The recording cannot be decoded: the user's file, not the provider, is at fault (no breaker verdict)."""
+
+    kind = "bad_audio"
 
 
 class LocalOnlyUnavailable(AllTargetsFailed):

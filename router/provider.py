@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import AsyncGenerator, Sequence
 from typing import Protocol, runtime_checkable
 
-from router.types import ChatRequest, Delta, Usage
+from router.types import ChatRequest, Delta, Speech, SpeechRequest, TranscribeRequest, Transcript, Usage
 
 
 @runtime_checkable
@@ -50,4 +50,40 @@ class Pingable(Protocol):
 
     async def ping(self) -> None:
         """Return when the backend answers; raise a `router.errors.ProviderError` when it does not."""
+        ...
+
+
+TRANSCRIPTION = "transcription"  # the capability of a speech-to-text model
+SPEECH = "speech"  # the capability of a text-to-speech model
+
+
+@runtime_checkable
+class Transcriber(Protocol):
+    """A backend that turns speech into text (router mode `stt`)."""
+
+    name: str
+    local: bool
+
+    def busy(self, model: str) -> bool:
+        """True when every slot is taken: a route may try its next target instead of queueing here."""
+        ...
+
+    async def transcribe(self, model: str, request: TranscribeRequest) -> Transcript:
+        """The transcript (text "" when there is no speech); raise a `router.errors.ProviderError` on failure."""
+        ...
+
+
+@runtime_checkable
+class Synthesizer(Protocol):
+    """A backend that speaks text (router mode `tts`), as OGG/Opus."""
+
+    name: str
+    local: bool
+
+    def speaks(self, model: str, language: str) -> bool:
+        """True when `model` has a voice for `language` (uk, en…); known before anything is sent."""
+        ...
+
+    async def speak(self, model: str, request: SpeechRequest) -> Speech:
+        """The spoken text; raise `router.errors.MissingCapability` for a language it cannot speak."""
         ...

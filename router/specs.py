@@ -12,7 +12,8 @@ from router.quotas import DailyQuota, Price, ProviderLimits
 from router.timeouts import Timeouts
 from router.types import TEXT_ONLY, Target
 
-Capability = Literal["completion", "vision", "tools", "embedding", "thinking"]  # Ollama's names
+Capability = Literal["completion", "vision", "tools", "embedding", "thinking", "transcription", "speech"]  # Ollama's
+# names, and for speech models what `python -m router` and the speech routes look for
 CAPABILITIES: tuple[str, ...] = get_args(Capability)
 TOOLS = frozenset({"tools"})
 
@@ -97,6 +98,7 @@ class OpenAISpec(_ProviderSpec):
     api_key_env: str | None = None
     local: bool = False
     tools: bool = False  # every model here takes native tool calls (Ollama's models say so in /api/show instead)
+    voice: str = Field("alloy", min_length=1)  # what its `speech` models speak with (/audio/speech `voice`)
     timeouts: TimeoutsSpec = TimeoutsSpec()
 
     def capabilities(self) -> dict[str, frozenset[str]]:
@@ -122,6 +124,36 @@ class EmbeddedSpec(_ProviderSpec):
     tiny: bool = True  # Gemma 3 270M repeats a long system prompt back instead of following it
 
 
+class WhisperSpec(_ProviderSpec):
+    """faster-whisper in-process; a target's model is "base", "tiny.en" or a CTranslate2 model directory."""
+
+    kind: Literal["whisper"]
+    local: bool = True
+    max_concurrency: int = Field(1, gt=0)  # transcriptions at a time; busy beyond it (a route may go on)
+    threads: int = Field(2, gt=0)  # CPU threads per transcription
+    timeouts: TimeoutsSpec = TimeoutsSpec()
+
+
+class PiperSpec(_ProviderSpec):
+    """Piper voices in-process: language code → voice .onnx path ("auto" = the packaged English joe)."""
+
+    kind: Literal["piper"]
+    voices: dict[str, str] = {"en": "auto"}
+    local: bool = True
+    timeouts: TimeoutsSpec = TimeoutsSpec()
+
+
+class EspeakSpec(_ProviderSpec):
+    """Debian's espeak-ng: language code → espeak-ng voice; other languages it lists are spoken too."""
+
+    kind: Literal["espeak"]
+    binary: str = "espeak-ng"
+    voices: dict[str, str] = {"uk": "uk", "en": "en-us"}
+    rate: int | None = Field(None, gt=0)  # words per minute
+    local: bool = True
+    timeouts: TimeoutsSpec = TimeoutsSpec()
+
+
 class BreakerSpec(Spec):
     """The per-target circuit breaker; see router.breaker.BreakerPolicy (failures: 0 = off)."""
 
@@ -142,7 +174,9 @@ class BreakerSpec(Spec):
         return BreakerPolicy(self.failures, self.cooldown, self.max_cooldown, self.factor)
 
 
-ProviderSpec = Annotated[OllamaSpec | OpenAISpec | EmbeddedSpec, Field(discriminator="kind")]
+ProviderSpec = Annotated[OllamaSpec | OpenAISpec | EmbeddedSpec | WhisperSpec | PiperSpec | EspeakSpec,
+                         Field(discriminator="kind")]
+SPEECH_KINDS = ("whisper", "piper", "espeak")  # in-process speech providers: no URL, no key
 
 
 def _target(value: Any) -> Target:

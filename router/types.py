@@ -102,6 +102,7 @@ class Usage:
     tokens_out: int = 0
     latency_ms: float = 0.0
     first_token_ms: float | None = None
+    audio_seconds: float = 0.0  # speech heard (stt) or spoken (tts): the usage table's daily seconds of audio
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,3 +172,66 @@ class Attempt:
     target: Target
     error: str
     kinds: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Audio:
+    """A recording as the user sent it (already probed): the file's bytes, its format and its length."""
+
+    data: bytes = field(repr=False)
+    format: str = "ogg"  # the upload's file extension an API infers the container from: ogg, mp3, m4a, wav, webm
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class TranscribeRequest:
+    """Speech to turn into text, and who asked (usage rows, local-only privacy)."""
+
+    audio: Audio
+    language: str = ""  # a hint (the user's language); "" = the model detects it
+    agent: str = ""
+    local_only: bool = False
+    user_id: int = 0
+    chat_id: int = 0
+    bot: str = ""
+    chat: str = "private"
+    task: str = "stt"  # the rule mode
+
+
+@dataclass(frozen=True, slots=True)
+class Transcript:
+    """What was heard: text ("" = no speech), its language, and whether the model was unsure of it."""
+
+    text: str
+    language: str = ""
+    uncertain: bool = False  # low confidence, or a language the model barely recognised: shown marked
+    seconds: float = 0.0  # length of the audio heard
+    provider: str = ""
+    model: str = ""
+    usage: Usage | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechRequest:
+    """Text to speak in `language`, and who asked."""
+
+    text: str
+    language: str = "uk"
+    agent: str = ""
+    local_only: bool = False
+    user_id: int = 0
+    chat_id: int = 0
+    bot: str = ""
+    chat: str = "private"
+    task: str = "tts"
+
+
+@dataclass(frozen=True, slots=True)
+class Speech:
+    """A spoken answer: OGG/Opus bytes (what sendVoice takes) and their length."""
+
+    data: bytes = field(repr=False)
+    seconds: float = 0.0
+    provider: str = ""
+    model: str = ""
+    usage: Usage | None = None

@@ -1,20 +1,24 @@
-"""Provider for any OpenAI-compatible server (OpenAI, Groq, Gemini, vLLM, GPUStack, llama.cpp): chat and embeddings."""
+"""Provider for any OpenAI-compatible server (OpenAI, Groq, Gemini, vLLM, GPUStack, llama.cpp): chat, embed, speech."""
 from __future__ import annotations
 
 import json
 import time
 from collections.abc import AsyncGenerator, Mapping, Sequence
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import openai
 from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
 
 from router.errors import ProviderError, ProviderTimeout, ProviderUnavailable
+from router.providers import openai_audio
 from router.providers._errors import from_status, from_transport, one_shot, scrub, translate_common
 from router.providers._stream import Final, Piece, estimate_tokens, run_stream
 from router.providers._tools import CallAssembler, function_spec, plain
 from router.timeouts import Timeouts
 from router.types import TEXT_ONLY, ChatMessage, ChatRequest, Delta, Usage
+
+if TYPE_CHECKING:
+    from router.types import Speech, SpeechRequest, TranscribeRequest, Transcript
 
 
 def _message(m: ChatMessage) -> ChatCompletionMessageParam:
@@ -50,6 +54,7 @@ class OpenAICompatProvider:
         timeouts: Timeouts = Timeouts(),
         capabilities: Mapping[str, frozenset[str]] | None = None,
         default_capabilities: frozenset[str] = TEXT_ONLY,
+        voice: str = openai_audio.DEFAULT_VOICE,
     ) -> None:
         self.name = name
         self.local = local
@@ -59,6 +64,7 @@ class OpenAICompatProvider:
         self._default_capabilities = default_capabilities
         self.base_url = base_url
         self.timeouts = timeouts
+        self.voice = voice  # what /audio/speech speaks with
         self._secrets = (api_key,)
         # No SDK retries: a failing target should hand over to the next one at once.
         self._client = openai.AsyncOpenAI(
@@ -135,6 +141,24 @@ class OpenAICompatProvider:
         tokens_in = usage.prompt_tokens if usage is not None else estimate_tokens(sum(len(t) for t in texts))
         vectors = [list(d.embedding) for d in data]
         return vectors, Usage(tokens_in=tokens_in, latency_ms=(time.perf_counter() - started) * 1000)
+
+    def busy(self, model: str) -> bool:
+        """Never: an API queues on its own side, and its 429 hands the request over."""
+        return False
+
+    async def transcribe(self, model: str, request: TranscribeRequest) -> Transcript:
+        """Speech to text with /audio/transcriptions; over 25 MB raises AudioTooLarge before sending."""
+        return await openai_audio.transcribe(self._client, model, request, provider=self.name,
+                                             translate=self._translate, timeouts=self.timeouts)
+
+    def speaks(self, model: str, language: str) -> bool:
+        """Always: an API's voices are multilingual (OpenAI's speak uk and en), and it cannot be asked which."""
+        return True
+
+    async def speak(self, model: str, request: SpeechRequest) -> Speech:
+        """Text to OGG/Opus speech with /audio/speech, in the configured voice."""
+        return await openai_audio.speak(self._client, model, request, voice=self.voice, provider=self.name,
+                                        translate=self._translate, timeouts=self.timeouts)
 
     async def ping(self) -> None:
         """GET /models: reachable and the key accepted; a server without /models (404) is reachable too."""

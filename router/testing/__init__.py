@@ -29,6 +29,20 @@ them); in DEFAULT_MODELS `qwen3:8b` and `gpt-4o-mini` have tools, `llava:7b` and
 request offering tools to a model without them gets a 400, as do malformed tools or tool turns (an OpenAI
 `tool` turn whose tool_call_id no earlier assistant turn called; Ollama arguments that are not an object).
 
+Speech (OpenAI's audio API under `llm.openai_url`):
+
+    llm.transcripts("Привіт", "Добрий день", language="uk")  # what the next two transcriptions hear
+    llm.default_transcript = "..."                # heard when nothing is queued
+    llm.audio_delay = 0.5                         # seconds each audio request takes (a slow API)
+    llm.transcription_requests()[0].json["model"], .json["language"], .json["response_format"], .files["file"]
+    llm.speech_requests()[0].json["input"]        # /v1/audio/speech: model, voice, input, response_format
+
+A transcription upload must decode as audio (PyAV), or the answer is a 400 as from a real server; `json` answers
+{"text"} (plus scripted language/duration), `verbose_json` and `text` are answered too. Speech answers a real
+OGG/Opus file (response_format "opus"; "wav" too) of a tone len(input)/15 seconds long. A model listed in the
+model table without the "transcription"/"speech" capability gets a 400; an unlisted name is accepted.
+`llm.fail(...)` applies to audio requests as to chat and embeddings.
+
 Checking what the model received: `llm.chat_requests()` (RecordedRequest, `.json` is the body as sent),
 `FakeLLM.tools_of(record)` → names of the tools offered, `FakeLLM.tool_results_of(record)` → contents of the
 tool turns in order. `record.first_at` / `record.done_at` (time.monotonic) are when the answer's first and last
@@ -40,11 +54,12 @@ last delta, and a str `arguments` that is not a JSON object raises BadToolCall. 
 """
 from __future__ import annotations
 
+from router.testing.audio_wire import Heard
 from router.testing.fake_llm import FakeLLM
 from router.testing.scripted import ScriptedProvider
 from router.testing.server import DEFAULT_MODELS, RecordedRequest
 from router.testing.text import fake_embedding, tokenize
 from router.testing.tools import Reply, ScriptedCall
 
-__all__ = ["DEFAULT_MODELS", "FakeLLM", "RecordedRequest", "Reply", "ScriptedCall", "ScriptedProvider",
+__all__ = ["DEFAULT_MODELS", "FakeLLM", "Heard", "RecordedRequest", "Reply", "ScriptedCall", "ScriptedProvider",
            "fake_embedding", "tokenize"]

@@ -10,18 +10,19 @@ from typing import Any
 from aiohttp import web
 
 from router.testing import images, tools
+from router.testing.audio_wire import Heard, _AudioWire
 from router.testing.ollama_wire import _OllamaWire
-from router.testing.openai_wire import _OpenAIWire
 from router.testing.server import RecordedRequest, _Failure
 from router.testing.tools import CallLike, Reply, ScriptedCall
 
 _FAIL_MODES = ("500", "429", "hang", "hang_after_headers", "cut", "error_line", "not_found")
 _CHAT_PATHS = ("/api/chat", "/v1/chat/completions")
 _EMBED_PATHS = ("/api/embed", "/v1/embeddings")
+_TRANSCRIBE_PATH, _SPEECH_PATH = "/v1/audio/transcriptions", "/v1/audio/speech"
 
 
-class FakeLLM(_OllamaWire, _OpenAIWire):
-    """A local aiohttp server that answers like Ollama (`url`) and OpenAI (`openai_url`).
+class FakeLLM(_OllamaWire, _AudioWire):  # _AudioWire extends _OpenAIWire, the chat and embeddings side
+    """A local aiohttp server that answers like Ollama (`url`) and OpenAI (`openai_url`, speech too).
 
     Construct with `FakeLLM(token_delay=..., models=...)`; the state lives in `server._FakeServer`.
     """
@@ -35,7 +36,8 @@ class FakeLLM(_OllamaWire, _OpenAIWire):
 
     async def start(self) -> None:
         """Bind a random free port on 127.0.0.1 and start serving."""
-        app = web.Application(middlewares=[self._record])
+        # Uploads as big as a speech API takes (25 MB, and room for the multipart framing); aiohttp's default is 1 MB.
+        app = web.Application(middlewares=[self._record], client_max_size=26 * 2**20)
         app.router.add_post("/api/chat", self._ollama_chat)
         app.router.add_get("/api/tags", self._ollama_tags)
         app.router.add_post("/api/show", self._ollama_show)
@@ -45,6 +47,8 @@ class FakeLLM(_OllamaWire, _OpenAIWire):
         app.router.add_get("/v1/models", self._openai_models)
         app.router.add_post("/v1/embeddings", self._openai_embeddings)
         app.router.add_post("/v1/rerank", self._openai_rerank)
+        app.router.add_post(_TRANSCRIBE_PATH, self._openai_transcriptions)
+        app.router.add_post(_SPEECH_PATH, self._openai_speech)
         # A short shutdown timeout so stop() is prompt even if a handler is mid-sleep.
         self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
@@ -81,10 +85,25 @@ class FakeLLM(_OllamaWire, _OpenAIWire):
         self._replies.append(Reply(text, (ScriptedCall(name, {} if arguments is None else arguments, id),)))
 
     def fail(self, mode: str, count: int = 1, *, retry_after: int = 1, after_tokens: int = 2) -> None:
-        """Make the next `count` chat or embed requests fail in `mode` (an embed's cut drops the connection)."""
+        """Make the next `count` chat, embed or audio requests fail in `mode` (where the answer is not streamed, cut
+        drops the connection and error_line is a 500)."""
         if mode not in _FAIL_MODES:
             raise ValueError(f"unknown fail mode {mode!r}; use one of {_FAIL_MODES}")
         self._failures.extend(_Failure(mode, retry_after, after_tokens) for _ in range(count))
+
+    def transcripts(self, *texts: str, language: str | None = None, duration: float | None = None) -> None:
+        """Queue what /v1/audio/transcriptions hears, one text per request; `language` and `duration` are added to
+        each JSON answer when given (as self-hosted Whisper servers send them; OpenAI's `json` has text only)."""
+        self._transcripts.extend(Heard(t, language, duration) for t in texts)
+
+    def transcription_requests(self) -> list[RecordedRequest]:
+        """The /v1/audio/transcriptions requests: `json` holds the form fields (model, language, response_format),
+        `files["file"]` the upload as (file name, bytes)."""
+        return [r for r in self.requests if r.path == _TRANSCRIBE_PATH]
+
+    def speech_requests(self) -> list[RecordedRequest]:
+        """The /v1/audio/speech requests: `json` is the body (model, voice, input, response_format)."""
+        return [r for r in self.requests if r.path == _SPEECH_PATH]
 
     def chat_requests(self) -> list[RecordedRequest]:
         """Only the chat requests of either protocol."""

@@ -7,13 +7,16 @@ import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from router.testing.text import EMBED_DIM, _echo
 from router.testing.tools import Reply, numbered
+
+if TYPE_CHECKING:
+    from router.testing.audio_wire import Heard
 
 _THINK = "<think>\nsome reasoning\n</think>\n\n"
 
@@ -38,6 +41,8 @@ class RecordedRequest:
     raw: bytes = field(default=b"", repr=False)  # the body as sent, to prove a secret never left the bot
     first_at: float | None = None  # when the first chunk of the answer was written (the model's first token)
     done_at: float | None = None  # when the answer's last chunk was written (the model is done)
+    # A multipart upload's files, field → (file name, bytes); its text fields are in `json`.
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict, repr=False)
 
 
 _RECORD = web.RequestKey("record", RecordedRequest)  # the request's record, for the handlers that answer it
@@ -66,6 +71,9 @@ class _FakeServer:
         self._replies: list[str | Reply] = []
         self._call_ids = itertools.count(1)  # call_1, call_2, … for scripted calls without an id
         self._failures: list[_Failure] = []
+        self._transcripts: list[Heard] = []  # what /v1/audio/transcriptions answers next, in order
+        self.default_transcript = "This is a voice note for the fake model."  # when none is queued
+        self.audio_delay = 0.0  # seconds each audio request takes before its answer (a slow speech API)
         self._hangs: set[asyncio.Future[None]] = set()
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None

@@ -1,0 +1,85 @@
+"""Test speech: espeak-ng sentences, silence, noise and a tone, as OGG/Opus voice notes like Telegram sends."""
+from __future__ import annotations
+
+import math
+import subprocess
+from typing import TYPE_CHECKING
+
+from router.providers._opus import encode_ogg_opus
+from router.providers.espeak_tts import wav_pcm
+from router.types import Audio
+
+if TYPE_CHECKING:
+    import numpy as np
+
+RATE = 16_000  # the rate of the generated silence, noise and tone (Whisper's own)
+
+
+def spoken_wav(text: str, voice: str = "en-us") -> bytes:
+    """`text` spoken by espeak-ng's `voice` as a WAV file (22.05 kHz mono, 16-bit)."""
+    # Text on stdin, not argv: a sentence starting with "-" must not become an option.
+    done = subprocess.run(["espeak-ng", "-v", voice, "--stdout"], input=text.encode(), capture_output=True,
+                          check=True, timeout=60)
+    return done.stdout
+
+
+def spoken_ogg(text: str, voice: str = "en-us") -> Audio:
+    """`text` spoken by espeak-ng as an OGG/Opus voice note."""
+    samples, rate = wav_pcm(spoken_wav(text, voice))
+    return _ogg(samples, rate)
+
+
+def silence_ogg(seconds: float) -> Audio:
+    """A voice note of digital silence."""
+    import numpy as np
+
+    return _ogg(np.zeros(int(seconds * RATE), dtype=np.int16), RATE)
+
+
+def noise_ogg(seconds: float, *, seed: int = 15) -> Audio:
+    """A voice note of loud white noise (seeded: the same bytes every run)."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return _ogg((rng.uniform(-0.5, 0.5, int(seconds * RATE)) * 32767).astype(np.int16), RATE)
+
+
+def tone_ogg(seconds: float, hz: float = 440.0) -> Audio:
+    """A voice note of one steady sine tone."""
+    import numpy as np
+
+    t = np.arange(int(seconds * RATE)) / RATE
+    return _ogg((np.sin(2 * math.pi * hz * t) * 0.3 * 32767).astype(np.int16), RATE)
+
+
+def _ogg(samples: np.ndarray, rate: int) -> Audio:
+    data, seconds = encode_ogg_opus(samples, rate)
+    return Audio(data, "ogg", seconds)
+
+
+def png_as_ogg() -> Audio:
+    """A PNG image that claims to be a voice note (what a careless client might upload)."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (16, 16), (200, 30, 30)).save(out, "PNG")
+    return Audio(out.getvalue(), "ogg", 1.0)
+
+
+def corrupt_ogg() -> Audio:
+    """An OGG page header followed by bytes no decoder makes sense of."""
+    return Audio(b"OggS\x00\x02" + bytes(range(256)) * 16, "ogg", 1.0)
+
+
+def voice_note_info(data: bytes) -> tuple[str, str, float]:
+    """(container, codec, seconds) of an audio file as a decoder sees it: ("ogg", "opus", …) for a voice note."""
+    import io
+
+    import av
+
+    with av.open(io.BytesIO(data), mode="r") as container:
+        stream = container.streams.audio[0]
+        seconds = container.duration / av.time_base if container.duration else 0.0
+        return container.format.name, stream.codec_context.name, seconds
