@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ops.broadcast import Broadcaster
     from ops.scheduler import Scheduler
     from ops.search_use import SearchUse
+    from ops.voice_use import VoiceUse
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ class Ops:
     broadcaster: Broadcaster | None = None
     reminder_store: ReminderStore | None = None
     search: SearchUse | None = None  # web searches: quota defaults, overrides and usage rows (set by the bot)
+    voice: VoiceUse | None = None  # voice messages: the daily seconds of speech heard (set by the bot)
     # Config reloads (ops.control): one at a time, and what to rebuild after each.
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     reload_hooks: list[Callable[[], Any]] = field(default_factory=list)

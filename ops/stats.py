@@ -2,8 +2,9 @@
 
 Model calls are generation calls (chat, vision, OCR). Embedding calls (mode "embed": documents and searches of
 the knowledge bases) are listed on their own lines and are left out of the answered/failed counts, the error
-rate, the local share and the latency percentiles: they are not answers a person waits for. Calls the caller
-abandoned ("cancelled") count as neither answered nor failed.
+rate, the local share and the latency percentiles: they are not answers a person waits for. Speech calls (modes
+"stt", "tts": hearing and speaking voice messages) are apart for the same reason, under the seconds of speech
+heard and spoken. Calls the caller abandoned ("cancelled") count as neither answered nor failed.
 """
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from i18n import Grouped, Translator, translator
 from ops.services import Ops
+from ops.voice_use import span
 from storage.stats import CallSums, StatsStore
 from storage.web_usage import WebLine, WebUsage
 
@@ -48,6 +50,9 @@ class Stats:
     p50_ms: float | None
     p95_ms: float | None
     web: tuple[WebLine, ...] = ()  # web-search questions, backend queries (per backend) and page reads
+    speech: tuple[ModelLine, ...] = ()  # calls hearing (stt) or speaking (tts) voice messages
+    heard: float = 0.0  # seconds of speech transcribed (answered stt calls)
+    spoken: float = 0.0  # seconds of speech synthesised (answered tts calls)
 
     @property
     def messages_day(self) -> int:
@@ -71,7 +76,7 @@ class Stats:
 
     @property
     def cost(self) -> float:
-        return sum(m.cost for m in (*self.models, *self.embeddings))
+        return sum(m.cost for m in (*self.models, *self.embeddings, *self.speech))
 
 
 def today(ops: Ops) -> date:
@@ -114,11 +119,13 @@ async def compute(ops: Ops, day: date | None = None) -> Stats:
     calls = await store.calls(day.isoformat())
     latencies = await store.latencies(day.isoformat())
     web = await WebUsage(ops.store.db).of_day(day.isoformat())
+    heard, spoken = await ops.ledger.audio_totals(day.isoformat())
     agents = sorted(((a, d, w) for a, (d, w) in activity.by_agent.items()), key=lambda a: (-a[2], -a[1], a[0]))
     return Stats(day, tz, activity.users_total, activity.users_active, activity.chats_total, activity.chats_active,
-                 tuple(agents), tuple(_line(ops, c) for c in calls if not c.embed),
+                 tuple(agents), tuple(_line(ops, c) for c in calls if not (c.embed or c.speech)),
                  tuple(_line(ops, c) for c in calls if c.embed), percentile(latencies, 0.5),
-                 percentile(latencies, 0.95), tuple(web))
+                 percentile(latencies, 0.95), tuple(web), speech=tuple(_line(ops, c) for c in calls if c.speech),
+                 heard=heard, spoken=spoken)
 
 
 def _ms(tr: Translator, value: float | None) -> str:
@@ -134,6 +141,7 @@ def render(stats: Stats, lang: str | None, names: Mapping[str, str] | None = Non
              tr("stat_messages", day=num(stats.messages_day), week=num(stats.messages_week))]
     lines += [tr("stat_agent", agent=names.get(a, a or "—"), day=num(d), week=num(w)) for a, d, w in stats.agents]
     lines += web_lines(stats.web, tr)
+    lines += voice_lines(stats, tr)
     if not stats.models and not stats.embeddings:
         lines.append(tr("stat_no_calls"))
         return "\n".join(lines)
@@ -162,6 +170,16 @@ def web_lines(web: Sequence[WebLine], tr: Translator) -> list[str]:
     backends = [tr("stat_web_backend", backend=w.backend or "—", ok=num(w.ok), failed=num(w.failed))
                 for w in sorted(web, key=lambda w: w.backend) if w.kind == "search"]
     return [head, *backends]
+
+
+def voice_lines(stats: Stats, tr: Translator) -> list[str]:
+    """"🎙 Голос: розпізнано — 12 хвилин 5 секунд, озвучено — 3 хвилини" and a line per speech model; none on a day
+    without voice."""
+    if not (stats.speech or stats.heard or stats.spoken):
+        return []
+    head = tr("stat_voice", heard=span(tr, stats.heard), spoken=span(tr, stats.spoken))
+    return [head, *(tr("stat_speech", target=m.target, local=tr("stat_local_mark") if m.local else "",
+                       calls=num(m.answered + m.errors), errors=num(m.errors)) for m in stats.speech)]
 
 
 def agent_names(ops: Ops) -> dict[str, str]:

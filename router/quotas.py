@@ -149,7 +149,7 @@ class UsageGuard:
             at=at, day=self.day(at), provider=target.provider, model=target.model, outcome=outcome,
             bot=request.bot, chat_id=request.chat_id, user_id=request.user_id, agent=request.agent,
             mode=request.task, tokens_in=tokens_in, tokens_out=tokens_out, cost=cost, latency_ms=latency_ms,
-            error=error))
+            error=error, audio_seconds=usage.audio_seconds if usage else 0.0))
 
     async def provider_quota(self, provider: str) -> ProviderQuota:
         """Tokens left today and calls this minute against the provider's limits (no query for a limit not set)."""

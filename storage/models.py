@@ -56,6 +56,9 @@ class Chat(Base):
     kb_files: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # Web search here: /search and personas searching on their own (off: /search off).
     web_search: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Answers here also come as voice messages (/voice on). The database's default only: an insert through the
+    # model names no column a database of an older revision lacks.
+    voice: Mapped[bool] = mapped_column(Boolean, server_default=false())
 
 
 class Message(Base):
@@ -84,10 +87,11 @@ class Message(Base):
     chat_type: Mapped[str] = mapped_column(String(16), default="private")
     status: Mapped[str] = mapped_column(String(16), default="done")
     reply_to: Mapped[int | None] = mapped_column(Integer)
-    # Images of a user message as Telegram file ids (JSON list): re-fetched after a crash or for a
-    # follow-up question; the bytes themselves are never stored.
+    # Images of a user message (or the voice note of one not yet transcribed) as Telegram file ids (JSON
+    # list): re-fetched after a crash or for a follow-up question; the bytes themselves are never stored.
     attachments: Mapped[str | None] = mapped_column(Text)
-    mode: Mapped[str] = mapped_column(String(8), default="chat", server_default="chat")  # chat | ocr
+    # chat | ocr | search | voice (a voice note not yet transcribed: its file id is in `attachments`)
+    mode: Mapped[str] = mapped_column(String(8), default="chat", server_default="chat")
     provider: Mapped[str | None] = mapped_column(String(64))
     model: Mapped[str | None] = mapped_column(String(128))
     tokens_in: Mapped[int | None] = mapped_column(Integer)
@@ -122,6 +126,9 @@ class Usage(Base):
     tokens_out: Mapped[int] = mapped_column(Integer, default=0)
     cost: Mapped[float] = mapped_column(Float, default=0.0)
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    # Seconds of speech: heard (mode stt) or spoken (mode tts); daily voice quotas sum the heard ones. The database's
+    # default only: an insert through the model names no column a database of an older revision lacks.
+    audio_seconds: Mapped[float] = mapped_column(Float, server_default="0")
     outcome: Mapped[str] = mapped_column(String(24))  # ok | cut | unavailable | timeout | rate_limited | …
     error: Mapped[str | None] = mapped_column(String(500))
 

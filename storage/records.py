@@ -24,6 +24,7 @@ class ChatState:
     local_only: bool = False  # only local models may see this chat
     kb_files: bool = False  # files sent here go to the chat's knowledge base
     web_search: bool = True  # /search and personas' own web searches are allowed here
+    voice: bool = False  # answers here also come as voice messages (/voice on)
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ class Inbound:
     pinned: bool = False  # the user named the persona (or the bot is locked to it): no hand-off; not stored
     attachments: tuple[str, ...] = ()  # image references (Telegram file ids; file paths in the console)
     mode: str = "chat"  # chat | ocr (extract a document's text and fields) | search (/search: answer from the web)
+    # | voice (a voice note not yet transcribed; `attachments` holds its file id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +96,7 @@ class UsageRow:
     cost: float = 0.0
     latency_ms: float = 0.0
     error: str | None = None
+    audio_seconds: float = 0.0  # speech heard (mode "stt") or spoken (mode "tts")
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from storage.models import Chat, Message, ProviderEvent, Usage, User
 ANSWERED = ("ok", "cut")
 NOT_COUNTED = ("cancelled",)  # the caller stopped reading: neither an answer nor the provider's fault
 DOWN = ("unavailable", "timeout")  # outcomes that mean the provider itself did not answer
+SPEECH = ("stt", "tts")  # hearing and speaking voice messages: apart from the answers, as embeddings are
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +28,7 @@ class Activity:
 
 @dataclass(frozen=True, slots=True)
 class CallSums:
-    """One provider:model's calls on a day, for one kind of call (embed or not)."""
+    """One provider:model's calls on a day, for one kind of call (embed, speech or generation)."""
 
     provider: str
     model: str
@@ -38,6 +39,7 @@ class CallSums:
     answered: int
     errors: int
     down: int  # errors that were unavailable / timeout
+    speech: bool = False  # speech heard or spoken (modes stt, tts)
 
 
 class StatsStore:
@@ -68,24 +70,25 @@ class StatsStore:
         return await self.db.run(work)
 
     async def calls(self, day: str) -> list[CallSums]:
-        """Model calls of a quota day per provider:model, embeddings apart; cancelled calls left out."""
+        """Model calls of a quota day per provider:model, embeddings and speech apart; cancelled calls left out."""
         answered = Usage.outcome.in_(ANSWERED)
         stmt = (select(Usage.provider, Usage.model, Usage.mode, func.sum(Usage.tokens_in), func.sum(Usage.tokens_out),
                        func.sum(Usage.cost), func.sum(case((answered, 1), else_=0)),
                        func.sum(case((answered, 0), else_=1)), func.sum(case((Usage.outcome.in_(DOWN), 1), else_=0)))
                 .where(Usage.day == day, Usage.outcome.not_in(NOT_COUNTED))
                 .group_by(Usage.provider, Usage.model, Usage.mode))
-        sums: dict[tuple[str, str, bool], list[float]] = {}
+        sums: dict[tuple[str, str, bool, bool], list[float]] = {}
         for r in await self.db.run(lambda c: c.execute(stmt).all()):  # chat, vision and OCR calls add up
-            into = sums.setdefault((r[0], r[1], r[2] == "embed"), [0, 0, 0.0, 0, 0, 0])
+            into = sums.setdefault((r[0], r[1], r[2] == "embed", r[2] in SPEECH), [0, 0, 0.0, 0, 0, 0])
             for i, value in enumerate(r[3:]):
                 into[i] += value or 0
-        return [CallSums(p, m, e, int(v[0]), int(v[1]), float(v[2]), int(v[3]), int(v[4]), int(v[5]))
-                for (p, m, e), v in sorted(sums.items())]
+        return [CallSums(p, m, e, int(v[0]), int(v[1]), float(v[2]), int(v[3]), int(v[4]), int(v[5]), speech=s)
+                for (p, m, e, s), v in sorted(sums.items())]
 
     async def latencies(self, day: str) -> list[float]:
-        """Latency (ms) of every answered generation call of a quota day (embeddings excluded)."""
-        stmt = select(Usage.latency_ms).where(Usage.day == day, Usage.outcome.in_(ANSWERED), Usage.mode != "embed")
+        """Latency (ms) of every answered generation call of a quota day (embeddings and speech excluded)."""
+        stmt = select(Usage.latency_ms).where(Usage.day == day, Usage.outcome.in_(ANSWERED),
+                                              Usage.mode.not_in(("embed", *SPEECH)))
         return [float(v) for v in await self.db.run(lambda c: c.execute(stmt).scalars().all())]
 
     async def outages(self, start: datetime, end: datetime) -> dict[str, int]:

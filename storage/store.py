@@ -26,8 +26,8 @@ __all__ = ["Answer", "ChatState", "Inbound", "Pending", "Scope", "Store", "Turn"
 
 _IN_SCOPE = (Message.bot == bindparam("b"), Message.chat_id == bindparam("c"), Message.thread_id == bindparam("t"))
 _CHAT_SCOPE = (Chat.bot == bindparam("b"), Chat.chat_id == bindparam("c"), Chat.thread_id == bindparam("t"))
-_GET_CHAT = (select(Chat.agent, Chat.conversation, Chat.handoff, Chat.local_only, Chat.kb_files, Chat.web_search)
-             .where(*_CHAT_SCOPE))
+_GET_CHAT = (select(Chat.agent, Chat.conversation, Chat.handoff, Chat.local_only, Chat.kb_files, Chat.web_search,
+                    Chat.voice).where(*_CHAT_SCOPE))
 _HISTORY = (select(Message.role, Message.text, Message.agent, Message.attachments)
             .where(*_IN_SCOPE, Message.conversation == bindparam("conv"), Message.status == "done")
             # Answers sort right after their question, even when later questions arrived first.
@@ -36,10 +36,13 @@ _HISTORY = (select(Message.role, Message.text, Message.agent, Message.attachment
 _SEEN = select(Message.id).where(*_IN_SCOPE, Message.tg_message_id == bindparam("tg"))
 _ADD = insert(Message)
 _MARK = update(Message).where(Message.id == bindparam("iid")).values(status=bindparam("st"), error=bindparam("err"))
+# A voice note heard becomes the text it said: recovery then answers the text, and history shows no attachment.
+_TRANSCRIBED = (update(Message).where(Message.id == bindparam("iid"))
+                .values(text=bindparam("text"), mode="chat", attachments=None))
 _SET_CHAT = update(Chat).where(*_CHAT_SCOPE).values(
     agent=bindparam("agent"), conversation=bindparam("conv"), handoff=bindparam("handoff"),
     local_only=bindparam("local_only"), kb_files=bindparam("kb_files"), web_search=bindparam("web_search"),
-    updated_at=bindparam("at"))
+    voice=bindparam("voice"), updated_at=bindparam("at"))
 
 
 async def open_store(url: str) -> Store:
@@ -71,7 +74,7 @@ class Store:
         if (state := self._chats.get(scope)) is None:
             row = await self.db.run(lambda conn: conn.execute(_GET_CHAT, _keys(scope)).first())
             state = ChatState(row.agent, row.conversation, bool(row.handoff), bool(row.local_only),
-                              bool(row.kb_files), bool(row.web_search)) if row else ChatState(None, 1)
+                              bool(row.kb_files), bool(row.web_search), bool(row.voice)) if row else ChatState(None, 1)
             self._remember(self._chats, scope, state)
         return state
 
@@ -82,13 +85,15 @@ class Store:
 
     async def set_chat_flags(self, scope: Scope, chat_type: str = "private", *, handoff: bool | None = None,
                              local_only: bool | None = None, kb_files: bool | None = None,
-                             web_search: bool | None = None) -> ChatState:
-        """Change the chat's hand-off, local-only, files-to-knowledge-base and web-search settings (None: as is)."""
+                             web_search: bool | None = None, voice: bool | None = None) -> ChatState:
+        """Change the chat's hand-off, local-only, files-to-knowledge-base, web-search and voice-answer settings
+        (None: as is)."""
         state = await self.chat_state(scope)
         state = replace(state, handoff=state.handoff if handoff is None else handoff,
                         local_only=state.local_only if local_only is None else local_only,
                         kb_files=state.kb_files if kb_files is None else kb_files,
-                        web_search=state.web_search if web_search is None else web_search)
+                        web_search=state.web_search if web_search is None else web_search,
+                        voice=state.voice if voice is None else voice)
         await self._save_chat(scope, chat_type, state)
         return state
 
@@ -160,6 +165,11 @@ class Store:
             turns.extend((Turn("user", inbound.text, inbound.agent, inbound.attachments),
                           Turn("assistant", answer.text, answer.agent)))
 
+    async def transcribed(self, inbound_id: int, text: str) -> None:
+        """A stored voice note (mode "voice", its file id in attachments) becomes its transcript: mode "chat",
+        no attachments, so a restart answers the text and never transcribes it again."""
+        await self.db.run(lambda conn: conn.execute(_TRANSCRIBED, dict(iid=inbound_id, text=text)))
+
     async def record_failure(self, inbound_id: int, error: str) -> None:
         """Mark a user message failed: the user was told, it is not retried."""
         await self.db.run(lambda conn: conn.execute(_MARK, dict(iid=inbound_id, st="failed", err=error[:2000])))
@@ -197,7 +207,7 @@ class Store:
     async def _save_chat(self, scope: Scope, chat_type: str, state: ChatState) -> None:
         params = {**_keys(scope), "agent": state.agent, "conv": state.conversation, "handoff": state.handoff,
                   "local_only": state.local_only, "kb_files": state.kb_files, "web_search": state.web_search,
-                  "at": utcnow()}
+                  "voice": state.voice, "at": utcnow()}
 
         def work(conn: Connection) -> None:
             if conn.execute(_SET_CHAT, params).rowcount == 0:
@@ -205,7 +215,8 @@ class Store:
                                                  chat_type=chat_type, agent=state.agent,
                                                  conversation=state.conversation, handoff=state.handoff,
                                                  local_only=state.local_only, kb_files=state.kb_files,
-                                                 web_search=state.web_search, updated_at=params["at"]))
+                                                 web_search=state.web_search, voice=state.voice,
+                                                 updated_at=params["at"]))
         await self.db.run(work)
         self._remember(self._chats, scope, state)
 

@@ -24,6 +24,9 @@ from storage.models import QuotaOverride, Usage, UsageDaily, utcnow
 from storage.records import AgentUse, Totals, UsageRow
 
 ANSWERED = ("ok", "cut")  # outcomes that count as a served request
+# Calls that are no chat-model request of the user's: embedding a shared document, and hearing or speaking a voice
+# message (those have their own daily quota of seconds, see audio_seconds). They spend no user's or group's tokens.
+NOT_CHAT = ("embed", "stt", "tts")
 _TOKENS = func.coalesce(func.sum(Usage.tokens_in + Usage.tokens_out), 0)
 _REQUESTS = func.coalesce(func.sum(case((Usage.outcome.in_(ANSWERED), 1), else_=0)), 0)
 _ADD = insert(Usage)
@@ -61,8 +64,16 @@ _TOTALS = select(_daily(_D.tokens), _daily(_D.requests), _override(QuotaOverride
                  _override(QuotaOverride.daily_requests))
 _BY_AGENT = (select(Usage.agent, _REQUESTS, func.coalesce(func.sum(Usage.tokens_in), 0),
                     func.coalesce(func.sum(Usage.tokens_out), 0), func.coalesce(func.sum(Usage.cost), 0.0))
-             .where(Usage.user_id == bindparam("sid"), Usage.day == bindparam("day"), Usage.mode != "embed")
+             .where(Usage.user_id == bindparam("sid"), Usage.day == bindparam("day"), Usage.mode.not_in(NOT_CHAT))
              .group_by(Usage.agent).order_by(Usage.agent))
+_SECONDS = func.coalesce(func.sum(Usage.audio_seconds), 0.0)
+_HEARD = (Usage.day == bindparam("day"), Usage.mode == "stt", Usage.outcome.in_(ANSWERED))
+# Speech heard by one user or in one chat on a day: the (user_id, day) and (chat_id, day) indexes find the rows.
+_HEARD_BY = {"user": select(_SECONDS).where(Usage.user_id == bindparam("sid"), *_HEARD),
+             "chat": select(_SECONDS).where(Usage.chat_id == bindparam("sid"), *_HEARD)}
+_AUDIO_TOTALS = (select(Usage.mode, _SECONDS)
+                 .where(Usage.day == bindparam("day"), Usage.mode.in_(("stt", "tts")), Usage.outcome.in_(ANSWERED))
+                 .group_by(Usage.mode))
 
 
 class UsageLedger:
@@ -86,14 +97,16 @@ class UsageLedger:
             "agent": row.agent, "mode": row.mode, "provider": row.provider, "model": row.model,
             "tokens_in": row.tokens_in, "tokens_out": row.tokens_out, "cost": row.cost,
             "latency_ms": row.latency_ms, "outcome": row.outcome, "error": row.error[:500] if row.error else None,
+            "audio_seconds": row.audio_seconds,
         }
         sums = {"day": row.day, "tokens": row.tokens_in + row.tokens_out,
                 "requests": int(row.outcome in ANSWERED), "calls": 1}
         bumps = [{"kind": "provider", "subject": row.provider, **sums}]
-        # Embedding a shared document spends the provider's tokens, not the user's or group's chat quota.
-        if row.user_id and row.mode != "embed":
+        # Embedding a shared document spends the provider's tokens, not the user's or group's chat quota; nor
+        # does hearing or speaking a voice message (its seconds have their own quota).
+        if row.user_id and row.mode not in NOT_CHAT:
             bumps.append({"kind": "user", "subject": str(row.user_id), **sums})
-        if row.chat_id and row.mode != "embed":
+        if row.chat_id and row.mode not in NOT_CHAT:
             bumps.append({"kind": "chat", "subject": str(row.chat_id), **sums})
 
         def work(conn: Connection) -> None:
@@ -144,6 +157,17 @@ class UsageLedger:
         """A user's use on `day`, one line per agent (for /usage)."""
         rows = await self.db.run(lambda c: c.execute(_BY_AGENT, {"sid": user_id, "day": day}).all())
         return [AgentUse(r[0] or "", int(r[1]), int(r[2]), int(r[3]), float(r[4])) for r in rows]
+
+    async def audio_seconds(self, kind: str, subject: int, day: str) -> float:
+        """Seconds of speech heard (answered "stt" calls) on `day` from a user (kind "user") or in a chat ("chat")."""
+        stmt, params = _HEARD_BY[kind], {"sid": subject, "day": day}
+        return float(await self.db.run(lambda c: c.execute(stmt, params).scalar_one()))
+
+    async def audio_totals(self, day: str) -> tuple[float, float]:
+        """Seconds of speech heard (stt) and spoken (tts) on `day`, everyone's (for /admin stats)."""
+        rows = await self.db.run(lambda c: c.execute(_AUDIO_TOTALS, {"day": day}).all())
+        found = {r[0]: float(r[1]) for r in rows}
+        return found.get("stt", 0.0), found.get("tts", 0.0)
 
     async def set_override(self, kind: str, subject_id: int, *, tokens: int | None, requests: int | None) -> None:
         """Set a user's or chat's daily quota (None = the default, 0 = unlimited)."""

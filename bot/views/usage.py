@@ -1,8 +1,9 @@
-"""What the user reads about quotas and usage: the over-quota notice and the /usage report."""
+"""What the user reads about quotas and usage: the over-quota notices and the /usage report."""
 from __future__ import annotations
 
 from i18n import Grouped, Translator, translator
 from ops.search_use import SearchUse
+from ops.voice_use import VoiceOverQuota, VoiceUse, span
 from router.errors import QuotaExceeded
 from router.quotas import UsageGuard
 from storage.usage import UsageLedger
@@ -32,9 +33,18 @@ def quota_notice(exc: QuotaExceeded, lang: str, guard: UsageGuard) -> str:
     return tr("quota_user", used=used, at=at, tz=guard.tz.key, wait=wait)
 
 
+def voice_quota_notice(over: VoiceOverQuota, lang: str, voice: VoiceUse) -> str:
+    """"Your daily voice limit is 30 minutes; 29 minutes 40 seconds used today, … resets at 00:00 (…), in 3 hours"."""
+    tr = translator(lang)
+    args = dict(used=span(tr, over.used), limit=span(tr, over.limit), at=over.resets_at.strftime("%H:%M"),
+                tz=voice.tz.key, wait=tr.wait((over.resets_at - voice.now()).total_seconds()))
+    return tr("voice_quota_chat" if over.scope == "chat" else "voice_quota_user", **args)
+
+
 async def usage_report(guard: UsageGuard, ledger: UsageLedger, user_id: int, lang: str, names: dict[str, str],
-                       search: SearchUse | None = None) -> str:
-    """/usage: today's requests, tokens and cost per agent, the quota and when it resets; web searches too."""
+                       search: SearchUse | None = None, voice: VoiceUse | None = None) -> str:
+    """/usage: today's requests, tokens and cost per agent, the quota and when it resets; web searches and voice
+    messages too (when the bot has them)."""
     day, tr = guard.day(), translator(lang)
     lines = [tr("usage_title", day=day)]
     rows = await ledger.by_agent(user_id, day)
@@ -53,6 +63,8 @@ async def usage_report(guard: UsageGuard, ledger: UsageLedger, user_id: int, lan
                     tz=guard.tz.key))
     if search is not None:
         lines.append(await search_line(search, user_id, tr))
+    if voice is not None:
+        lines.append(await voice_line(voice, user_id, tr))
     return "\n".join(lines)
 
 
@@ -62,3 +74,10 @@ async def search_line(search: SearchUse, user_id: int, tr: Translator) -> str:
     reads = (await search.usage.of_user(user_id, search.day())).reads
     return tr("search_usage_line", used=number(used), reads=number(reads),
               limit=tr("n_searches", n=number(limit)) if limit else tr("no_limit"))
+
+
+async def voice_line(voice: VoiceUse, user_id: int, tr: Translator) -> str:
+    """"🎙 Голосові сьогодні: 2 хвилини 5 секунд (ліміт — 30 хвилин на день)"."""
+    used, limit = await voice.used("user", user_id)
+    return tr("voice_usage_line", used=span(tr, used),
+              limit=tr("voice_limit", span=span(tr, limit)) if limit else tr("no_limit"))

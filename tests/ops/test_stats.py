@@ -41,9 +41,10 @@ async def add_message(store: Store, at: datetime, *, user_id: int | None, chat_i
 
 
 def call(provider: str, model: str, outcome: str = "ok", *, latency: float = 0.0, day: str = DAY, tin: int = 0,
-         tout: int = 0, cost: float = 0.0, mode: str = "chat", user_id: int = 1) -> UsageRow:
+         tout: int = 0, cost: float = 0.0, mode: str = "chat", user_id: int = 1, audio: float = 0.0) -> UsageRow:
     return UsageRow(at=NOW, day=day, provider=provider, model=model, outcome=outcome, user_id=user_id, chat_id=user_id,
-                    mode=mode, tokens_in=tin, tokens_out=tout, cost=cost, latency_ms=latency, agent="helion")
+                    mode=mode, tokens_in=tin, tokens_out=tout, cost=cost, latency_ms=latency, agent="helion",
+                    audio_seconds=audio)
 
 
 def utc(day: int, hour: int, minute: int = 0) -> datetime:
@@ -117,6 +118,31 @@ async def test_tokens_cost_errors_local_share_and_latency_of_a_day(tmp_path):
     assert "🔢 Ембединги ollama:bge-m3: 2 виклики, 0 помилок, 60 токенів" in uk
     en = render(stats, "en")
     assert "🧠 Model calls: 7 answered, 2 failed (22.2 %)" in en and "Served locally: 71.4 % of answers" in en
+    await ops.store.close()
+
+
+async def test_seconds_heard_and_spoken_apart_from_the_answers(tmp_path):
+    ops = await make_ops(tmp_path)
+    await ops.ledger.record(call("ollama", "qwen3:8b", latency=100, tin=10, tout=20))
+    await ops.ledger.record(call("ollama", "whisper-base", latency=3100, mode="stt", audio=50.0))
+    await ops.ledger.record(call("groq", "whisper-large-v3", latency=900, mode="stt", audio=15.4, user_id=2))
+    await ops.ledger.record(call("groq", "whisper-large-v3", "timeout", latency=30000, mode="stt"))
+    await ops.ledger.record(call("ollama", "piper-joe", latency=400, mode="tts", audio=12.0))
+    await ops.ledger.record(call("ollama", "whisper-base", mode="stt", audio=600.0, day="2026-11-29"))  # another day
+
+    stats = await compute(ops)
+    assert (stats.heard, stats.spoken) == (65.4, 12.0)
+    # The chat answer alone is a model answer: no transcription's time in the latency, no failed one in the errors.
+    assert (stats.answered, stats.errors, stats.p50_ms, stats.p95_ms) == (1, 0, 100.0, 100.0)
+    assert {(m.target, m.answered, m.errors, m.local) for m in stats.speech} == {
+        ("ollama:whisper-base", 1, 0, True), ("groq:whisper-large-v3", 1, 1, False), ("ollama:piper-joe", 1, 0, True)}
+    uk = render(stats, "uk")
+    assert "🎙 Голос: розпізнано — 1 хвилина 5 секунд, озвучено — 12 секунд" in uk
+    assert "  • groq:whisper-large-v3: 2 виклики, 1 помилка" in uk
+    assert "  • ollama:whisper-base 🏠: 1 виклик, 0 помилок" in uk
+    assert "🧠 Виклики моделей: 1 відповідь, 0 помилок" in uk
+    assert "🎙 Voice: 1 minute 5 seconds heard, 12 seconds spoken" in render(stats, "en")
+    assert "🎙" not in render(await compute(ops, date(2026, 11, 28)), "uk")  # a day without voice has no such line
     await ops.store.close()
 
 

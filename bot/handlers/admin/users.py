@@ -186,7 +186,7 @@ async def _usage(event: Message | CallbackQuery, ops: Ops, who: str, tr: Transla
     if person is None:
         return
     names = {p.key: f"{p.emoji} {p.name}".strip() for p in ops.personas.agents.values()}
-    report = await usage_report(ops.router.usage, ops.ledger, person.id, tr.lang, names, ops.search)
+    report = await usage_report(ops.router.usage, ops.ledger, person.id, tr.lang, names, ops.search, ops.voice)
     await reply(event, f"{person.label}\n{report}")
 
 
