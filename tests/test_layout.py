@@ -1,4 +1,4 @@
-"""Settings fail clearly; imports flow bot → agents → {router, rag, vision}; only bot/ imports aiogram."""
+"""Settings fail clearly; imports flow bot → agents → {router, rag, vision, voice}; only bot/ imports aiogram."""
 from __future__ import annotations
 
 import ast
@@ -14,12 +14,13 @@ from bot.settings import load_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 ALLOWED = {  # package → packages it may import
-    "bot": {"agents", "ops", "router", "rag", "vision", "web", "storage"},
+    "bot": {"agents", "ops", "router", "rag", "vision", "voice", "web", "storage"},
     # admin actions and jobs; Telegram only through a Notifier
-    "ops": {"agents", "router", "rag", "vision", "web", "storage"},
-    "agents": {"router", "rag", "vision", "web"},
+    "ops": {"agents", "router", "rag", "vision", "voice", "web", "storage"},
+    "agents": {"router", "rag", "vision", "voice", "web"},
     "rag": {"router", "storage"},  # the document list lives in the database, beside usage rows
     "vision": {"router"},
+    "voice": {"router"},  # probing audio and what a voice answer says; speech models live in router
     "web": set(),  # search backends and the page reader: no models, no storage (usage goes out through on_use)
     "router": {"storage"},  # usage rows: storage is the bottom layer and imports none of ours
     "storage": set(),
@@ -177,6 +178,9 @@ def test_docker_compose_runs_bot_with_ollama_and_persistent_volumes() -> None:
     assert set(compose["volumes"]) >= {"bot-data", "ollama-models"}
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "constraints.txt" in dockerfile and '"-m", "bot", "run"' in dockerfile
+    # Voice in the image: the extra by default, espeak-ng for Ukrainian answers, a portable llama.cpp build.
+    assert "voice" in bot["build"]["args"]["EXTRAS"].split(",") and 'ARG EXTRAS="search,voice"' in dockerfile
+    assert "espeak-ng" in dockerfile and "-DGGML_NATIVE=OFF" in dockerfile
 
 
 def test_the_image_and_the_wheel_carry_every_package() -> None:

@@ -1,0 +1,1 @@
+"""Voice: probing what users send, and what a voice answer says."""
