@@ -35,6 +35,7 @@ from bot.handlers import (
     reminders,
     search,
     usage,
+    voice,
 )
 from bot.middlewares.access import AccessMiddleware, Throttle
 from bot.middlewares.i18n import I18nMiddleware
@@ -53,8 +54,8 @@ from storage.store import Inbound
 
 log = logging.getLogger(__name__)
 # The command menu, in this order; each description is `cmd_<command>` in the catalogs (commands.ftl).
-COMMANDS = ("agent", "reset", "whoami", "usage", "handoff", "privacy", "ocr", "kb", "search", "remind", "reminders",
-            "tz", "forget", "help")
+COMMANDS = ("agent", "reset", "whoami", "usage", "handoff", "privacy", "ocr", "voice", "transcribe", "kb", "search",
+            "remind", "reminders", "tz", "forget", "help")
 
 
 class ProfileMiddleware(BaseMiddleware):
@@ -149,7 +150,8 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: 
                     settings=services.settings, flood=FloodControl.from_settings(services.settings),
                     usage_guard=services.router.usage, ledger=services.ledger,
                     desk=desk or PhotoDesk(services.settings.album_wait), kb=services.kb, ops=services.ops,
-                    search_use=services.search_use)
+                    search_use=services.search_use, voice_use=services.voice_use,
+                    model_router=services.router)
     dp.update.outer_middleware(ProfileMiddleware(profiles))
     dp.update.outer_middleware(FlowTimeouts())  # after aiogram's own FSM middleware: an expired flow is no flow
     dp.update.outer_middleware(I18nMiddleware())  # `tr` for every handler and the middlewares below
@@ -161,8 +163,8 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: 
         dp.callback_query.outer_middleware(gate)
         dp.include_router(admin.router(ops.people, refusals))
     dp.include_routers(agent_pick.router(), usage.router(), chat_settings.router(), reminders.router(),
-                       forget.router(), photos.router(), knowledge.router(), search.router(), commands.router(),
-                       chat.router())
+                       forget.router(), photos.router(), voice.router(), knowledge.router(), search.router(),
+                       commands.router(), chat.router())
 
     @dp.errors(ExceptionTypeFilter(Exception))
     async def on_error(event: ErrorEvent) -> None:

@@ -62,6 +62,9 @@ class ConsoleSink:
             self.out.write(self.tr("console-saved", path=str(path)) + "\n")
         self.out.flush()
 
+    async def voice(self, data: bytes, seconds: float) -> None:
+        await self.attach([("answer.ogg", data)])  # a terminal cannot play it: saved beside it, like OCR's files
+
     async def close(self) -> None:
         return None
 
@@ -138,6 +141,8 @@ async def run_console(services: Services, agent: str | None = None, *, stdin: Te
             command, _, rest = text.partition(" ")
             words = shlex.split(rest) or [""]
             attachments, mode, text = (words[0],), command[1:].replace("photo", "chat"), " ".join(words[1:])
+        elif text.startswith("/voice "):  # a recording from a local file, heard and answered as a voice note
+            attachments, mode, text = (" ".join(shlex.split(text.removeprefix("/voice "))),), "voice", ""
         elif text.startswith("/search "):  # an answer from the web with its sources, as /search in Telegram
             mode, text = "search", text.removeprefix("/search ").strip()
         if len(text) > services.settings.max_message_chars:

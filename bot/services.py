@@ -18,11 +18,13 @@ from bot.logs import setup_logging
 from bot.settings import Settings
 from bot.turn.conversation import Conversations
 from bot.turn.search import SearchStack, WebTurn
+from bot.turn.voice import VoiceTurn
 from ops.access import AccessControl
 from ops.control import on_reload
 from ops.scheduler import Scheduler, runner_id
 from ops.search_use import SearchLimits, SearchUse
 from ops.services import Ops, OpsSettings
+from ops.voice_use import VoiceLimits, VoiceUse
 from rag.knowledge import KnowledgeBase
 from rag.settings import KnowledgeSettings
 from rag.types import IndexMismatch
@@ -54,6 +56,7 @@ class Services:
     kb: KnowledgeBase | None = None
     ops: Ops | None = None
     search_use: SearchUse | None = None  # web searches: the daily quota and usage rows
+    voice_use: VoiceUse | None = None  # voice messages: the daily seconds of speech heard
 
     def image_limits(self) -> ImageLimits:
         """How photos are checked and downscaled before a vision model sees them."""
@@ -103,9 +106,12 @@ async def build_services(settings: Settings, *, log_file: Path | None = None) ->
     conversations.search = search_turn(settings, WebSettings.from_env(env), store, router, use)
     ops = build_ops(settings, config.quotas.timezone, store, ledger, router, personas, kb, env)
     ops.search = use
+    ops.voice = VoiceUse(ledger, VoiceLimits(settings.voice_user_daily_seconds, settings.voice_group_daily_seconds),
+                         tz=config.quotas.timezone)
+    conversations.voice = VoiceTurn(router, store, max_seconds=settings.voice_max_seconds, use=ops.voice)
     # Hand-off keywords are compiled from the personas: rebuild them when /admin reload swaps the personas.
     on_reload(ops, lambda: setattr(conversations, "handoffs", HandoffRules(personas)))
-    return Services(settings, store, personas, router, conversations, ledger, kb, ops, use)
+    return Services(settings, store, personas, router, conversations, ledger, kb, ops, use, ops.voice)
 
 
 def search_turn(settings: Settings, web: WebSettings, store: Store, router: ModelRouter, use: SearchUse) -> WebTurn:

@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     search_group_daily: int = Field(100, ge=0)
     search_max_chars: int = Field(1000, ge=20, le=4000)
     search_auto: bool = True
+    # Voice messages: seconds of speech transcribed per user and per group chat a day (0 = no limit).
+    voice_user_daily_seconds: int = Field(1800, ge=0)
+    voice_group_daily_seconds: int = Field(7200, ge=0)
+    voice_max_seconds: float = Field(300.0, ge=1.0, le=7200.0)  # the longest recording the bot listens to
 
     @field_validator("bot_token", mode="before")
     @classmethod

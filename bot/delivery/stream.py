@@ -208,6 +208,18 @@ class TelegramSink:
                                            BufferedInputFile(data, filename=name), message_thread_id=self.thread_id,
                                            reply_parameters=self._reply))
 
+    async def voice(self, data: bytes, seconds: float) -> None:
+        """The answer spoken, after its text; a user whose privacy settings forbid voice messages keeps the text."""
+        try:
+            async with self._slot("send"):
+                await with_retries(partial(self.bot.send_voice, self.chat_id, BufferedInputFile(data, "answer.ogg"),
+                                           duration=max(1, round(seconds)), message_thread_id=self.thread_id,
+                                           reply_parameters=self._reply))
+        except TelegramBadRequest as exc:
+            if "VOICE_MESSAGES_FORBIDDEN" not in exc.message.upper():
+                raise
+            log.info("chat %s does not take voice messages; the text answer stands", self.chat_id)
+
     async def close(self) -> None:
         """Cancel timers, an unfinished preview and the typing indicator."""
         if self._timer is not None:

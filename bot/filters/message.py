@@ -60,3 +60,25 @@ class IsImage(BaseFilter):
             return False
         suffix = PurePath(doc.file_name or "").suffix.lower()
         return (doc.mime_type or "").startswith("image/") or suffix in IMAGE_SUFFIXES
+
+
+AUDIO_SUFFIXES = {".ogg", ".oga", ".opus", ".mp3", ".m4a", ".wav", ".flac", ".webm", ".aac"}
+
+
+class IsAudio(BaseFilter):
+    """A voice note, an audio file, a round video note, or a file that says it is audio."""
+
+    async def __call__(self, message: Message) -> bool:
+        return audio_ref(message) is not None
+
+
+def audio_ref(message: Message) -> tuple[str, int, int] | None:
+    """The recording of a message: its file id, claimed length in seconds (0 = unknown) and size in bytes."""
+    media = message.voice or message.audio or message.video_note
+    if media is not None:
+        return media.file_id, media.duration or 0, media.file_size or 0
+    doc = message.document
+    if doc is not None and ((doc.mime_type or "").startswith("audio/")
+                            or PurePath(doc.file_name or "").suffix.lower() in AUDIO_SUFFIXES):
+        return doc.file_id, 0, doc.file_size or 0
+    return None

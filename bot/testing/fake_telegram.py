@@ -14,13 +14,15 @@ from bot.testing.limits import _Limits
 from bot.testing.methods import _Methods
 from bot.testing.state import Call, _ApiError, _Bot, _Failure
 from bot.testing.updates import _Updates
+from bot.testing.voice import _Voice
 
 # Fields that are always strings in the Bot API, even when they happen to look like JSON numbers.
 _STR_KEYS = frozenset({
     "text", "caption", "callback_query_id", "inline_message_id", "file_id", "parse_mode", "action",
     "url", "data", "emoji", "title", "description", "short_description", "name", "query", "question",
     "business_connection_id", "message_effect_id", "language_code", "photo", "document", "sticker",
-    "video", "audio", "voice", "animation", "custom_emoji_id", "secret_token", "scope_chat_id",
+    "video", "audio", "voice", "video_note", "animation", "performer", "custom_emoji_id", "secret_token",
+    "scope_chat_id",
 })
 
 
@@ -35,7 +37,7 @@ def _decode(key: str, value: Any) -> Any:
     return decoded if isinstance(decoded, (dict, list, bool, int, float)) else value
 
 
-class FakeTelegram(_Updates, _Methods, _Limits):
+class FakeTelegram(_Voice, _Updates, _Methods, _Limits):
     """A local aiohttp server implementing the parts of the Bot API the bot uses."""
 
     async def __aenter__(self) -> FakeTelegram:
@@ -94,9 +96,12 @@ class FakeTelegram(_Updates, _Methods, _Limits):
             raise ValueError(f"unknown member status {status!r}")
         self._members.setdefault(chat_id, {})[user_id] = status
 
-    def add_file(self, token: str, file_id: str, content: bytes, file_path: str = "photos/file_0.jpg") -> None:
-        """Make a file available to getFile and the download URL."""
+    def add_file(self, token: str, file_id: str, content: bytes, file_path: str = "photos/file_0.jpg",
+                 file_size: int | None = None) -> None:
+        """Make a file available to getFile and the download URL; `file_size` may claim more than `content`."""
         self._bot(token).files[file_id] = (content, file_path)
+        if file_size is not None:
+            self._bot(token).sizes[file_id] = file_size
 
     # -- inspection ---------------------------------------------------------
 

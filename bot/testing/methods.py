@@ -17,6 +17,10 @@ _NOT_MODIFIED = (
 _ADMIN_RIGHTS = ("can_manage_chat", "can_delete_messages", "can_manage_video_chats", "can_restrict_members",
                  "can_promote_members", "can_change_info", "can_invite_users", "can_post_stories",
                  "can_edit_stories", "can_delete_stories", "can_send_welcome_messages")
+# What sendChatAction accepts; Telegram refuses anything else.
+_CHAT_ACTIONS = frozenset({"typing", "upload_photo", "record_video", "upload_video", "record_voice", "upload_voice",
+                           "upload_document", "choose_sticker", "find_location", "record_video_note",
+                           "upload_video_note"})
 
 
 class _Methods(_FakeState):
@@ -163,9 +167,15 @@ class _Methods(_FakeState):
         if file_id not in bot.files:
             raise _ApiError(400, "Bad Request: invalid file_id")
         content, path = bot.files[str(file_id)]
-        if len(content) > 20 * 1024 * 1024:  # Telegram's cloud Bot API serves bots files up to 20 MB
+        size = bot.sizes.get(str(file_id), len(content))
+        if size > 20 * 1024 * 1024:  # Telegram's cloud Bot API serves bots files up to 20 MB
             raise _ApiError(400, "Bad Request: file is too big")
-        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": len(content), "file_path": path}
+        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": size, "file_path": path}
+
+    async def _m_sendchataction(self, bot: _Bot, params: dict) -> bool:
+        if params.get("action") not in _CHAT_ACTIONS:
+            raise _ApiError(400, "Bad Request: wrong parameter action in request")
+        return True
 
     async def _m_senddocument(self, bot: _Bot, params: dict) -> dict:
         doc = params.get("document")

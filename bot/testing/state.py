@@ -26,6 +26,7 @@ class _Bot:
     updates: list[dict] = field(default_factory=list)
     commands: list = field(default_factory=list)
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
+    sizes: dict[str, int] = field(default_factory=dict)  # file_id → size an update claimed, when not len(bytes)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
 
 
@@ -69,6 +70,8 @@ class _FakeState:
         self._chat_limits: tuple[int | None, int | None, bool] | None = None
         self._chat_windows: dict[tuple[str, object], tuple[deque[float], deque[float]]] = {}
         self.rate_limited: list[Call] = []  # calls the rate limit answered with 429
+        self._voices: dict[int, list[dict]] = {}  # chat → voice messages the bot sent there (see voices())
+        self._no_voice: set[int] = set()  # chats whose user forbids voice messages
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
 

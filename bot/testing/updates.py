@@ -34,8 +34,9 @@ class _Updates(_FakeState):
                   entities: list[dict] | None = None, **kw: Any) -> int:
         """Simulate a user writing `text` to the bot; returns the update_id.
 
-        Keywords (all message kinds): chat_type, thread_id, reply_to_bot_message, first_name,
-        language_code, is_bot, message_id.
+        Keywords (all message kinds): chat_type, thread_id, reply_to_bot_message (or its short name
+        reply_to: any earlier message in the chat, the bot's or a user's), first_name, language_code,
+        is_bot, message_id.
         """
         msg = self._message(token, chat_id, user_id, **kw)
         msg["text"] = text
@@ -65,6 +66,8 @@ class _Updates(_FakeState):
         msg = self._message(token, chat_id, user_id, **kw)
         file_id = f"doc{chat_id}_{msg['message_id']}"
         self._bot(token).files[file_id] = (content, f"documents/{file_name}")
+        if file_size is not None:
+            self._bot(token).sizes[file_id] = file_size
         msg["document"] = {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_name": file_name,
                            "file_size": len(content) if file_size is None else file_size}
         if mime_type:
@@ -82,9 +85,13 @@ class _Updates(_FakeState):
 
     def _message(self, token: str, chat_id: int, user_id: int, *, chat_type: str = "private",
                  thread_id: int | None = None, reply_to_bot_message: int | None = None, first_name: str = "Olena",
-                 language_code: str = "uk", is_bot: bool = False, message_id: int | None = None) -> dict[str, Any]:
+                 language_code: str = "uk", is_bot: bool = False, message_id: int | None = None,
+                 reply_to: int | None = None) -> dict[str, Any]:
         """A message's common part, stored so replies to it can quote it."""
         self._bot(token)
+        if reply_to is not None and reply_to_bot_message not in (None, reply_to):
+            raise ValueError("reply_to and reply_to_bot_message name different messages")
+        reply_to_bot_message = reply_to if reply_to is not None else reply_to_bot_message
         user = {"id": user_id, "is_bot": is_bot, "first_name": first_name, "language_code": language_code}
         chat = self._chat(chat_id, chat_type, first_name=first_name, forum=thread_id is not None)
         msg: dict[str, Any] = {

@@ -14,6 +14,7 @@ from bot.turn.media import MediaError, MediaSource
 from bot.turn.photos import agent_turns, deliver_ocr, images_for, only_capability_failures, read_locally
 from bot.turn.search import WebTurn
 from bot.turn.sink import ReplySink, SinkFactory
+from bot.turn.voice import VoiceRefused, VoiceTurn
 from bot.views.knowledge import with_sources
 from bot.views.usage import quota_notice
 from i18n import translator
@@ -52,6 +53,7 @@ class Conversations:
         self.history_limit = history_limit
         self.handoffs = HandoffRules(personas)
         self.search: WebTurn | None = None  # set by the composition root: /search and personas' own searches
+        self.voice: VoiceTurn | None = None  # set by the composition root: voice notes heard, answers spoken
         self._tails: dict[object, asyncio.Future[None]] = {}  # per chat: the last answer in the queue
 
     def ticket(self, scope: object) -> Ticket:
@@ -116,6 +118,8 @@ class Conversations:
         reply = _Reply()
         try:
             state = await self.store.chat_state(inbound.scope)
+            inbound, sink = await self._heard(inbound_id, inbound, state, sink)
+            lang = inbound.language  # a voice row keeps the app's own language code until it is heard
             persona, sink = hand_off(self.handoffs, persona, inbound, state, sink)  # may pass it to a specialist
             if await self._searched(inbound_id, inbound, persona, state, sink, started):
                 return
@@ -140,6 +144,11 @@ class Conversations:
                 text=text, agent=persona.key, provider=reply.provider, model=reply.model,
                 tokens_in=usage.tokens_in if usage else 0, tokens_out=usage.tokens_out if usage else 0,
                 latency_ms=(time.perf_counter() - started) * 1000))
+            if state.voice and self.voice is not None and inbound.mode == "chat":  # /voice on: spoken too
+                await self.voice.reply(text, inbound, state.local_only, sink)
+        except VoiceRefused as exc:
+            log.info("voice message %s not heard: %s", inbound_id, exc)
+            await self._fail(inbound_id, sink, exc.text, str(exc))
         except MediaError as exc:
             log.info("unusable image in chat %s: %s", inbound.scope.chat_id, exc)
             await self._fail(inbound_id, sink, tr(f"image_{exc.reason}"), str(exc))
@@ -174,6 +183,15 @@ class Conversations:
         except Exception as exc:
             log.exception("failed to answer message %s", inbound_id)
             await self._fail(inbound_id, sink, tr("internal"), repr(exc))
+
+    async def _heard(self, inbound_id: int, inbound: Inbound, state: ChatState,
+                     sink: ReplySink) -> tuple[Inbound, ReplySink]:
+        """A voice message as its transcript (heard first: hand-off, search and the knowledge base read the words)."""
+        if inbound.mode != "voice":
+            return inbound, sink
+        if self.voice is None:
+            raise VoiceRefused(translator(inbound.language)("voice_stt_unavailable"), "voice is not set up")
+        return await self.voice.take(self.media, inbound_id, inbound, state.local_only, sink)
 
     async def _searched(self, inbound_id: int, inbound: Inbound, persona: Persona, state: ChatState,
                         sink: ReplySink, started: float) -> bool:

@@ -43,6 +43,10 @@ class MarkedSink:
         """Files go with the specialist's answer as they are."""
         await self.inner.attach(files)
 
+    async def voice(self, data: bytes, seconds: float) -> None:
+        """The spoken answer goes as it is."""
+        await self.inner.voice(data, seconds)
+
     async def close(self) -> None:
         """Forwarded as is."""
         await self.inner.close()

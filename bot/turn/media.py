@@ -32,6 +32,10 @@ class MediaSource(Protocol):
 
     async def load(self, bot: str, refs: Sequence[str]) -> tuple[Image, ...]: ...
 
+    async def raw(self, bot: str, ref: str) -> bytes:
+        """One file's bytes as sent (a voice note); MediaError when it cannot be had."""
+        ...
+
 
 class _Prepared:
     """Prepared images by reference: a follow-up question reuses them instead of downloading again."""
@@ -68,6 +72,10 @@ class TelegramMedia:
         return tuple(await asyncio.gather(*(self._prepared.get(ref, partial(self._fetch, client, ref))
                                              for ref in refs)))
 
+    async def raw(self, bot: str, ref: str) -> bytes:
+        """A voice note or audio file, downloaded as is (at most Telegram's 20 MB)."""
+        return await self._fetch(self.bots[bot], ref)
+
     async def _fetch(self, bot: Bot, file_id: str) -> bytes:
         try:
             file = await bot.get_file(file_id)
@@ -98,6 +106,10 @@ class FileMedia:
     async def load(self, bot: str, refs: Sequence[str]) -> tuple[Image, ...]:
         """Read and prepare each file."""
         return tuple([await self._prepared.get(ref, partial(self._read, ref)) for ref in refs])
+
+    async def raw(self, bot: str, ref: str) -> bytes:
+        """A local audio file (the console's `/voice PATH`)."""
+        return await self._read(ref)
 
     @staticmethod
     async def _read(ref: str) -> bytes:

@@ -28,6 +28,9 @@ class ReplySink(Protocol):
     async def attach(self, files: Sequence[tuple[str, bytes]]) -> None:
         """Files that go with the answer (OCR's result.json and result.csv)."""
 
+    async def voice(self, data: bytes, seconds: float) -> None:
+        """The answer spoken (OGG/Opus of `seconds`), after its text; the text stands if it cannot be sent."""
+
     async def close(self) -> None:
         """Stop any background activity (typing indicator, timers)."""
 

@@ -161,8 +161,10 @@ async def test_the_console_help_and_the_no_token_line_come_from_the_catalogs(tmp
     await services.aclose()
     uk, en = out.getvalue().splitlines()  # an empty line reads as Ukrainian, a bare command as English
     agents = "daarwizz, helion, greenfood"
-    assert uk == f"/agent ІМ'Я, /reset, /photo ШЛЯХ [питання], /ocr ШЛЯХ, /search ПИТАННЯ, /quit — {agents}"
-    assert en == f"/agent NAME, /reset, /photo PATH [question], /ocr PATH, /search QUESTION, /quit — {agents}"
+    assert uk == ("/agent ІМ'Я, /reset, /photo ШЛЯХ [питання], /ocr ШЛЯХ, /voice ШЛЯХ, /search ПИТАННЯ, /quit — "
+                  + agents)
+    assert en == ("/agent NAME, /reset, /photo PATH [question], /ocr PATH, /voice PATH, /search QUESTION, /quit — "
+                  + agents)
     env = _env(tmp_path, "providers:\n  ollama: {kind: ollama, base_url: \"http://127.0.0.1:9\"}\n"
                          "routes:\n  chat: [ollama:qwen3:8b]\n", tmp_path / "data")
     env.update(LANG="uk_UA.UTF-8", LC_ALL="", LC_MESSAGES="")

@@ -73,7 +73,7 @@ async def test_sticker_in_private_gets_an_explanation(tmp_path, tg, llm, monkeyp
         chat = {"id": 1001, "type": "private", "first_name": "Olena"}
         tg.push_raw(TOKEN, {"message": sticker_message(900, chat, user())})
         [text] = await bot.replies(1001)
-        assert text.startswith("Я розумію текст, фото і документи")
+        assert text.startswith("Я розумію текст, голосові, фото і документи")
         bot.say("Добре, ось текст")
         assert (await bot.replies(1001, 2))[-1] == "echo: Добре, ось текст"
         assert len(llm.chat_requests()) == 1

@@ -13,6 +13,8 @@ help =
     /privacy local|cloud — local models only, or cloud models too
     /usage — your model usage today and your limit
     /ocr — read the text and fields of a document in the next photo (or caption a photo "ocr")
+    /voice on|off — answers also as voice messages; I always listen to voice notes and audio
+    /transcribe — as a reply to a voice note: just its text
     /kb — this chat's knowledge base: /kb add and a file (PDF, DOCX, TXT…), /kb search, /kb delete
     /search question — search the web, an answer with sources; /search off|on — web search in this chat
     /remind 18:30 text — a reminder (also "in 2h", "tomorrow 9:00", "31.12 18:00")
@@ -46,7 +48,7 @@ too_long = Your message is too long ({ $length ->
         [one] { $length } character
        *[other] { $length } characters
     }, the limit is { $limit }). Shorten it or send it in parts.
-unsupported = I understand text, photos and documents for the knowledge base (/kb). Please write your question or send a photo.
+unsupported = I understand text, voice messages, photos and documents for the knowledge base (/kb). Please write or say your question, or send a photo.
 no_vision = No model that can see photos is available right now. Please try later or ask in text.
 image_not_image = This file does not look like an image. Please send a photo or a picture (JPEG, PNG, WEBP).
 image_corrupt = I could not read the image: the file is damaged. Please send it again.

@@ -1,0 +1,111 @@
+"""A bot killed while a voice note is in flight answers it exactly once after it restarts (`python -m bot run`)."""
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from bot.testing import FakeTelegram
+from router.testing import FakeLLM
+from tests.e2e.voice_media import SPEECH_YAML, heard, note, user_rows
+from tests.harness import TOKEN
+
+ROOT = Path(__file__).resolve().parents[2]
+USER = 2101
+
+
+def _start(tmp: Path, tg: FakeTelegram, llm: FakeLLM, speech: FakeLLM | None = None) -> subprocess.Popen[bytes]:
+    """The bot as deployed; chat on `llm`'s Ollama side, speech on `speech`'s OpenAI side (default: `llm`)."""
+    (tmp / "router.yaml").write_text(SPEECH_YAML)
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "BOT_TOKEN"))}
+    env.update(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=tg.url, OLLAMA_URL=llm.url, DATA_DIR=str(tmp / "data"),
+               DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/dagi.db", ROUTER_FILE=str(tmp / "router.yaml"),
+               AGENTS_FILE=str(ROOT / "config" / "agents.yaml"), PYTHONPATH=str(ROOT), FIRST_UPDATE_DELAY="0",
+               BACKUP_URL=(speech or llm).openai_url, BACKUP_KEY="sk-test-key-1234567890")
+    return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp, env=env,
+                            stdout=subprocess.DEVNULL, stderr=open(tmp / "bot.log", "ab"))
+
+
+async def _until(cond, proc: subprocess.Popen[bytes], tmp: Path, timeout: float) -> None:
+    """Wait for `cond()`; fail at once with the bot's log if the process died."""
+    for _ in range(int(timeout * 20)):
+        if cond():
+            return
+        if proc.poll() is not None:
+            raise AssertionError("bot exited:\n" + (tmp / "bot.log").read_text()[-3000:])
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out; bot log:\n" + (tmp / "bot.log").read_text()[-3000:])
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+async def test_a_voice_note_whose_transcription_was_cut_by_a_crash_is_heard_and_answered_once(tmp_path: Path) -> None:
+    said = "Нагадай, будь ласка, що таке microDAO."
+    async with FakeTelegram() as tg, FakeLLM() as llm:
+        tg.add_bot(TOKEN, "dagi_bot")
+        llm.fail("hang")  # the speech API never answers the first transcription
+        first = _start(tmp_path, tg, llm)
+        try:
+            tg.send_voice(TOKEN, chat_id=USER, user_id=USER, audio=note().data, duration=1)
+            await _until(lambda: len(llm.transcription_requests()) == 1, first, tmp_path, 60)
+            assert [(status, mode) for _, status, mode in user_rows(tmp_path)] == [("pending", "voice")]
+        finally:
+            _kill(first)
+        llm.release()
+        assert tg.sent_texts(USER) == [], "nothing was answered before the crash"
+        downloads = len(tg.calls_of("getFile"))
+
+        llm.transcripts(said)
+        second = _start(tmp_path, tg, llm)
+        try:
+            await _until(lambda: len(tg.sent_texts(USER)) >= 1, second, tmp_path, 60)
+            tg.send_text(TOKEN, chat_id=USER, user_id=USER, text="Дякую")  # queued after the recovered one
+            await _until(lambda: len(tg.sent_texts(USER)) >= 2, second, tmp_path, 30)
+            await asyncio.sleep(0.5)
+        finally:
+            _stop(second)
+        assert tg.sent_texts(USER) == [f"{heard(said)}\n\necho: {said}", "echo: Дякую"]
+        assert len(tg.calls_of("getFile")) == downloads + 1  # downloaded again by its stored file id
+        assert len(llm.transcription_requests()) == 2  # the cut one and the one after the restart
+        assert user_rows(tmp_path) == [(said, "done", "chat"), ("Дякую", "done", "chat")]
+
+
+async def test_a_voice_note_heard_before_the_crash_is_answered_after_it_without_hearing_it_again(
+        tmp_path: Path) -> None:
+    said = "Коли наступні загальні збори?"
+    async with FakeTelegram() as tg, FakeLLM() as llm, FakeLLM() as speech:  # the chat model hangs, speech works
+        tg.add_bot(TOKEN, "dagi_bot")
+        speech.transcripts(said)
+        llm.fail("hang")
+        first = _start(tmp_path, tg, llm, speech)
+        try:
+            tg.send_voice(TOKEN, chat_id=USER, user_id=USER, audio=note().data, duration=1)
+            await _until(lambda: len(llm.chat_requests()) == 1, first, tmp_path, 60)
+        finally:
+            _kill(first)
+        llm.release()
+        # Stored as its transcript already: a restart answers the words and never pays to hear them twice.
+        assert user_rows(tmp_path) == [(said, "pending", "chat")]
+        assert not any(said in t for t in tg.sent_texts(USER)), "not answered before the crash"
+
+        second = _start(tmp_path, tg, llm, speech)
+        try:
+            await _until(lambda: any(t.endswith(f"echo: {said}") for t in tg.sent_texts(USER)), second, tmp_path, 60)
+            await asyncio.sleep(0.5)
+        finally:
+            _stop(second)
+        answers = [t for t in tg.sent_texts(USER) if said in t]
+        assert len(answers) == 1 and answers[0].endswith(f"echo: {said}"), tg.sent_texts(USER)
+        assert len(speech.transcription_requests()) == 1
+        assert user_rows(tmp_path) == [(said, "done", "chat")]
