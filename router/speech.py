@@ -92,7 +92,8 @@ async def _first(router: ModelRouter, targets: Sequence[Target], local_only: boo
             except BadAudio:
                 call.outcome = "bad_audio"  # the recording's fault, not the provider's: no breaker verdict
                 raise
-            except MissingCapability as exc:  # e.g. over an API's upload limit: found before sending, no verdict
+            except (MissingCapability, ProviderBusy) as exc:  # over an API's upload limit, or every local slot
+                # stayed taken: nothing is wrong with the target, so no breaker verdict
                 call.outcome = exc.kind
                 exc.provider, exc.model = exc.provider or target.provider, exc.model or target.model
                 errors.append(exc)

@@ -18,7 +18,7 @@ from bot.turn.conversation import Conversations
 from bot.turn.flood import FloodControl
 from bot.turn.media import TELEGRAM_DOWNLOAD_LIMIT
 from bot.turn.sink import ReplySink
-from bot.turn.voice import Listener, VoiceRefused, VoiceTurn, shown_sink, speech_hint
+from bot.turn.voice import Listener, VoiceRefused, VoiceTurn, shown_sink
 from i18n import Translator, translator
 from router.core import ModelRouter
 from router.provider import SPEECH
@@ -38,41 +38,35 @@ async def on_audio(message: Message, store: Store, personas: AgentsConfig, profi
     if ref is None or voice is None:
         return
     file_id, claimed, size = ref
-    caption = message.caption or ""
-    target = for_us(message, profile, personas, caption)
-    by_name = target is None  # group chatter: only a transcript that starts with a name makes it ours
-    if by_name and message.chat.type == "private":
-        return
-    user_id = sender_id(message)
-    if not by_name and not await flood.admit(message, user_id, tr):
-        return
-    if not by_name and (refusal := _too_big(claimed, size, voice, tr)):
-        await message.reply(refusal)  # Telegram said how long or big it is: no download to find out
+    target = for_us(message, profile, personas, message.caption or "")
+    if target is None and message.chat.type == "private":
         return
     scope = scope_of(message, profile)
-    ticket = conversations.ticket(scope)  # before any await: answers keep the order messages arrived in
-    try:
-        persona, conversation = await active_persona(store, personas, profile, scope)
-        state = await store.chat_state(scope)
-        agent = (target.persona if target is not None and target.persona else persona).key
-        reply_to = None if message.chat.type == "private" else message.message_id
-        inbound = Inbound(scope=scope, user_id=user_id, text=target.text if target else "", agent=agent,
-                          conversation=conversation, tg_message_id=message.message_id,
-                          # the app's own code until heard (a speech hint); the answer's language once heard
-                          language=speech_hint(message.from_user.language_code if message.from_user else None)
-                          or tr.lang,
-                          chat_type=message.chat.type, pinned=target is not None and target.persona is not None,
-                          attachments=(file_id,), mode="voice")
-        if by_name:
-            heard = await _heard_by_name(message, voice, conversations, profile, personas, inbound, state.local_only)
-            if heard is None:
-                return
-            inbound, named = heard
-            if not await flood.admit(message, user_id, tr):
-                return
-            await remember_user(store, profile, message)
-            await conversations.handle(inbound, named(sink_for(profile, inbound, reply_to=reply_to)), ticket)
+    user_id = sender_id(message)
+    persona, conversation = await active_persona(store, personas, profile, scope)
+    inbound = Inbound(scope=scope, user_id=user_id, text=target.text if target else "",
+                      agent=(target.persona if target is not None and target.persona else persona).key,
+                      conversation=conversation, tg_message_id=message.message_id, language=tr.lang,
+                      chat_type=message.chat.type, pinned=target is not None and target.persona is not None,
+                      attachments=(file_id,), mode="voice")
+    reply_to = None if message.chat.type == "private" else message.message_id
+    if target is None:
+        # Group chatter: heard before it takes a place in the chat's queue (the group's other messages never wait
+        # for it); it is ours only when the transcript opens with a name.
+        heard = await _heard_by_name(message, voice, conversations, profile, personas, inbound)
+        if heard is None or not await flood.admit(message, user_id, tr):
             return
+        inbound, shown = heard
+        await remember_user(store, profile, message)
+        await conversations.handle(inbound, shown(sink_for(profile, inbound, reply_to=reply_to)))
+        return
+    if not await flood.admit(message, user_id, tr):
+        return
+    if refusal := _too_big(claimed, size, voice, tr):
+        await message.reply(refusal)  # Telegram said how long or big it is: no download to find out
+        return
+    ticket = conversations.ticket(scope)  # answers keep the order messages arrived in
+    try:
         await remember_user(store, profile, message)
         await conversations.handle(inbound, sink_for(profile, inbound, reply_to=reply_to), ticket)
     finally:
@@ -80,11 +74,19 @@ async def on_audio(message: Message, store: Store, personas: AgentsConfig, profi
 
 
 async def _heard_by_name(message: Message, voice: VoiceTurn, conversations: Conversations, profile: BotProfile,
-                         personas: AgentsConfig, inbound: Inbound,
-                         local_only: bool) -> tuple[Inbound, Callable[[ReplySink], ReplySink]] | None:
-    """A group recording transcribed first; it is ours when the transcript starts with the bot's or a persona's name."""
+                         personas: AgentsConfig,
+                         inbound: Inbound) -> tuple[Inbound, Callable[[ReplySink], ReplySink]] | None:
+    """A group recording transcribed first; it is ours when the transcript starts with the bot's or a persona's name.
+
+    Nothing is said about chatter that cannot be heard (too long, over the day's seconds, no speech): it may never
+    have been meant for the bot. Recordings whose addressing is unknown cost the group's seconds like any other.
+    """
+    _, claimed, size = audio_ref(message) or ("", 0, 0)
+    if claimed > voice.max_seconds or size > TELEGRAM_DOWNLOAD_LIMIT:
+        return None
+    state = await conversations.store.chat_state(inbound.scope)
     who = Listener(inbound.scope.bot, inbound.scope.chat_id, inbound.user_id, inbound.chat_type, inbound.agent,
-                   inbound.language, local_only)
+                   inbound.language, state.local_only)
     try:
         transcript = await voice.hear(conversations.media, inbound.attachments[0], who)
     except VoiceRefused:
@@ -93,8 +95,7 @@ async def _heard_by_name(message: Message, voice: VoiceTurn, conversations: Conv
     if text is None:
         return None
     heard = replace(inbound, text=text or transcript.text, agent=persona.key if persona else inbound.agent,
-                    pinned=persona is not None, attachments=(), mode="chat",
-                    language=translator(inbound.language).lang)
+                    pinned=persona is not None, attachments=(), mode="chat")
     return heard, lambda sink: shown_sink(sink, transcript, translator(inbound.language))
 
 
@@ -135,9 +136,8 @@ async def transcribe(message: Message, conversations: Conversations, store: Stor
     scope = scope_of(message, profile)
     persona, _ = await active_persona(store, personas, profile, scope)
     state = await store.chat_state(scope)
-    code = message.from_user.language_code if message.from_user else None
-    who = Listener(scope.bot, scope.chat_id, sender_id(message), message.chat.type, persona.key,
-                   speech_hint(code) or tr.lang, state.local_only)
+    who = Listener(scope.bot, scope.chat_id, sender_id(message), message.chat.type, persona.key, tr.lang,
+                   state.local_only)
     try:
         transcript = await voice.hear(conversations.media, file_id, who)
     except VoiceRefused as exc:
@@ -165,25 +165,28 @@ async def voice_switch(message: Message, command: CommandObject, store: Store, p
     """`/voice on|off`: answers here also come as voice messages (group admins switch it for a group)."""
     scope = scope_of(message, profile)
     arg = (command.args or "").strip().lower()
+    state = await store.chat_state(scope)
     if arg not in _SWITCH:
-        state = await store.chat_state(scope)
         await message.answer(tr("voice_state_on" if state.voice else "voice_state_off"))
         return
     if not await GroupAdmin()(message):
         await message.answer(tr("admins_voice"))
         return
-    if _SWITCH[arg] and not await _can_speak(model_router):
+    if _SWITCH[arg] and not await _can_speak(model_router, state.local_only):
         await message.answer(tr("voice_tts_missing"))
         return
     state = await store.set_chat_flags(scope, message.chat.type, voice=_SWITCH[arg])
     await message.answer(tr("voice_on" if state.voice else "voice_off"))
 
 
-async def _can_speak(model_router: ModelRouter) -> bool:
-    """True when a target of the `tts` route speaks: a catch-all rule also names its chat models for `tts`."""
+async def _can_speak(model_router: ModelRouter, local_only: bool) -> bool:
+    """True when a target of the `tts` route speaks (a catch-all rule also names its chat models for `tts`), on
+    this host when the chat is local-only."""
     for target in model_router.targets("tts"):
         provider = model_router.providers.get(target.provider)
-        caps = await provider.capabilities(target.model) if provider is not None else None
+        if provider is None or (local_only and not provider.local):
+            continue
+        caps = await provider.capabilities(target.model)
         if caps is not None and SPEECH in caps:
             return True
     return False

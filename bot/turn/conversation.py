@@ -119,7 +119,6 @@ class Conversations:
         try:
             state = await self.store.chat_state(inbound.scope)
             inbound, sink = await self._heard(inbound_id, inbound, state, sink)
-            lang = inbound.language  # a voice row keeps the app's own language code until it is heard
             persona, sink = hand_off(self.handoffs, persona, inbound, state, sink)  # may pass it to a specialist
             if await self._searched(inbound_id, inbound, persona, state, sink, started):
                 return

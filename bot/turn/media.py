@@ -9,6 +9,7 @@ from functools import partial
 from pathlib import Path
 from typing import Protocol
 
+import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
@@ -90,7 +91,8 @@ class TelegramMedia:
             raise MediaError(reason, exc.message) from None
         except TelegramAPIError as exc:
             raise MediaError("download_failed", str(exc)) from None
-        except (TimeoutError, OSError) as exc:
+        except (TimeoutError, OSError, aiohttp.ClientError) as exc:
+            # Only the type: a file server's error (ClientResponseError) names the URL, and that holds the bot token.
             raise MediaError("download_failed", type(exc).__name__) from None
         if data is None:
             raise MediaError("download_failed", "empty download")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from dataclasses import dataclass, replace
 
 from bot.turn.handoff import MarkedSink
@@ -21,6 +22,8 @@ from voice.speakable import for_speech
 
 log = logging.getLogger(__name__)
 SHOWN_CHARS = 900  # a long note's transcript is shown cut (the model still gets all of it)
+_MARKDOWN = re.compile(r"([\\`*_\[\]()<>#~|])")  # characters the answer's Markdown renderer would act on
+_CYRILLIC, _LATIN = re.compile(r"[\u0400-\u04ff]"), re.compile(r"[A-Za-z]")
 SPOKEN = ("uk", "en")  # languages the answers are spoken in; others hear Ukrainian, the bot's first language
 
 
@@ -32,13 +35,6 @@ class VoiceRefused(Exception):
         self.text = text
 
 
-def speech_hint(code: str | None) -> str:
-    """The language a speech model may assume: the Telegram app's own code ("ru", "de"), never the catalog it
-    was mapped to (a Russian-speaking user reads Ukrainian texts; "uk" would make an API mis-hear them)."""
-    base = (code or "").split("-")[0].lower()
-    return base if len(base) == 2 and base.isalpha() else ""
-
-
 @dataclass(frozen=True, slots=True)
 class Listener:
     """Who sent a voice note, where: the speech route's context and the daily seconds' subjects."""
@@ -48,7 +44,7 @@ class Listener:
     user_id: int
     chat_type: str
     agent: str
-    language: str  # the Telegram app's language code (notices resolve it; the speech model gets it as a hint)
+    language: str  # the user's language: the notices' (the speech itself is left for the model to detect)
     local_only: bool = False
 
 
@@ -75,7 +71,9 @@ class VoiceTurn:
         await self._check_quota(tr, who, audio.seconds)
         try:
             transcript = await self.router.transcribe(TranscribeRequest(
-                audio, language=speech_hint(who.language), agent=who.agent, local_only=who.local_only,
+                # No language hint: the app's language is not always the one spoken, and a Whisper told the wrong
+                # one translates or garbles; every target detects it from the speech instead.
+                audio, language="", agent=who.agent, local_only=who.local_only,
                 user_id=who.user_id, chat_id=who.chat_id, bot=who.bot,
                 chat="private" if who.chat_type == "private" else "group"))
         except BadAudio as exc:
@@ -94,21 +92,22 @@ class VoiceTurn:
         who = Listener(inbound.scope.bot, inbound.scope.chat_id, inbound.user_id, inbound.chat_type, inbound.agent,
                        inbound.language, local_only)
         transcript = await self.hear(media, inbound.attachments[0], who)
-        await self.store.transcribed(inbound_id, transcript.text)
+        # A caption typed with the recording ("summarise this") is part of the message: it stays above the words.
+        text = f"{inbound.text.strip()}\n\n{transcript.text}" if inbound.text.strip() else transcript.text
+        await self.store.transcribed(inbound_id, text)
         shown = shown_sink(sink, transcript, translator(inbound.language))
         await shown.update("")  # the transcript is visible while the model thinks
-        return replace(inbound, text=transcript.text, mode="chat", attachments=(),
-                       language=translator(inbound.language).lang), shown
+        return replace(inbound, text=text, mode="chat", attachments=()), shown
 
     async def reply(self, text: str, inbound: Inbound, local_only: bool, sink: ReplySink) -> None:
         """Speak the answer's first paragraph after its text; a failure leaves the text answer alone."""
         spoken = for_speech(text)
         if not spoken:
             return
-        language = translator(inbound.language).lang
+        language = spoken_language(spoken, translator(inbound.language).lang)
         try:
             speech = await self.router.speak(SpeechRequest(
-                spoken, language=language if language in SPOKEN else SPOKEN[0], agent=inbound.agent,
+                spoken, language=language, agent=inbound.agent,
                 local_only=local_only, user_id=inbound.user_id, chat_id=inbound.scope.chat_id, bot=inbound.scope.bot,
                 chat="private" if inbound.chat_type == "private" else "group"))
             await sink.voice(speech.data, speech.seconds)
@@ -130,10 +129,20 @@ class VoiceTurn:
             raise VoiceRefused(voice_quota_notice(over, tr.lang, self.use), f"{over.scope} daily voice seconds used")
 
 
+def spoken_language(text: str, usual: str) -> str:
+    """The voice for the words themselves (an answer follows the language the user wrote in, not the app's):
+    Cyrillic is spoken in Ukrainian, Latin in English; the app's language when the script does not tell."""
+    cyrillic, latin = len(_CYRILLIC.findall(text)), len(_LATIN.findall(text))
+    if cyrillic != latin:
+        return "uk" if cyrillic > latin else "en"
+    return usual if usual in SPOKEN else SPOKEN[0]
+
+
 def shown_sink(sink: ReplySink, transcript: Transcript, tr: Translator) -> ReplySink:
     """The answer's sink with "🎙 <transcript>" quoted above every preview and the final text."""
     text = " ".join(transcript.text.split())
     if len(text) > SHOWN_CHARS:
         text = text[:SHOWN_CHARS].rsplit(" ", 1)[0] + "…"
+    text = _MARKDOWN.sub(r"\\\1", text)  # the words as heard: "snake_case" or "[1](x)" is no Markdown here
     line = tr("voice_heard_unsure" if transcript.uncertain else "voice_heard", text=text)
     return MarkedSink(sink, "> " + line.replace("\n", " "))

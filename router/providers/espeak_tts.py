@@ -44,6 +44,16 @@ def wav_pcm(data: bytes) -> tuple[np.ndarray, int]:
     return np.frombuffer(frames[: len(frames) // 2 * 2], dtype="<i2").astype(np.int16), rate
 
 
+def _as_opus(wav: bytes, chars: int) -> tuple[bytes, float]:
+    """Worker thread: espeak-ng's WAV as OGG/Opus and its seconds; MissingCapability when it said nothing."""
+    from router.providers._opus import encode_ogg_opus
+
+    samples, rate = wav_pcm(wav)
+    if not samples.size:
+        raise MissingCapability(f"espeak-ng said nothing for {chars} characters")
+    return encode_ogg_opus(samples, rate)
+
+
 def listed_languages(binary: str = "espeak-ng") -> frozenset[str]:
     """Every language code `espeak-ng --voices` names, its voices' own and their other languages ("(en 2)")."""
     path = shutil.which(binary)
@@ -87,8 +97,6 @@ class EspeakProvider:
 
     async def speak(self, model: str, request: SpeechRequest) -> Speech:
         """`request.text` spoken in `request.language`, as OGG/Opus."""
-        from router.providers._opus import encode_ogg_opus
-
         began = time.perf_counter()
         try:
             async with asyncio.timeout(self.timeouts.total):
@@ -97,10 +105,9 @@ class EspeakProvider:
                 voice = self._voice(request.language)
                 if voice is None:
                     raise MissingCapability(f"espeak-ng has no voice for language {request.language!r}")
-                samples, rate = wav_pcm(await self._run(voice, request.text))
-                if not samples.size:
-                    raise MissingCapability(f"espeak-ng said nothing for {len(request.text)} characters")
-                data, seconds = await asyncio.to_thread(encode_ogg_opus, samples, rate)
+                wav = await self._run(voice, request.text)
+                # numpy's first import and the WAV parsing are off the event loop too, not only the encoding
+                data, seconds = await asyncio.to_thread(_as_opus, wav, len(request.text))
         except TimeoutError:
             raise ProviderTimeout(f"espeak-ng gave no speech within {self.timeouts.total:g}s",
                                   provider=self.name, model=model) from None

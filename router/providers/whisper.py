@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from router.errors import BadAudio, ProviderError, ProviderTimeout, ProviderUnavailable
+from router.errors import BadAudio, ProviderBusy, ProviderError, ProviderTimeout, ProviderUnavailable
 from router.provider import TRANSCRIPTION
 from router.providers._speech import FIX, in_thread, labelled, no_chat
 from router.timeouts import Timeouts
@@ -87,7 +87,8 @@ class WhisperProvider:
         return self._running >= self.max_concurrency
 
     async def transcribe(self, model: str, request: TranscribeRequest) -> Transcript:
-        """What `request.audio` says; BadAudio when it cannot be decoded, ProviderTimeout after timeouts.total."""
+        """What `request.audio` says; BadAudio when it cannot be decoded, ProviderBusy when no slot frees within
+        timeouts.total, ProviderTimeout when the work itself takes longer than that."""
         began = time.perf_counter()
         deadline = asyncio.get_running_loop().time() + self.timeouts.total
         try:
@@ -106,7 +107,9 @@ class WhisperProvider:
             async with asyncio.timeout_at(deadline):
                 await self._slots.acquire()
         except TimeoutError:
-            raise ProviderTimeout(f"every slot stayed busy for {self.timeouts.total:g}s") from None
+            # Busy, not broken: no breaker verdict (router.speech), and the user hears "try again later".
+            raise ProviderBusy(f"every slot stayed busy for {self.timeouts.total:g}s") from None
+        deadline = loop.time() + self.timeouts.total  # the wait for a slot does not eat into the work's own time
         self._running += 1
         handed = False
         try:
@@ -148,7 +151,7 @@ class WhisperProvider:
             raise ProviderUnavailable(f"faster-whisper is not installed; {FIX}") from None
         try:
             path = whisper_model_dir(model, self.data_dir)
-        except ConfigError as exc:
+        except (ConfigError, OSError) as exc:  # OSError: a data dir it cannot write the assembled model into
             raise ProviderUnavailable(str(exc)) from None
         began = time.perf_counter()
         try:
@@ -186,11 +189,15 @@ def _run(whisper: Any, data: bytes, beam_size: int, stop: threading.Event) -> He
     multilingual = bool(whisper.model.is_multilingual)
     # An English-only model is told so. A multilingual one detects the language: forcing the user's usual
     # language onto speech in another makes Whisper translate or garble it instead of transcribing.
-    segments, info = whisper.transcribe(audio, language=None if multilingual else "en", beam_size=beam_size,
-                                        vad_filter=True)
     kept = []
-    for s in segments:  # a generator: each 30 s window is decoded only when asked for
-        kept.append((s.text, s.avg_logprob, len(s.tokens), s.no_speech_prob))
-        if stop.is_set():
-            break
+    try:
+        segments, info = whisper.transcribe(audio, language=None if multilingual else "en", beam_size=beam_size,
+                                            vad_filter=True)
+        for s in segments:  # a generator: each 30 s window is decoded only when asked for
+            kept.append((s.text, s.avg_logprob, len(s.tokens), s.no_speech_prob))
+            if stop.is_set():
+                break
+    except (RuntimeError, ValueError, MemoryError, OSError) as exc:  # CTranslate2/ONNX failing: the model's fault,
+        # a ProviderError so the route goes on to its next target and the breaker hears of it
+        raise ProviderUnavailable(f"Whisper failed: {type(exc).__name__}: {exc}") from None
     return Heard(tuple(kept), info.language, info.language_probability, info.duration, multilingual)

@@ -58,7 +58,8 @@ async def test_a_voice_note_is_shown_as_its_transcript_and_answered_like_typed_t
         assert quote["type"] == "blockquote" and quote["offset"] == 0  # "🎙 …" is set off as a quote
 
         [stt] = llm.transcription_requests()
-        assert stt.files["file"][1] == note().data and stt.json["language"] == "uk"  # the user's language
+        # The recording as sent; no language hint (the app's language is not always the one spoken).
+        assert stt.files["file"][1] == note().data and "language" not in stt.json
         [chat] = llm.chat_requests()
         assert last_user_text(chat) == question  # the model got the words, not the audio
 
@@ -71,7 +72,7 @@ async def test_a_voice_note_is_shown_as_its_transcript_and_answered_like_typed_t
     assert rows[0] == (question, "done", "chat")
 
 
-async def test_a_ukrainian_and_an_english_voice_note_ask_for_the_speakers_language(tmp_path, tg, llm, monkeypatch):
+async def test_a_ukrainian_and_an_english_voice_note_are_each_heard_in_their_language(tmp_path, tg, llm, monkeypatch):
     uk_question, en_question = "Привіт! Розкажи, будь ласка, про Helion.", "What does GREENFOOD sell?"
     llm.transcripts(uk_question, en_question)
     async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=SPEECH_YAML, monkeypatch=monkeypatch) as bot:
@@ -81,7 +82,7 @@ async def test_a_ukrainian_and_an_english_voice_note_ask_for_the_speakers_langua
         voice(tg, chat_id=2002, user_id=2002, language_code="en")
         [en_answer] = await bot.replies(2002)
         assert en_answer.startswith(heard(en_question, EN))
-        assert [r.json["language"] for r in llm.transcription_requests()] == ["uk", "en"]
+        assert [r.json.get("language") for r in llm.transcription_requests()] == [None, None]  # detected
         assert [last_user_text(r) for r in llm.chat_requests()][-2:] == [uk_question, en_question]
 
 
@@ -100,6 +101,29 @@ async def test_an_audio_file_a_video_note_and_an_audio_document_are_answered_too
         # The API got each file in a format it takes by name, not the audio re-encoded.
         assert [r.files["file"][1] for r in llm.transcription_requests()] == [mp3, mp4, mp3]
         assert [r.files["file"][0].rsplit(".", 1)[-1] for r in llm.transcription_requests()] == ["mp3", "mp4", "mp3"]
+
+
+
+async def test_a_caption_typed_with_the_recording_reaches_the_model_with_its_words(tmp_path, tg, llm, monkeypatch):
+    said = "Зустріч у четвер о третій, беремо ноутбуки."
+    llm.transcripts(said)
+    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=SPEECH_YAML, monkeypatch=monkeypatch) as bot:
+        voice(tg, caption="Перекажи коротко")
+        [answer] = await bot.replies(PRIVATE)
+        assert answer.startswith(heard(said))
+        assert last_user_text(llm.chat_requests()[0]) == f"Перекажи коротко\n\n{said}"
+    assert user_rows(tmp_path)[0] == (f"Перекажи коротко\n\n{said}", "done", "chat")
+
+
+async def test_a_transcript_is_quoted_as_heard_not_read_as_markdown(tmp_path, tg, llm, monkeypatch):
+    said = "Rename my_file_name to __init__ and see [1](x) or <b>this</b>"
+    llm.transcripts(said)
+    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=SPEECH_YAML, monkeypatch=monkeypatch) as bot:
+        voice(tg)
+        [answer] = await bot.replies(PRIVATE)
+        assert answer.startswith(heard(said)), answer
+        entities = tg.calls_of("sendMessage", chat_id=PRIVATE)[-1].params["entities"]
+        assert [e["type"] for e in entities if e["offset"] < len(heard(said))] == ["blockquote"]  # no link, no bold
 
 
 # ---- groups

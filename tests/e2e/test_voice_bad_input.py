@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 from collections.abc import Callable
 
 import pytest
@@ -98,3 +99,22 @@ async def test_speech_in_a_third_language_is_shown_and_answered_like_any_other(t
         [answer] = await bot.replies(PRIVATE)
         assert answer == f"{heard(said, EN)}\n\necho: {said}"  # a German client gets the English texts
         assert last_user_text(llm.chat_requests()[0]) == said
+
+
+async def test_a_download_the_file_server_refuses_is_a_clear_notice_and_leaves_no_token_behind(
+        tmp_path, tg, llm, monkeypatch, caplog):
+    getfile = tg._m_getfile
+
+    async def gone(bot, params):  # getFile names a path the file server then answers 404 for
+        return {**await getfile(bot, params), "file_path": "voice/gone.oga"}
+
+    monkeypatch.setattr(tg, "_m_getfile", gone)
+    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=SPEECH_YAML, monkeypatch=monkeypatch) as bot:
+        _voice(note().data)(tg, llm)
+        assert await bot.replies(PRIVATE) == [UK("voice_download_failed")]
+        assert llm.transcription_requests() == []
+    with sqlite3.connect(tmp_path / "dagi.db") as db:
+        [(status, error)] = db.execute("select status, error from messages where role = 'user'").fetchall()
+    secret = TOKEN.split(":")[1]
+    assert status == "failed" and secret not in (error or "")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR], "no unhandled error"

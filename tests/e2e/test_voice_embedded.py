@@ -156,6 +156,24 @@ async def test_voice_answers_are_spoken_by_piper_in_english_and_espeak_in_ukrain
     assert spoke == [("piper", 3001), ("espeak", 3002)]
 
 
+async def test_an_answer_is_spoken_in_the_language_it_is_written_in_not_the_apps(tmp_path, tg, llm, monkeypatch):
+    # An English Telegram app, a question in Ukrainian: the answer is Ukrainian, so espeak's Ukrainian voice
+    # says it (Piper's English voice would read Cyrillic as noise), and the other way round.
+    yaml = whisper_yaml("whisper:base", "piper:joe, espeak:default")
+    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=yaml, monkeypatch=monkeypatch) as bot:
+        for chat_id, lang in ((3001, "en"), (3002, "uk")):
+            bot.say("/voice on", chat_id=chat_id, user_id=chat_id, language_code=lang)
+            await bot.replies(chat_id)
+        llm.reply("Helion відповідає на питання про енергетику.", "Helion looks after energy questions.")
+        bot.say("Хто знається на енергетиці?", chat_id=3001, user_id=3001, language_code="en")
+        await tg.wait_for(lambda: len(tg.voices(3001)) == 1, timeout=SLOW)
+        bot.say("Who knows about energy?", chat_id=3002, user_id=3002, language_code="uk")
+        await tg.wait_for(lambda: len(tg.voices(3002)) == 1, timeout=SLOW)
+    with sqlite3.connect(tmp_path / "dagi.db") as db:
+        spoke = db.execute("select provider, chat_id from usage where mode = 'tts' order by chat_id").fetchall()
+    assert spoke == [("espeak", 3001), ("piper", 3002)]
+
+
 async def test_a_broken_local_whisper_passes_the_note_to_the_api(tmp_path, tg, llm, monkeypatch):
     llm.transcripts("Who runs DAARION.city?")
     missing = tmp_path / "no-such-model"  # a model directory that is not there: Whisper cannot load

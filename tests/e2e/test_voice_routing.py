@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from tests.e2e.voice_media import OLLAMA, PRIVATE, SPEECH_YAML, UK, heard, note
+from tests.e2e.voice_media import GROUP, OLLAMA, PRIVATE, SPEECH_YAML, UK, heard, note
 from tests.harness import TOKEN, running_bot
 
 
@@ -56,3 +56,29 @@ async def test_a_local_only_chat_never_sends_a_voice_note_to_a_cloud_speech_api(
         bot.say("/transcribe", reply_to=900)
         assert (await bot.replies(PRIVATE, 4))[-1] == UK("voice_local_only")
         assert llm.transcription_requests() == [] and llm.chat_requests() == []
+
+
+async def test_voice_answers_cannot_be_switched_on_in_a_local_only_chat_whose_only_voice_is_a_cloud_api(
+        tmp_path, tg, llm, monkeypatch):
+    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=SPEECH_YAML, monkeypatch=monkeypatch) as bot:
+        bot.say("/privacy local")
+        await bot.replies(PRIVATE)
+        bot.say("/voice on")
+        assert (await bot.replies(PRIVATE, 2))[-1] == UK("voice_tts_missing")  # not a promise it cannot keep
+        bot.say("/privacy cloud")
+        await bot.replies(PRIVATE, 3)
+        bot.say("/voice on")
+        assert (await bot.replies(PRIVATE, 4))[-1] == UK("voice_on")
+
+
+async def test_group_chatter_being_transcribed_does_not_hold_up_the_groups_next_message(tmp_path, tg, llm, monkeypatch):
+    group = {"chat_id": GROUP, "chat_type": "supergroup"}
+    llm.transcripts("we should meet on friday")  # not for the bot: no name at its start
+    llm.audio_delay = 30.0  # a slow speech model hearing the chatter
+    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=SPEECH_YAML, monkeypatch=monkeypatch) as bot:
+        tg.send_voice(TOKEN, user_id=3003, audio=note().data, duration=1, **group)
+        await tg.wait_for(lambda: len(llm.transcription_requests()) == 1)
+        bot.say("@dagi_bot привіт", user_id=3004, **group)
+        # Answered while the chatter is still being heard, not after it.
+        await tg.wait_for(lambda: len(tg.sent_texts(GROUP)) == 1, timeout=10)
+        assert tg.sent_texts(GROUP) == ["echo: привіт"]

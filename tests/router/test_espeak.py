@@ -2,12 +2,15 @@
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from router.errors import MissingCapability, ProviderTimeout, ProviderUnavailable
 from router.provider import SPEECH, Synthesizer
+from router.providers import espeak_tts
 from router.providers.espeak_tts import EspeakProvider
 from router.testing.speech import voice_note_info
 from router.timeouts import Timeouts
@@ -88,3 +91,17 @@ async def test_output_that_is_not_wav_is_unavailable(tmp_path: Path) -> None:
     espeak = EspeakProvider("espeak", binary=script(tmp_path, "echo 'not a wav'"))
     with pytest.raises(ProviderUnavailable, match="no usable WAV"):
         await espeak.speak("default", SpeechRequest("hello", language="en"))
+
+
+async def test_the_wav_is_read_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    # wav_pcm imports numpy on its first call (a tenth of a second): never on the loop every chat shares.
+    threads = []
+    real = espeak_tts.wav_pcm
+
+    def spy(data: bytes) -> Any:
+        threads.append(threading.current_thread())
+        return real(data)
+
+    monkeypatch.setattr(espeak_tts, "wav_pcm", spy)
+    await EspeakProvider("espeak").speak("default", SpeechRequest("Привіт", language="uk"))
+    assert threads and threading.main_thread() not in threads

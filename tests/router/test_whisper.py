@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -10,13 +12,14 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from router.errors import BadAudio, MissingCapability, ProviderTimeout, ProviderUnavailable
+from router.core import ModelRouter
+from router.errors import AllTargetsFailed, BadAudio, MissingCapability, ProviderTimeout, ProviderUnavailable
 from router.provider import TRANSCRIPTION, Provider, Transcriber
 from router.providers import whisper
 from router.providers.whisper import Heard, WhisperProvider, judge
 from router.testing.speech import corrupt_ogg, noise_ogg, png_as_ogg, silence_ogg, spoken_ogg
 from router.timeouts import Timeouts
-from router.types import Audio, ChatMessage, ChatRequest, TranscribeRequest
+from router.types import Audio, ChatMessage, ChatRequest, Target, TranscribeRequest, Transcript
 
 pytest.importorskip("faster_whisper")
 # One event loop for the module's async tests, so the model (loaded into the module's provider) is loaded once.
@@ -203,3 +206,85 @@ def test_confidence_is_weighed_per_token() -> None:
 def test_an_unsure_language_guess_is_uncertain_only_for_multilingual_models() -> None:
     assert judge(heard((" Kaku.", -0.5, 2, 0.1), probability=0.3))[1] is True
     assert judge(heard((" Hello.", -0.5, 2, 0.1), probability=0.3, multilingual=False))[1] is False
+
+
+# -- in a route: busy is not broken, broken hands over --------------------------------------------------------
+
+
+class _Loaded:
+    """What `_load` hands `_run` in these tests: a multilingual model whose transcribe fails as scripted."""
+
+    class model:  # mirrors faster_whisper.WhisperModel.model
+        is_multilingual = True
+
+    def __init__(self, error: Exception | None = None) -> None:
+        self.error = error
+
+    def transcribe(self, audio: Any, **kw: Any) -> Any:
+        raise self.error or RuntimeError("unused")
+
+
+class _Backup:
+    """A second `stt` target that always hears the same words."""
+
+    name, local = "backup", False
+
+    async def capabilities(self, model: str) -> frozenset[str]:
+        return frozenset({TRANSCRIPTION})
+
+    def stream(self, model: str, request: ChatRequest) -> Any:
+        raise AssertionError("a speech target does not chat")
+
+    def busy(self, model: str) -> bool:
+        return False
+
+    async def transcribe(self, model: str, request: TranscribeRequest) -> Transcript:
+        return Transcript("heard by the backup", "en", seconds=1.0)
+
+
+def _loaded(provider: WhisperProvider, monkeypatch: pytest.MonkeyPatch, model: Any) -> None:
+    async def load(name: str) -> Any:
+        return model
+
+    monkeypatch.setattr(provider, "_load", load)
+
+
+async def test_notes_queued_behind_a_busy_whisper_do_not_open_its_circuit(monkeypatch: pytest.MonkeyPatch) -> None:
+    provider = WhisperProvider("whisper", max_concurrency=1, timeouts=Timeouts(total=0.4))
+    _loaded(provider, monkeypatch, _Loaded())
+
+    def slow(model: Any, data: bytes, beam: int, stop: threading.Event) -> Heard:
+        time.sleep(0.25)  # each note takes most of the total: the third waits longer than that for its slot
+        return Heard((("hello there", -0.2, 3, 0.01),), "en", 0.9, 1.0, True)
+
+    monkeypatch.setattr(whisper, "_run", slow)
+    router = ModelRouter({"whisper": provider}, routes={"stt": [Target("whisper", "base")]})
+    request = ask(Audio(b"x", "ogg", 1.0))
+    results = await asyncio.gather(*(router.transcribe(request) for _ in range(6)), return_exceptions=True)
+    assert [type(r) for r in results][:2] == [Transcript, Transcript]  # the second got its own full time
+    assert all(isinstance(r, (Transcript, AllTargetsFailed)) for r in results)
+    while provider.busy("base"):
+        await asyncio.sleep(0.05)
+    assert router.breakers.state(Target("whisper", "base")).status == "closed"  # busy is not broken
+    assert (await router.transcribe(request)).text == "hello there"
+
+
+async def test_a_whisper_that_fails_at_run_time_hands_the_note_to_the_next_target(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    provider = WhisperProvider("whisper")
+    _loaded(provider, monkeypatch, _Loaded(RuntimeError("CUDA failed with error out of memory")))
+    router = ModelRouter({"whisper": provider, "backup": _Backup()},
+                         routes={"stt": [Target("whisper", "base"), Target("backup", "api")]})
+    transcript = await router.transcribe(ask(silence_ogg(1)))
+    assert transcript.text == "heard by the backup" and transcript.provider == "backup"
+    assert router.breakers.state(Target("whisper", "base")).failures == 1
+    assert not provider.busy("base")
+
+
+async def test_a_data_dir_it_cannot_write_is_unavailable_not_a_crash(tmp_path: Path) -> None:
+    blocked = tmp_path / "data"
+    blocked.write_text("a file where the data directory should be")
+    provider = WhisperProvider("w", blocked)
+    with pytest.raises(ProviderUnavailable):
+        await provider.transcribe("base", ask(silence_ogg(1)))
+    assert not provider.busy("base")
