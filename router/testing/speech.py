@@ -1,9 +1,10 @@
 """Test speech: espeak-ng sentences, silence, noise and a tone, as OGG/Opus voice notes like Telegram sends."""
 from __future__ import annotations
 
+import io
 import math
 import subprocess
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from router.providers._opus import encode_ogg_opus
 from router.providers.espeak_tts import wav_pcm
@@ -55,6 +56,29 @@ def tone_ogg(seconds: float, hz: float = 440.0) -> Audio:
 def _ogg(samples: np.ndarray, rate: int) -> Audio:
     data, seconds = encode_ogg_opus(samples, rate)
     return Audio(data, "ogg", seconds)
+
+
+def long_silence(seconds: float, fmt: str = "ogg", out: BinaryIO | None = None) -> bytes:
+    """A real `seconds`-long Opus recording of silence made in a blink (a 2-hour note for limit tests): one 120 ms
+    packet muxed over and over. `out`: a file to write into instead (e.g. one that cannot seek); b"" is returned."""
+    import av
+    import numpy as np
+
+    buffer = io.BytesIO() if out is None else out
+    with av.open(buffer, mode="w", format=fmt) as container:
+        stream = container.add_stream("libopus", rate=48_000, layout="mono")
+        stream.bit_rate = 6_000
+        stream.options = {"frame_duration": "120"}
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 48_000), np.int16), format="s16", layout="mono")
+        frame.sample_rate, frame.pts = 48_000, 0
+        packets = [*stream.encode(frame), *stream.encode(None)]
+        step, template = 5760, packets[1]  # 120 ms at 48 kHz; the second packet is a plain steady one
+        for n in range(int(seconds * 48_000 / step)):
+            packet = av.Packet(bytes(template))
+            packet.pts = packet.dts = n * step
+            packet.duration, packet.time_base, packet.stream = step, template.time_base, stream
+            container.mux(packet)
+    return buffer.getvalue() if isinstance(buffer, io.BytesIO) else b""
 
 
 def png_as_ogg() -> Audio:

@@ -2,47 +2,23 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 from bot.testing import FakeTelegram
 from router.testing import FakeLLM
+from tests.e2e.processes import kill, start_bot, until
 from tests.e2e.voice_media import SPEECH_YAML, heard, note, user_rows
 from tests.harness import TOKEN
 
-ROOT = Path(__file__).resolve().parents[2]
 USER = 2101
 
 
 def _start(tmp: Path, tg: FakeTelegram, llm: FakeLLM, speech: FakeLLM | None = None) -> subprocess.Popen[bytes]:
     """The bot as deployed; chat on `llm`'s Ollama side, speech on `speech`'s OpenAI side (default: `llm`)."""
-    (tmp / "router.yaml").write_text(SPEECH_YAML)
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("_API_KEY", "BOT_TOKEN"))}
-    env.update(BOT_TOKEN=TOKEN, TELEGRAM_API_URL=tg.url, OLLAMA_URL=llm.url, DATA_DIR=str(tmp / "data"),
-               DATABASE_URL=f"sqlite+aiosqlite:///{tmp}/dagi.db", ROUTER_FILE=str(tmp / "router.yaml"),
-               AGENTS_FILE=str(ROOT / "config" / "agents.yaml"), PYTHONPATH=str(ROOT), FIRST_UPDATE_DELAY="0",
-               BACKUP_URL=(speech or llm).openai_url, BACKUP_KEY="sk-test-key-1234567890")
-    return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=tmp, env=env,
-                            stdout=subprocess.DEVNULL, stderr=open(tmp / "bot.log", "ab"))
-
-
-async def _until(cond, proc: subprocess.Popen[bytes], tmp: Path, timeout: float) -> None:
-    """Wait for `cond()`; fail at once with the bot's log if the process died."""
-    for _ in range(int(timeout * 20)):
-        if cond():
-            return
-        if proc.poll() is not None:
-            raise AssertionError("bot exited:\n" + (tmp / "bot.log").read_text()[-3000:])
-        await asyncio.sleep(0.05)
-    raise AssertionError("timed out; bot log:\n" + (tmp / "bot.log").read_text()[-3000:])
-
-
-def _kill(proc: subprocess.Popen[bytes]) -> None:
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
+    return start_bot(tmp, tg, llm, SPEECH_YAML,
+                     {"BACKUP_URL": (speech or llm).openai_url, "BACKUP_KEY": "sk-test-key-1234567890"})
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -58,10 +34,10 @@ async def test_a_voice_note_whose_transcription_was_cut_by_a_crash_is_heard_and_
         first = _start(tmp_path, tg, llm)
         try:
             tg.send_voice(TOKEN, chat_id=USER, user_id=USER, audio=note().data, duration=1)
-            await _until(lambda: len(llm.transcription_requests()) == 1, first, tmp_path, 60)
+            await until(lambda: len(llm.transcription_requests()) == 1, first, tmp_path, 60)
             assert [(status, mode) for _, status, mode in user_rows(tmp_path)] == [("pending", "voice")]
         finally:
-            _kill(first)
+            kill(first)
         llm.release()
         assert tg.sent_texts(USER) == [], "nothing was answered before the crash"
         downloads = len(tg.calls_of("getFile"))
@@ -69,9 +45,9 @@ async def test_a_voice_note_whose_transcription_was_cut_by_a_crash_is_heard_and_
         llm.transcripts(said)
         second = _start(tmp_path, tg, llm)
         try:
-            await _until(lambda: len(tg.sent_texts(USER)) >= 1, second, tmp_path, 60)
+            await until(lambda: len(tg.sent_texts(USER)) >= 1, second, tmp_path, 60)
             tg.send_text(TOKEN, chat_id=USER, user_id=USER, text="Дякую")  # queued after the recovered one
-            await _until(lambda: len(tg.sent_texts(USER)) >= 2, second, tmp_path, 30)
+            await until(lambda: len(tg.sent_texts(USER)) >= 2, second, tmp_path, 30)
             await asyncio.sleep(0.5)
         finally:
             _stop(second)
@@ -91,9 +67,9 @@ async def test_a_voice_note_heard_before_the_crash_is_answered_after_it_without_
         first = _start(tmp_path, tg, llm, speech)
         try:
             tg.send_voice(TOKEN, chat_id=USER, user_id=USER, audio=note().data, duration=1)
-            await _until(lambda: len(llm.chat_requests()) == 1, first, tmp_path, 60)
+            await until(lambda: len(llm.chat_requests()) == 1, first, tmp_path, 60)
         finally:
-            _kill(first)
+            kill(first)
         llm.release()
         # Stored as its transcript already: a restart answers the words and never pays to hear them twice.
         assert user_rows(tmp_path) == [(said, "pending", "chat")]
@@ -101,7 +77,7 @@ async def test_a_voice_note_heard_before_the_crash_is_answered_after_it_without_
 
         second = _start(tmp_path, tg, llm, speech)
         try:
-            await _until(lambda: any(t.endswith(f"echo: {said}") for t in tg.sent_texts(USER)), second, tmp_path, 60)
+            await until(lambda: any(t.endswith(f"echo: {said}") for t in tg.sent_texts(USER)), second, tmp_path, 60)
             await asyncio.sleep(0.5)
         finally:
             _stop(second)

@@ -10,7 +10,7 @@ import av
 import numpy as np
 
 from i18n import translator
-from router.testing.speech import spoken_ogg
+from router.testing.speech import long_silence, spoken_ogg
 from router.types import Audio
 
 PRIVATE = 1001
@@ -80,22 +80,8 @@ def encoded(fmt: str, codec: str, seconds: float = 2.0, *, rate: int = 16_000, v
 
 
 def long_opus(seconds: float) -> bytes:
-    """A real `seconds`-long OGG/Opus recording of silence, made in a blink: one 120 ms packet muxed over and over."""
-    out = io.BytesIO()
-    with av.open(out, mode="w", format="ogg") as container:
-        stream = container.add_stream("libopus", rate=48_000, layout="mono")
-        stream.bit_rate = 6_000
-        stream.options = {"frame_duration": "120"}
-        frame = av.AudioFrame.from_ndarray(np.zeros((1, 48_000), np.int16), format="s16", layout="mono")
-        frame.sample_rate, frame.pts = 48_000, 0
-        packets = [*stream.encode(frame), *stream.encode(None)]
-        step, template = 5760, packets[1]  # 120 ms at 48 kHz; the second packet is a plain steady one
-        for n in range(int(seconds * 48_000 / step)):
-            packet = av.Packet(bytes(template))
-            packet.pts = packet.dts = n * step
-            packet.duration, packet.time_base, packet.stream = step, template.time_base, stream
-            container.mux(packet)
-    return out.getvalue()
+    """A real `seconds`-long OGG/Opus recording of silence, made in a blink."""
+    return long_silence(seconds)
 
 
 def user_rows(tmp: Path) -> list[tuple[str, str, str]]:

@@ -15,7 +15,7 @@ import pytest
 from PIL import Image as PILImage
 
 from router.providers._opus import encode_ogg_opus
-from router.testing.speech import silence_ogg, spoken_ogg, tone_ogg
+from router.testing.speech import long_silence, silence_ogg, spoken_ogg, tone_ogg
 from router.types import Audio
 from voice.probe import MAX_BYTES, AudioRejected, probe
 
@@ -74,22 +74,12 @@ def encoded(fmt: str, codec: str, seconds: float = 2.0, *, rate: int = 16_000, v
 
 
 def long_opus(seconds: float, fmt: str = "ogg", *, seekable: bool = True) -> bytes:
-    """A real `seconds`-long Opus recording of silence made in a blink: one 120 ms packet muxed over and over."""
-    out: io.BytesIO | _Unseekable = io.BytesIO() if seekable else _Unseekable()
-    with av.open(out, mode="w", format=fmt) as container:
-        stream = container.add_stream("libopus", rate=48_000, layout="mono")
-        stream.bit_rate = 6_000
-        stream.options = {"frame_duration": "120"}
-        frame = av.AudioFrame.from_ndarray(np.zeros((1, 48_000), np.int16), format="s16", layout="mono")
-        frame.sample_rate, frame.pts = 48_000, 0
-        packets = [*stream.encode(frame), *stream.encode(None)]
-        step, template = 5760, packets[1]  # 120 ms at 48 kHz; the second packet is a plain steady one
-        for n in range(int(seconds * 48_000 / step)):
-            packet = av.Packet(bytes(template))
-            packet.pts = packet.dts = n * step
-            packet.duration, packet.time_base, packet.stream = step, template.time_base, stream
-            container.mux(packet)
-    return out.getvalue() if isinstance(out, io.BytesIO) else bytes(out.data)
+    """A real `seconds`-long Opus recording of silence, in a file that can seek back to its header or cannot."""
+    if seekable:
+        return long_silence(seconds, fmt)
+    out = _Unseekable()
+    long_silence(seconds, fmt, out)  # type: ignore[arg-type]  # write() is all the muxer needs
+    return bytes(out.data)
 
 
 def wav(tag: int, payload: bytes, rate: int = 8000) -> bytes:
