@@ -119,6 +119,38 @@ rules:
     assert len(llm.chat_requests()) == 2
 
 
+async def test_console_hears_a_voice_file_and_answers_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from router.testing.speech import spoken_ogg
+
+    router = """
+providers:
+  ollama: {kind: ollama, base_url: "${OLLAMA_URL}", local: true}
+  speech: {kind: openai, base_url: "${SPEECH_URL}", models: {whisper-1: {capabilities: [transcription]}}}
+rules:
+  - {when: {mode: stt}, use: [speech:whisper-1]}
+  - use: [ollama:qwen3:8b]
+"""
+    (tmp_path / "router.yaml").write_text(router)
+    (tmp_path / "note.ogg").write_bytes(spoken_ogg("When is the next meeting?").data)
+    monkeypatch.chdir(tmp_path)
+    async with FakeLLM() as llm:
+        monkeypatch.setenv("SPEECH_URL", llm.openai_url)
+        llm.transcripts("When is the next meeting?")
+        settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/v.db",
+                                 router_file=tmp_path / "router.yaml", ollama_url=llm.url, data_dir=tmp_path,
+                                 agents_file=ROOT / "config" / "agents.yaml")
+        services = await build_services(settings)
+        out = io.StringIO()
+        await run_console(services, "daarwizz", stdin=io.StringIO("/voice note.ogg\n/voice missing.ogg\n"),
+                          stdout=out)
+        await services.aclose()
+    text = out.getvalue()
+    assert "DAARWIZZ: > 🎙 When is the next meeting?" in text and "echo: When is the next meeting?" in text
+    assert "! I can't open that audio file" in text  # the missing file, told plainly
+    [heard] = llm.transcription_requests()
+    assert heard.files["file"][1] == (tmp_path / "note.ogg").read_bytes()  # the file as it is on disk
+
+
 async def _first_line(tmp_path: Path, router: str, ollama_url: str, language: str) -> str:
     (tmp_path / "router.yaml").write_text(router)
     settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/first.db", ollama_url=ollama_url,
