@@ -125,10 +125,14 @@ def _speak(voice: Any, text: str, stop: threading.Event) -> tuple[bytes, float]:
     rate = int(voice.config.sample_rate)
     gap = np.zeros(int(rate * SENTENCE_GAP), dtype=np.int16)
     pieces: list[np.ndarray] = []
-    for chunk in voice.synthesize(text):
-        if stop.is_set():
-            break
-        pieces.extend((gap, chunk.audio_int16_array) if pieces else (chunk.audio_int16_array,))
+    try:
+        for chunk in voice.synthesize(text):
+            if stop.is_set():
+                break
+            pieces.extend((gap, chunk.audio_int16_array) if pieces else (chunk.audio_int16_array,))
+    except (RuntimeError, ValueError, KeyError, MemoryError) as exc:  # onnxruntime and phonemizer failures
+        # The voice broke, not the request: the route's next target (espeak-ng) speaks instead.
+        raise ProviderUnavailable(f"Piper could not speak: {type(exc).__name__}: {exc}") from None
     if not pieces:
         # Emoji or punctuation only: no phonemes. The route's next target (espeak-ng reads emoji names) may do better.
         raise MissingCapability(f"Piper found nothing to pronounce in {len(text)} characters")

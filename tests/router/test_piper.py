@@ -51,6 +51,18 @@ async def test_text_with_nothing_to_pronounce_is_left_to_the_next_target(piper: 
         await piper.speak("joe", SpeechRequest(" ... ", language="en"))
 
 
+async def test_a_voice_that_breaks_while_speaking_is_unavailable_so_the_next_target_speaks(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    broken = PiperProvider("piper")
+    voice = await broken._load("auto")
+
+    def fail(text: str) -> object:
+        raise RuntimeError("onnxruntime: bad allocation")
+    monkeypatch.setattr(voice, "synthesize", fail)
+    with pytest.raises(ProviderUnavailable, match="could not speak"):
+        await broken.speak("joe", SpeechRequest("Hello there.", language="en"))
+
+
 async def test_a_speech_model_does_not_chat(piper: PiperProvider) -> None:
     assert isinstance(piper, Provider) and isinstance(piper, Synthesizer)
     assert await piper.capabilities("joe") == frozenset({SPEECH})
