@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, delete, insert
 from sqlalchemy.exc import IntegrityError
 
-from storage.db import Database
+from storage.db import Database, upsert_for
 from storage.models import JobRun, utcnow
 
 
@@ -15,6 +15,11 @@ class JobClaims:
 
     def __init__(self, db: Database, runner: str) -> None:
         self.db, self.runner = db, runner
+        upsert = upsert_for(db.engine)
+        # ON CONFLICT DO NOTHING: a lost claim is no error, so Postgres neither aborts the transaction nor logs one.
+        # RETURNING tells who won: an INSERT's rowcount is -1 through SQLAlchemy on psycopg.
+        self._claim = (upsert(JobRun).on_conflict_do_nothing().returning(JobRun.job_id) if upsert is not None
+                       else insert(JobRun).returning(JobRun.job_id))
 
     async def claim(self, job_id: str, run_at: datetime) -> bool:
         """True for the one caller that gets this run; False for everyone after."""
@@ -23,10 +28,9 @@ class JobClaims:
 
         def work(conn: Connection) -> bool:
             try:
-                conn.execute(insert(JobRun).values(**values))
-            except IntegrityError:
+                return conn.execute(self._claim, values).first() is not None
+            except IntegrityError:  # a database without ON CONFLICT
                 return False
-            return True
         try:
             return await self.db.run(work)
         except IntegrityError:  # raised at commit by some drivers

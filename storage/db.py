@@ -22,6 +22,7 @@ T = TypeVar("T")
 AnyRow = Row[*tuple[Any, ...]]  # a result row, whatever its columns
 MIGRATIONS = Path(__file__).parent / "migrations"
 VERSION_TABLE = "alembic_version"  # Alembic's default, which migrations/env.py keeps
+MIGRATION_LOCK = 0x6461676916  # Postgres advisory lock key held while one replica checks and migrates
 _REVISION = re.compile(r"^(down_revision|revision)\s*(?::[^=]*)?=\s*(.+)$", re.MULTILINE)
 # Async driver names users put in DATABASE_URL → the sync driver our DB thread uses.
 _SYNC_DRIVERS = {"aiosqlite": "pysqlite", "asyncpg": "psycopg", "psycopg_async": "psycopg",
@@ -29,10 +30,14 @@ _SYNC_DRIVERS = {"aiosqlite": "pysqlite", "asyncpg": "psycopg", "psycopg_async":
 
 
 def sync_url(url: str) -> URL:
-    """The same database with a synchronous driver (sqlite+aiosqlite → sqlite+pysqlite, …)."""
+    """The same database with a synchronous driver (sqlite+aiosqlite → sqlite+pysqlite, postgresql:// → psycopg…)."""
     parsed = make_url(url)
+    backend = "postgresql" if parsed.get_backend_name() == "postgres" else parsed.get_backend_name()
+    if backend == "postgresql" and "+" not in parsed.drivername:
+        # SQLAlchemy's default here is psycopg2, which we do not install; psycopg 3 is the `server` extra's driver.
+        return parsed.set(drivername="postgresql+psycopg")
     driver = _SYNC_DRIVERS.get(parsed.get_driver_name())
-    return parsed.set(drivername=f"{parsed.get_backend_name()}+{driver}") if driver else parsed
+    return parsed.set(drivername=f"{backend}+{driver}") if driver else parsed
 
 
 Upsert = Callable[[Any], "postgresql.Insert | sqlite.Insert"]  # INSERT … ON CONFLICT for one table
@@ -75,6 +80,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: object) -> None:
 def open_engine(url: str) -> Engine:
     """A sync engine for the DB thread; SQLite files get their folder and fast, safe pragmas."""
     parsed = sync_url(url)
+    if parsed.get_backend_name() == "postgresql" and "options" not in parsed.query:
+        # Sessions in UTC, as SQLite keeps times: timestamps read back print the same whatever the server's zone.
+        return create_engine(parsed, pool_pre_ping=True, connect_args={"options": "-c TimeZone=UTC"})
     if parsed.get_backend_name() != "sqlite":
         return create_engine(parsed, pool_pre_ping=True)
     if parsed.database in (None, "", ":memory:"):  # one shared connection, or each sees an empty database
@@ -89,6 +97,10 @@ def open_engine(url: str) -> Engine:
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest Alembic revision (Alembic itself is imported only when one is missing)."""
     with engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            # Replicas starting together on a new release: one migrates, the others wait here (until its commit)
+            # and then find the schema up to date, instead of failing on tables it is creating.
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
         if stored_revisions(conn) == head_revisions():
             return  # as `alembic upgrade head` would find, without its ~60 ms of imports at every start
         from alembic import command

@@ -56,6 +56,7 @@ class DocumentRegistry:
         """Record a stored document; returns it with its number."""
         values: dict[str, Any] = {c.key: getattr(doc, c.key) for c in _COLUMNS if c.key not in ("id", "created_at")}
         values["created_at"] = doc.created_at or utcnow()
+        values["file_name"] = doc.file_name[:255]  # the column's size: Postgres refuses longer (SQLite kept it)
         add = insert(KbDocument).returning(KbDocument.id)
         new_id = await self.db.run(lambda c: c.execute(add, values).scalar_one())
         return Document(**{**values, "id": int(new_id)})

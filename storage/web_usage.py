@@ -8,6 +8,7 @@ from sqlalchemy import Connection, bindparam, case, func, insert, select, update
 
 from storage.db import Database, upsert_for
 from storage.models import QuotaOverride, WebUse, utcnow
+from storage.usage import clamp
 
 KINDS = ("question", "search", "read")
 _ADD = insert(WebUse)
@@ -101,7 +102,7 @@ class WebUsage:
 
     async def set_override(self, kind: str, subject_id: int, searches: int | None) -> None:
         """Set a user's or chat's daily web-search quota (None = the default, 0 = unlimited); token limits stay."""
-        values = {"daily_searches": searches, "updated_at": utcnow()}
+        values = {"daily_searches": clamp(searches), "updated_at": utcnow()}
 
         def work(conn: Connection) -> None:
             if self._upsert is not None:

@@ -9,6 +9,9 @@ import pytest
 from bot.testing import FakeTelegram
 from router.testing import FakeLLM
 
+# Real Postgres and Redis (throwaway servers from Debian's packages): postgres_url, redis_url, database_url.
+pytest_plugins = ("tests.services",)
+
 _connect = socket.socket.connect
 _connect_ex = socket.socket.connect_ex
 

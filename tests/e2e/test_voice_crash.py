@@ -15,10 +15,13 @@ from tests.harness import TOKEN
 USER = 2101
 
 
-def _start(tmp: Path, tg: FakeTelegram, llm: FakeLLM, speech: FakeLLM | None = None) -> subprocess.Popen[bytes]:
-    """The bot as deployed; chat on `llm`'s Ollama side, speech on `speech`'s OpenAI side (default: `llm`)."""
+def _start(tmp: Path, tg: FakeTelegram, llm: FakeLLM, url: str, speech: FakeLLM | None = None
+           ) -> subprocess.Popen[bytes]:
+    """The bot as deployed on the database at `url`; chat on `llm`'s Ollama side, speech on `speech`'s OpenAI side
+    (default: `llm`)."""
     return start_bot(tmp, tg, llm, SPEECH_YAML,
-                     {"BACKUP_URL": (speech or llm).openai_url, "BACKUP_KEY": "sk-test-key-1234567890"})
+                     {"BACKUP_URL": (speech or llm).openai_url, "BACKUP_KEY": "sk-test-key-1234567890"},
+                     database_url=url)
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
@@ -26,16 +29,17 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     proc.wait(timeout=30)
 
 
-async def test_a_voice_note_whose_transcription_was_cut_by_a_crash_is_heard_and_answered_once(tmp_path: Path) -> None:
+async def test_a_voice_note_whose_transcription_was_cut_by_a_crash_is_heard_and_answered_once(
+        tmp_path: Path, database_url: str) -> None:
     said = "Нагадай, будь ласка, що таке microDAO."
     async with FakeTelegram() as tg, FakeLLM() as llm:
         tg.add_bot(TOKEN, "dagi_bot")
         llm.fail("hang")  # the speech API never answers the first transcription
-        first = _start(tmp_path, tg, llm)
+        first = _start(tmp_path, tg, llm, database_url)
         try:
             tg.send_voice(TOKEN, chat_id=USER, user_id=USER, audio=note().data, duration=1)
             await until(lambda: len(llm.transcription_requests()) == 1, first, tmp_path, 60)
-            assert [(status, mode) for _, status, mode in user_rows(tmp_path)] == [("pending", "voice")]
+            assert [(status, mode) for _, status, mode in user_rows(tmp_path, database_url)] == [("pending", "voice")]
         finally:
             kill(first)
         llm.release()
@@ -43,7 +47,7 @@ async def test_a_voice_note_whose_transcription_was_cut_by_a_crash_is_heard_and_
         downloads = len(tg.calls_of("getFile"))
 
         llm.transcripts(said)
-        second = _start(tmp_path, tg, llm)
+        second = _start(tmp_path, tg, llm, database_url)
         try:
             await until(lambda: len(tg.sent_texts(USER)) >= 1, second, tmp_path, 60)
             tg.send_text(TOKEN, chat_id=USER, user_id=USER, text="Дякую")  # queued after the recovered one
@@ -54,17 +58,17 @@ async def test_a_voice_note_whose_transcription_was_cut_by_a_crash_is_heard_and_
         assert tg.sent_texts(USER) == [f"{heard(said)}\n\necho: {said}", "echo: Дякую"]
         assert len(tg.calls_of("getFile")) == downloads + 1  # downloaded again by its stored file id
         assert len(llm.transcription_requests()) == 2  # the cut one and the one after the restart
-        assert user_rows(tmp_path) == [(said, "done", "chat"), ("Дякую", "done", "chat")]
+        assert user_rows(tmp_path, database_url) == [(said, "done", "chat"), ("Дякую", "done", "chat")]
 
 
 async def test_a_voice_note_heard_before_the_crash_is_answered_after_it_without_hearing_it_again(
-        tmp_path: Path) -> None:
+        tmp_path: Path, database_url: str) -> None:
     said = "Коли наступні загальні збори?"
     async with FakeTelegram() as tg, FakeLLM() as llm, FakeLLM() as speech:  # the chat model hangs, speech works
         tg.add_bot(TOKEN, "dagi_bot")
         speech.transcripts(said)
         llm.fail("hang")
-        first = _start(tmp_path, tg, llm, speech)
+        first = _start(tmp_path, tg, llm, database_url, speech)
         try:
             tg.send_voice(TOKEN, chat_id=USER, user_id=USER, audio=note().data, duration=1)
             await until(lambda: len(llm.chat_requests()) == 1, first, tmp_path, 60)
@@ -72,10 +76,10 @@ async def test_a_voice_note_heard_before_the_crash_is_answered_after_it_without_
             kill(first)
         llm.release()
         # Stored as its transcript already: a restart answers the words and never pays to hear them twice.
-        assert user_rows(tmp_path) == [(said, "pending", "chat")]
+        assert user_rows(tmp_path, database_url) == [(said, "pending", "chat")]
         assert not any(said in t for t in tg.sent_texts(USER)), "not answered before the crash"
 
-        second = _start(tmp_path, tg, llm, speech)
+        second = _start(tmp_path, tg, llm, database_url, speech)
         try:
             await until(lambda: any(t.endswith(f"echo: {said}") for t in tg.sent_texts(USER)), second, tmp_path, 60)
             await asyncio.sleep(0.5)
@@ -84,4 +88,4 @@ async def test_a_voice_note_heard_before_the_crash_is_answered_after_it_without_
         answers = [t for t in tg.sent_texts(USER) if said in t]
         assert len(answers) == 1 and answers[0].endswith(f"echo: {said}"), tg.sent_texts(USER)
         assert len(speech.transcription_requests()) == 1
-        assert user_rows(tmp_path) == [(said, "done", "chat")]
+        assert user_rows(tmp_path, database_url) == [(said, "done", "chat")]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import io
-import sqlite3
 from functools import cache
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import numpy as np
 from i18n import translator
 from router.testing.speech import long_silence, spoken_ogg
 from router.types import Audio
+from tests.e2e.processes import stored
 
 PRIVATE = 1001
 GROUP = -100_777
@@ -84,10 +84,10 @@ def long_opus(seconds: float) -> bytes:
     return long_silence(seconds)
 
 
-def user_rows(tmp: Path) -> list[tuple[str, str, str]]:
-    """(text, status, mode) of every stored user message, oldest first."""
-    with sqlite3.connect(tmp / "dagi.db") as db:
-        return db.execute("select text, status, mode from messages where role = 'user' order by id").fetchall()
+def user_rows(tmp: Path, database_url: str | None = None) -> list[tuple[str, str, str]]:
+    """(text, status, mode) of every stored user message, oldest first (default: the SQLite file in `tmp`)."""
+    return stored(database_url or f"sqlite:///{tmp}/dagi.db",
+                  "select text, status, mode from messages where role = 'user' order by id")
 
 
 def last_user_text(request) -> str:

@@ -56,8 +56,8 @@ class FakeNotifier:
 
 
 @pytest.fixture
-async def store(tmp_path: Path):
-    s = await open_store(f"sqlite:///{tmp_path}/b.db")
+async def store(database_url: str):
+    s = await open_store(database_url)
     yield s
     await s.close()
 

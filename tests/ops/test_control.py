@@ -35,15 +35,17 @@ GREETING = "Вітаю. Я Helion, агент платформи Energy Union."
 
 
 @contextlib.asynccontextmanager
-async def opened(tmp: Path, llm: FakeLLM, *, ollama_url: str | None = None) -> AsyncIterator[Ops]:
-    """Ops as the bot builds it, over files in `tmp` (written unless already there) and a database there."""
+async def opened(tmp: Path, llm: FakeLLM, *, ollama_url: str | None = None, url: str | None = None
+                 ) -> AsyncIterator[Ops]:
+    """Ops as the bot builds it, over files in `tmp` (written unless already there) and a database at `url`
+    (default: a SQLite file there)."""
     agents, router_file = tmp / "agents.yaml", tmp / "router.yaml"
     if not agents.exists():
         agents.write_text((ROOT / "config" / "agents.yaml").read_text())
     if not router_file.exists():
         router_file.write_text(ROUTER)
     env = {"OLLAMA_URL": ollama_url or llm.url, "BACKUP_URL": llm.openai_url, "BACKUP_KEY": "sk-test-key-1234567890"}
-    store = await open_store(f"sqlite:///{tmp}/dagi.db")
+    store = await open_store(url or f"sqlite:///{tmp}/dagi.db")
     ledger = UsageLedger(store.db)
     router = build_router(load_router_config(router_file, env), env, data_dir=tmp, ledger=ledger)
     people = PeopleStore(store.db)
@@ -109,12 +111,13 @@ async def test_a_reload_that_leaves_a_provider_out_says_why(tmp_path: Path, llm:
         assert result.left_out == ("backup: BACKUP_KEY is not set",)
 
 
-async def test_targets_off_and_agent_routes_survive_a_restart_and_a_reload(tmp_path: Path, llm: FakeLLM) -> None:
-    async with opened(tmp_path, llm) as ops:
+async def test_targets_off_and_agent_routes_survive_a_restart_and_a_reload(tmp_path: Path, llm: FakeLLM,
+                                                                             database_url: str) -> None:
+    async with opened(tmp_path, llm, url=database_url) as ops:
         assert (await set_target(ops, "ollama:qwen3:8b", False, by=42)).ok
         assert (await set_route(ops, "Helion", ["backup:gpt-4o-mini"], by=42)).subject == "helion"
         assert await answer(ops, agent="greenfood") == ("echo: hi", "backup")
-    async with opened(tmp_path, llm) as ops:  # a restart: the same database
+    async with opened(tmp_path, llm, url=database_url) as ops:  # a restart: the same database
         assert ops.router.switched_off(ops.router.known_targets()[0])
         assert (await reload(ops, grace=0)).ok
         assert ops.router.switched_off(ops.router.known_targets()[0]), "still off after a reload"
@@ -122,7 +125,7 @@ async def test_targets_off_and_agent_routes_survive_a_restart_and_a_reload(tmp_p
         assert (await set_target(ops, "ollama:qwen3:8b", True, by=42)).ok
         assert (await set_route(ops, "helion", None, by=42)).ok
         assert await answer(ops) == ("echo: hi", "ollama")
-    async with opened(tmp_path, llm) as ops:
+    async with opened(tmp_path, llm, url=database_url) as ops:
         assert not ops.router.overrides.disabled and not ops.router.overrides.routes
 
 
@@ -139,8 +142,8 @@ async def test_unknown_names_are_refused_with_what_exists(tmp_path: Path, llm: F
         assert not ops.router.overrides.disabled and not ops.router.overrides.routes
 
 
-async def test_health_job_records_only_changes(tmp_path: Path, llm: FakeLLM) -> None:
-    async with opened(tmp_path, llm, ollama_url=FakeLLM.refusing_url()) as ops:
+async def test_health_job_records_only_changes(tmp_path: Path, llm: FakeLLM, database_url: str) -> None:
+    async with opened(tmp_path, llm, ollama_url=FakeLLM.refusing_url(), url=database_url) as ops:
         await health_check(ops)
         await health_check(ops)
         rows = await ops.store.db.run(lambda c: c.execute(select(ProviderEvent).order_by(ProviderEvent.id)).all())
@@ -155,8 +158,10 @@ async def test_health_job_records_only_changes(tmp_path: Path, llm: FakeLLM) -> 
         assert count == 3, "one row for ollama coming back, none for backup staying up"
 
 
-async def test_a_change_made_on_another_replica_reaches_this_one(tmp_path: Path, llm: FakeLLM) -> None:
-    async with opened(tmp_path, llm) as here, opened(tmp_path, llm) as there:  # two replicas, one database
+async def test_a_change_made_on_another_replica_reaches_this_one(tmp_path: Path, llm: FakeLLM,
+                                                                  database_url: str) -> None:
+    async with (opened(tmp_path, llm, url=database_url) as here,  # two replicas, one database
+                opened(tmp_path, llm, url=database_url) as there):
         await set_target(there, "ollama:qwen3:8b", False, by=42)
         await set_route(there, "greenfood", ["backup:gpt-4o-mini"], by=42)
         assert not here.router.overrides.disabled, "not yet: this replica re-reads the settings every minute"

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -45,8 +44,8 @@ class Outbox:
 
 
 @pytest.fixture
-async def ops(tmp_path: Path):
-    store = await open_store(f"sqlite:///{tmp_path}/ops.db")
+async def ops(database_url: str):
+    store = await open_store(database_url)
     people = PeopleStore(store.db)
     ops = Ops(OpsSettings(timezone="Europe/Kyiv"), store, UsageLedger(store.db),
               SimpleNamespace(), SimpleNamespace(agents={}), people, AccessControl(people),

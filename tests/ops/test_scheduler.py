@@ -24,8 +24,8 @@ async def explode(context: str) -> None:
     raise RuntimeError("boom")
 
 
-async def _db(path) -> Database:
-    db = Database(open_engine(f"sqlite:///{path}/jobs.db"))
+async def _db(url: str) -> Database:
+    db = Database(open_engine(url))
     await db.call(migrate, db.engine)
     return db
 
@@ -41,9 +41,9 @@ async def _wait(predicate, timeout: float = 6.0) -> None:
         await asyncio.sleep(0.05)
 
 
-async def test_two_schedulers_on_one_database_run_each_job_once(tmp_path):
+async def test_two_schedulers_on_one_database_run_each_job_once(database_url):
     RUNS.clear()
-    a_db, b_db = await _db(tmp_path), await _db(tmp_path)  # two replicas: two engines on one file
+    a_db, b_db = await _db(database_url), await _db(database_url)  # two replicas: two engines on one database
     a, b = _scheduler(a_db, "a"), _scheduler(b_db, "b")
     soon = datetime.now(UTC) + timedelta(seconds=1)
     a.add(record, "date", job_id="once", args=("once",), run_date=soon)
@@ -64,9 +64,9 @@ async def test_two_schedulers_on_one_database_run_each_job_once(tmp_path):
     await a_db.close(), await b_db.close()
 
 
-async def test_a_run_missed_during_downtime_happens_once_at_start(tmp_path):
+async def test_a_run_missed_during_downtime_happens_once_at_start(database_url):
     RUNS.clear()
-    db = await _db(tmp_path)
+    db = await _db(database_url)
     first = _scheduler(db, "first")
     first.start()
     first.add(record, "interval", job_id="every", args=("every",), seconds=2,
@@ -87,9 +87,9 @@ async def test_a_run_missed_during_downtime_happens_once_at_start(tmp_path):
     await db.close()
 
 
-async def test_a_failing_job_does_not_stop_the_others(tmp_path):
+async def test_a_failing_job_does_not_stop_the_others(database_url):
     RUNS.clear()
-    db = await _db(tmp_path)
+    db = await _db(database_url)
     s = _scheduler(db, "s")
     s.start()
     now = datetime.now(UTC)
@@ -115,8 +115,8 @@ def test_only_module_level_functions_can_be_stored(tmp_path):
         raise AssertionError("a local function was accepted")
 
 
-async def test_a_scheduler_stopped_before_it_started_stays_stopped_and_a_started_one_restarts(tmp_path):
-    db = await _db(tmp_path)
+async def test_a_scheduler_stopped_before_it_started_stays_stopped_and_a_started_one_restarts(database_url):
+    db = await _db(database_url)
     s = _scheduler(db, "x")
     assert not s.running
     s.stop()  # the bot stopped before polling began, where its scheduler would have started

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -17,8 +16,8 @@ NOW = datetime(2026, 11, 30, 21, 30, tzinfo=UTC)  # 23:30 in Kyiv: the quota day
 ME, GROUP = 7, -500
 
 
-async def _use(tmp_path: Path, **limits: int) -> SearchUse:
-    db = Database(open_engine(f"sqlite:///{tmp_path}/w.db"))
+async def _use(url: str, **limits: int) -> SearchUse:
+    db = Database(open_engine(url))
     await db.call(migrate, db.engine)
     return SearchUse(WebUsage(db), SearchLimits(**limits), tz="Europe/Kyiv", now=lambda: NOW)
 
@@ -28,8 +27,8 @@ async def _rows(use: SearchUse) -> list:
     return await use.usage.db.run(lambda c: c.execute(select(WebUse).order_by(WebUse.id)).all())
 
 
-async def test_a_user_and_a_group_each_have_a_daily_quota_with_overrides(tmp_path: Path) -> None:
-    use = await _use(tmp_path, user=2, group=3)
+async def test_a_user_and_a_group_each_have_a_daily_quota_with_overrides(database_url: str) -> None:
+    use = await _use(database_url, user=2, group=3)
     assert use.day() == "2026-11-30" and use.resets_at().isoformat() == "2026-12-01T00:00:00+02:00"
     me = Asker("main", GROUP, ME, "helion")
     for _ in range(2):
@@ -51,8 +50,8 @@ async def test_a_user_and_a_group_each_have_a_daily_quota_with_overrides(tmp_pat
     use.usage.db.engine.dispose()
 
 
-async def test_rows_come_from_the_loop_or_a_worker_thread_under_the_runs_asker(tmp_path: Path) -> None:
-    use = await _use(tmp_path)
+async def test_rows_come_from_the_loop_or_a_worker_thread_under_the_runs_asker(database_url: str) -> None:
+    use = await _use(database_url)
     token = ASKER.set(Asker("main", ME, ME, "daarwizz"))
     try:
         use.on_use("search", "searxng", True, 10.0)
@@ -71,8 +70,8 @@ async def test_rows_come_from_the_loop_or_a_worker_thread_under_the_runs_asker(t
     use.usage.db.engine.dispose()
 
 
-async def test_forget_anonymises_web_rows_but_keeps_todays_questions_counted(tmp_path: Path) -> None:
-    use = await _use(tmp_path, user=1)
+async def test_forget_anonymises_web_rows_but_keeps_todays_questions_counted(database_url: str) -> None:
+    use = await _use(database_url, user=1)
     for day, kind, backend in (("2026-11-29", "question", "command"), ("2026-11-29", "read", "example.org"),
                                ("2026-11-30", "question", "command"), ("2026-11-30", "read", "example.org")):
         await use.usage.record(WebUseRow(at=NOW, day=day, kind=kind, backend=backend, chat_id=ME, user_id=ME))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
 from types import SimpleNamespace
 
 from sqlalchemy import insert
@@ -21,9 +20,9 @@ DAY = "2026-11-30"
 PROVIDERS = {"ollama": SimpleNamespace(local=True), "groq": SimpleNamespace(local=False)}
 
 
-async def make_ops(tmp_path: Path, *, now: datetime = NOW, **settings: object) -> Ops:
-    """Ops over a fresh SQLite store, its clock frozen at `now`; the router knows ollama (local) and groq."""
-    store = await open_store(f"sqlite:///{tmp_path}/ops.db")
+async def make_ops(url: str, *, now: datetime = NOW, **settings: object) -> Ops:
+    """Ops over a fresh store at `url`, its clock frozen at `now`; the router knows ollama (local) and groq."""
+    store = await open_store(url)
     people = PeopleStore(store.db)
     ops = Ops(OpsSettings(**settings), store, UsageLedger(store.db),
               SimpleNamespace(providers=PROVIDERS), SimpleNamespace(agents={}), people,
@@ -51,8 +50,8 @@ def utc(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
 
 
-async def test_a_days_people_and_messages_per_agent_follow_the_quota_zone(tmp_path):
-    ops = await make_ops(tmp_path)
+async def test_a_days_people_and_messages_per_agent_follow_the_quota_zone(database_url):
+    ops = await make_ops(database_url)
     store = ops.store
     await store.db.run(lambda c: c.execute(insert(User), [dict(id=i, created_at=NOW) for i in (1, 2, 3, 4)]))
     await store.db.run(lambda c: c.execute(insert(Chat), [dict(bot="main", chat_id=-700, thread_id=0, updated_at=NOW)]))
@@ -79,8 +78,8 @@ async def test_a_days_people_and_messages_per_agent_follow_the_quota_zone(tmp_pa
     await store.close()
 
 
-async def test_tokens_cost_errors_local_share_and_latency_of_a_day(tmp_path):
-    ops = await make_ops(tmp_path)
+async def test_tokens_cost_errors_local_share_and_latency_of_a_day(database_url):
+    ops = await make_ops(database_url)
     for latency in (100, 200, 300):
         await ops.ledger.record(call("ollama", "qwen3:8b", latency=latency, tin=10, tout=20))
     await ops.ledger.record(call("ollama", "qwen3:8b", "cut", latency=400, tin=5, tout=1))
@@ -121,8 +120,8 @@ async def test_tokens_cost_errors_local_share_and_latency_of_a_day(tmp_path):
     await ops.store.close()
 
 
-async def test_seconds_heard_and_spoken_apart_from_the_answers(tmp_path):
-    ops = await make_ops(tmp_path)
+async def test_seconds_heard_and_spoken_apart_from_the_answers(database_url):
+    ops = await make_ops(database_url)
     await ops.ledger.record(call("ollama", "qwen3:8b", latency=100, tin=10, tout=20))
     await ops.ledger.record(call("ollama", "whisper-base", latency=3100, mode="stt", audio=50.0))
     await ops.ledger.record(call("groq", "whisper-large-v3", latency=900, mode="stt", audio=15.4, user_id=2))
@@ -146,8 +145,8 @@ async def test_seconds_heard_and_spoken_apart_from_the_answers(tmp_path):
     await ops.store.close()
 
 
-async def test_a_given_day_is_shown_not_today(tmp_path):
-    ops = await make_ops(tmp_path)
+async def test_a_given_day_is_shown_not_today(database_url):
+    ops = await make_ops(database_url)
     await ops.ledger.record(call("ollama", "qwen3:8b", latency=10, day="2026-11-02"))
     old = await compute(ops, date(2026, 11, 2))
     assert (old.day, old.answered, old.p50_ms) == (date(2026, 11, 2), 1, 10.0)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from i18n import translator
 from ops.voice_use import VoiceLimits, VoiceUse, span
@@ -15,8 +14,8 @@ DAY = "2026-11-30"
 ME, FRIEND, GROUP = 7, 8, -500
 
 
-async def _use(tmp_path: Path, **limits: int) -> VoiceUse:
-    db = Database(open_engine(f"sqlite:///{tmp_path}/v.db"))
+async def _use(url: str, **limits: int) -> VoiceUse:
+    db = Database(open_engine(url))
     await db.call(migrate, db.engine)
     return VoiceUse(UsageLedger(db), VoiceLimits(**limits), tz="Europe/Kyiv", now=lambda: NOW)
 
@@ -27,8 +26,8 @@ async def _heard(use: VoiceUse, seconds: float, *, user_id: int = ME, chat_id: i
                                      user_id=user_id, chat_id=chat_id, audio_seconds=seconds))
 
 
-async def test_a_user_is_refused_only_when_this_message_would_go_over_the_day(tmp_path: Path) -> None:
-    use = await _use(tmp_path, user=60, group=0)
+async def test_a_user_is_refused_only_when_this_message_would_go_over_the_day(database_url: str) -> None:
+    use = await _use(database_url, user=60, group=0)
     await _heard(use, 50.0)
     await _heard(use, 40.0, day="2026-11-29")  # yesterday (in Kyiv) no longer counts
     assert await use.check(ME, ME, "private", 10.0) is None  # exactly up to the limit: still fits
@@ -41,8 +40,8 @@ async def test_a_user_is_refused_only_when_this_message_would_go_over_the_day(tm
     assert await use.used("user", ME) == (60.0, 60)
 
 
-async def test_the_group_limit_counts_everyone_in_the_group_and_only_in_groups(tmp_path: Path) -> None:
-    use = await _use(tmp_path, user=600, group=100)
+async def test_the_group_limit_counts_everyone_in_the_group_and_only_in_groups(database_url: str) -> None:
+    use = await _use(database_url, user=600, group=100)
     await _heard(use, 90.0, user_id=FRIEND, chat_id=GROUP)
     over = await use.check(ME, GROUP, "supergroup", 15.0)  # this user has heard nothing today; the group has
     assert over is not None and (over.scope, over.used, over.limit) == ("chat", 90.0, 100)
@@ -51,8 +50,8 @@ async def test_the_group_limit_counts_everyone_in_the_group_and_only_in_groups(t
     assert await use.used("chat", GROUP) == (90.0, 100)
 
 
-async def test_no_limit_refuses_nothing(tmp_path: Path) -> None:
-    use = await _use(tmp_path, user=0, group=0)
+async def test_no_limit_refuses_nothing(database_url: str) -> None:
+    use = await _use(database_url, user=0, group=0)
     await _heard(use, 99_999.0, chat_id=GROUP)
     assert await use.check(ME, GROUP, "supergroup", 3600.0) is None
     assert await use.used("user", ME) == (99_999.0, 0)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -11,8 +10,8 @@ from storage.usage import UsageLedger
 
 
 @pytest.fixture
-async def ledger(tmp_path: Path) -> AsyncIterator[UsageLedger]:
-    """A usage ledger on a fresh SQLite file."""
-    store = await open_store(f"sqlite:///{tmp_path}/usage.db")
+async def ledger(database_url: str) -> AsyncIterator[UsageLedger]:
+    """A usage ledger on a fresh database: a SQLite file, then a Postgres database (tests/services.py)."""
+    store = await open_store(database_url)
     yield UsageLedger(store.db)
     await store.close()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -134,9 +133,8 @@ async def test_group_quota_counts_every_member(ledger: UsageLedger) -> None:
     assert (await answer(router, ask(user_id=3)))[0], "the same user in private is not limited by the group"
 
 
-async def test_two_routers_on_one_database_share_the_quota(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/shared.db"
-    stores = [await open_store(url), await open_store(url)]
+async def test_two_routers_on_one_database_share_the_quota(database_url: str) -> None:
+    stores = [await open_store(database_url), await open_store(database_url)]
     clock = Clock(KYIV_EVENING)
     routers = [make_router(UsageLedger(s.db), clock, {"groq": ScriptedProvider("groq", local=False),
                                                        "ollama": ScriptedProvider("ollama")},

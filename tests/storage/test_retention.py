@@ -27,8 +27,8 @@ async def add_reminder(ops, *, user_id: int, status: str, created: datetime, sen
     return await ops.store.db.run(lambda c: c.execute(insert(Reminder).returning(Reminder.id), values).scalar())
 
 
-async def test_retention_deletes_old_history_keeps_recent_and_pending(tmp_path):
-    ops = await make_ops(tmp_path, history_days=30)
+async def test_retention_deletes_old_history_keeps_recent_and_pending(database_url):
+    ops = await make_ops(database_url, history_days=30)
     old, recent = NOW - timedelta(days=31), NOW - timedelta(days=29)
     q = await add_message(ops.store, old, user_id=ME, chat_id=ME, text="старе питання")
     await add_message(ops.store, old, user_id=None, chat_id=ME, role="assistant", reply_to=q, text="стара відповідь")
@@ -55,8 +55,8 @@ async def test_retention_deletes_old_history_keeps_recent_and_pending(tmp_path):
     await ops.store.close()
 
 
-async def test_history_days_zero_keeps_every_message(tmp_path):
-    ops = await make_ops(tmp_path, history_days=0)
+async def test_history_days_zero_keeps_every_message(database_url):
+    ops = await make_ops(database_url, history_days=0)
     await add_message(ops.store, NOW - timedelta(days=3000), user_id=ME, chat_id=ME)
     assert (await retention(ops)).messages == 0
     assert len(await rows(ops, select(Message.id))) == 1
@@ -99,8 +99,8 @@ async def _seed_user(ops) -> dict[str, int]:
     return ids
 
 
-async def test_forget_deletes_everything_of_the_user_and_nothing_of_others(tmp_path):
-    ops = await make_ops(tmp_path)
+async def test_forget_deletes_everything_of_the_user_and_nothing_of_others(database_url):
+    ops = await make_ops(database_url)
     ops.scheduler = FakeScheduler()
     ids = await _seed_user(ops)
     scope = Scope("main", ME)
@@ -130,8 +130,8 @@ async def test_forget_deletes_everything_of_the_user_and_nothing_of_others(tmp_p
     await ops.store.close()
 
 
-async def test_forget_keeps_only_the_id_and_role_of_an_admin(tmp_path):
-    ops = await make_ops(tmp_path)
+async def test_forget_keeps_only_the_id_and_role_of_an_admin(database_url):
+    ops = await make_ops(database_url)
     await _seed_user(ops)
     await ops.people.set_role(ME, "admin")
     done = await forget_user(ops, ME)
@@ -142,8 +142,8 @@ async def test_forget_keeps_only_the_id_and_role_of_an_admin(tmp_path):
     await ops.store.close()
 
 
-async def test_close_day_logs_the_day_and_prunes_old_daily_sums(tmp_path, caplog):
-    ops = await make_ops(tmp_path, now=datetime(2026, 11, 29, 22, 0, 5, tzinfo=UTC))  # 00:00:05 in Kyiv
+async def test_close_day_logs_the_day_and_prunes_old_daily_sums(database_url, caplog):
+    ops = await make_ops(database_url, now=datetime(2026, 11, 29, 22, 0, 5, tzinfo=UTC))  # 00:00:05 in Kyiv
     for day in ("2026-10-10", "2026-10-21", "2026-11-29"):
         await ops.ledger.record(call("ollama", "qwen3:8b", day=day, tin=4))
     limit_before = await ops.ledger.provider_tokens("ollama", "2026-11-29")

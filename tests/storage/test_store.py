@@ -1,4 +1,4 @@
-"""The store: exactly-once inbound, history, answers, recovery — on the loop and on the DB thread."""
+"""The store: exactly-once inbound, history, answers, recovery — inline and on the DB thread, SQLite and Postgres."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -11,10 +11,13 @@ from storage.models import Message
 from storage.store import Answer, Inbound, Scope, Store, open_store
 
 
-@pytest.fixture(params=["inline", "thread"])
+@pytest.fixture(params=["sqlite-inline", "sqlite-thread", "postgres"])
 async def store(request: pytest.FixtureRequest, tmp_path: Path):
-    """A migrated SQLite store; "thread" runs statements the way a network database does."""
-    db = Database(open_engine(f"sqlite:///{tmp_path}/s.db"), inline=request.param == "inline")
+    """A migrated store; "sqlite-thread" runs SQLite's statements the way a network database (Postgres) does."""
+    if request.param == "postgres":
+        db = Database(open_engine(request.getfixturevalue("postgres_url")))
+    else:
+        db = Database(open_engine(f"sqlite:///{tmp_path}/s.db"), inline=request.param == "sqlite-inline")
     await db.call(migrate, db.engine)
     s = Store(db)
     yield s
@@ -48,8 +51,9 @@ async def test_answered_turns_form_the_history_and_pending_empties(store: Store)
     assert await store.history(Scope("main", 7, 4), 1) == []  # another topic sees nothing
 
 
-async def test_state_and_history_survive_reopening(tmp_path: Path) -> None:
-    url = f"sqlite+aiosqlite:///{tmp_path}/r.db"  # async URLs are accepted and mapped to a sync driver
+async def test_state_and_history_survive_reopening(database_url: str) -> None:
+    # Async URLs are accepted and mapped to a sync driver; a Postgres URL without a driver gets psycopg.
+    url = database_url.replace("sqlite:", "sqlite+aiosqlite:", 1).replace("postgresql+psycopg:", "postgresql:", 1)
     store = await open_store(url)
     scope = Scope("helion", -100, 0)
     await store.set_agent(scope, "greenfood", "supergroup")
@@ -65,8 +69,8 @@ async def test_state_and_history_survive_reopening(tmp_path: Path) -> None:
     await again.close()
 
 
-async def test_history_after_a_restart_pairs_each_answer_with_its_question(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/h.db"
+async def test_history_after_a_restart_pairs_each_answer_with_its_question(database_url: str) -> None:
+    url = database_url
     store = await open_store(url)
     scope = Scope("main", 7)
     q1, q2 = _msg(scope, "Q1", 1), _msg(scope, "Q2", 2)
@@ -88,8 +92,8 @@ async def test_an_in_memory_database_works_for_quick_trials() -> None:
     await store.close()
 
 
-async def test_chat_settings_survive_a_restart_and_keep_the_agent(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path}/f.db"
+async def test_chat_settings_survive_a_restart_and_keep_the_agent(database_url: str) -> None:
+    url = database_url
     store = await open_store(url)
     scope = Scope("main", -5, 2)
     await store.set_agent(scope, "helion", "supergroup")
@@ -128,3 +132,19 @@ async def test_an_answer_to_a_message_deleted_meanwhile_is_not_stored(store: Sto
     await store.record_answer(inbound, iid, Answer("відповідь про діагноз", "helion"))
     rows = await store.db.run(lambda c: c.execute(select(Message.text)).all())
     assert rows == [] and await store.history(scope, 1) == []
+
+
+async def test_a_nul_character_from_a_user_or_a_model_is_stored_without_it(store: Store) -> None:
+    # Postgres text cannot hold NUL (the insert failed there, and the answer was never marked done).
+    scope = Scope("main", 7)
+    inbound = _msg(scope, "при\x00віт", 1)
+    iid = await store.record_inbound(inbound)
+    assert iid is not None
+    await store.record_answer(inbound, iid, Answer("від\x00повідь", "helion", error="cut\x00"))
+    failed = await store.record_inbound(_msg(scope, "ще", 2))
+    assert failed is not None
+    await store.record_failure(failed, "model said \x00")
+    rows = await store.db.run(lambda c: c.execute(select(Message.text, Message.status, Message.error)
+                                                  .order_by(Message.id)).all())
+    assert [tuple(r) for r in rows] == [("привіт", "done", None), ("відповідь", "done", "cut"),
+                                        ("ще", "failed", "model said ")]

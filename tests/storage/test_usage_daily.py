@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
@@ -13,6 +12,7 @@ from storage.db import Database, alembic_config, migrate, open_engine
 from storage.models import Base, Usage
 from storage.records import UsageRow
 from storage.usage import UsageLedger
+from storage.web_usage import WebUsage
 
 DAY = "2026-11-30"
 AT = datetime(2026, 11, 30, 10, tzinfo=UTC)
@@ -24,8 +24,8 @@ def _row(**kw: object) -> UsageRow:
     return UsageRow(**{**fields, **kw})
 
 
-async def test_quota_sums_follow_every_call_failed_ones_too(tmp_path: Path) -> None:
-    db = Database(open_engine(f"sqlite:///{tmp_path}/u.db"))
+async def test_quota_sums_follow_every_call_failed_ones_too(database_url: str) -> None:
+    db = Database(open_engine(database_url))
     await db.call(migrate, db.engine)
     ledger = UsageLedger(db)
     await ledger.record(_row())
@@ -41,13 +41,12 @@ async def test_quota_sums_follow_every_call_failed_ones_too(tmp_path: Path) -> N
     assert await ledger.provider_tokens("groq", DAY) == 20
     assert await ledger.provider_tokens("groq", "2026-12-01") == 15
     assert (await ledger.totals("user", 9, DAY)).tokens == 0
-    db.engine.dispose()
+    await db.close()
 
 
-async def test_upgrade_keeps_todays_use_counting(tmp_path: Path) -> None:
+async def test_upgrade_keeps_todays_use_counting(database_url: str) -> None:
     """A database from before the daily sums: after the upgrade, quotas still see the day's earlier calls."""
-    url = f"sqlite:///{tmp_path}/old.db"
-    engine = open_engine(url)
+    engine = open_engine(database_url)
     with engine.begin() as conn:
         cfg = alembic_config()
         cfg.attributes["connection"] = conn
@@ -64,13 +63,25 @@ async def test_upgrade_keeps_todays_use_counting(tmp_path: Path) -> None:
     assert (used.tokens, used.requests) == (120, 1)
     assert (await ledger.totals("chat", -5, DAY)).tokens == 120
     assert await ledger.provider_tokens("groq", DAY) == 120
-    engine.dispose()
+    await ledger.db.close()
 
 
-def test_migrations_build_exactly_the_models(tmp_path: Path) -> None:
-    engine = open_engine(f"sqlite:///{tmp_path}/m.db")
+def test_migrations_build_exactly_the_models(database_url: str) -> None:
+    engine = open_engine(database_url)
     migrate(engine)
     with engine.connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     engine.dispose()
     assert diff == []
+
+
+async def test_a_quota_larger_than_its_column_holds_is_kept_as_the_largest_it_holds(database_url: str) -> None:
+    """`/admin quota user 7 5000000000 -`: Postgres refused the value (SQLite kept it); both now keep 2**31-1."""
+    db = Database(open_engine(database_url))
+    await db.call(migrate, db.engine)
+    ledger, web = UsageLedger(db), WebUsage(db)
+    await ledger.set_override("user", 7, tokens=5_000_000_000, requests=None)
+    await web.set_override("user", 7, 10**12)
+    assert await ledger.override("user", 7) == (2**31 - 1, None)
+    assert (await web.searches("user", 7, DAY)).limit == 2**31 - 1
+    await db.close()
