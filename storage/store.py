@@ -120,7 +120,7 @@ class Store:
         values = dict(
             bot=msg.scope.bot, chat_id=msg.scope.chat_id, thread_id=msg.scope.thread_id,
             conversation=msg.conversation, user_id=msg.user_id, tg_message_id=msg.tg_message_id,
-            role="user", agent=msg.agent, text=msg.text, language=msg.language,
+            role="user", agent=msg.agent, text=_plain(msg.text), language=msg.language,
             chat_type=msg.chat_type, status="pending", created_at=utcnow(),
             attachments=_pack(msg.attachments), mode=msg.mode)
 
@@ -149,10 +149,11 @@ class Store:
         scope = inbound.scope
         row = dict(
             bot=scope.bot, chat_id=scope.chat_id, thread_id=scope.thread_id, conversation=inbound.conversation,
-            user_id=None, tg_message_id=None, role="assistant", agent=answer.agent, text=answer.text,
+            user_id=None, tg_message_id=None, role="assistant", agent=answer.agent, text=_plain(answer.text),
             language=inbound.language, chat_type=inbound.chat_type, status="done", reply_to=inbound_id,
             provider=answer.provider or None, model=answer.model or None, tokens_in=answer.tokens_in,
-            tokens_out=answer.tokens_out, latency_ms=answer.latency_ms, error=answer.error, created_at=utcnow())
+            tokens_out=answer.tokens_out, latency_ms=answer.latency_ms, error=answer.error and _plain(answer.error),
+            created_at=utcnow())
 
         def work(conn: Connection) -> bool:
             if conn.execute(_MARK, dict(iid=inbound_id, st="done", err=None)).rowcount == 0:
@@ -168,11 +169,11 @@ class Store:
     async def transcribed(self, inbound_id: int, text: str) -> None:
         """A stored voice note (mode "voice", its file id in attachments) becomes its transcript: mode "chat",
         no attachments, so a restart answers the text and never transcribes it again."""
-        await self.db.run(lambda conn: conn.execute(_TRANSCRIBED, dict(iid=inbound_id, text=text)))
+        await self.db.run(lambda conn: conn.execute(_TRANSCRIBED, dict(iid=inbound_id, text=_plain(text))))
 
     async def record_failure(self, inbound_id: int, error: str) -> None:
         """Mark a user message failed: the user was told, it is not retried."""
-        await self.db.run(lambda conn: conn.execute(_MARK, dict(iid=inbound_id, st="failed", err=error[:2000])))
+        await self.db.run(lambda conn: conn.execute(_MARK, dict(iid=inbound_id, st="failed", err=_plain(error)[:2000])))
 
     async def pending(self, bots: list[str] | None = None) -> list[Pending]:
         """User messages still pending, oldest first (to answer after a crash)."""
@@ -219,6 +220,11 @@ class Store:
                                                  updated_at=params["at"]))
         await self.db.run(work)
         self._remember(self._chats, scope, state)
+
+
+def _plain(text: str) -> str:
+    """Text without NUL characters: Postgres text cannot hold them (SQLite would), and a model may emit one."""
+    return text.replace("\x00", "")
 
 
 def _pack(refs: tuple[str, ...]) -> str | None:

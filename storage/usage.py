@@ -34,6 +34,12 @@ _D = UsageDaily
 T = TypeVar("T")
 OVERRIDE_TTL = 30.0  # seconds a subject's quota override is trusted from memory (as access roles are)
 Limits = tuple[int | None, int | None]  # an override's daily tokens and requests (None: the default applies)
+INT_MAX = 2**31 - 1  # what an Integer column holds: Postgres refuses more (SQLite stored it), and more is no limit
+
+
+def clamp(value: int | None) -> int | None:
+    """A quota as its column can hold it."""
+    return value if value is None else min(value, INT_MAX)
 
 
 def _daily(column: InstrumentedAttribute[T]) -> ScalarSelect[T]:
@@ -171,7 +177,7 @@ class UsageLedger:
 
     async def set_override(self, kind: str, subject_id: int, *, tokens: int | None, requests: int | None) -> None:
         """Set a user's or chat's daily quota (None = the default, 0 = unlimited)."""
-        values = dict(daily_tokens=tokens, daily_requests=requests, updated_at=utcnow())
+        values = dict(daily_tokens=clamp(tokens), daily_requests=clamp(requests), updated_at=utcnow())
         self._overrides.pop((kind, subject_id), None)
 
         def work(conn: Connection) -> None:
