@@ -7,9 +7,11 @@ from datetime import timedelta
 
 from ops.services import Ops
 from storage.retention import RetentionStore
+from storage.updates import UpdateInbox
 
 log = logging.getLogger(__name__)
 REMINDER_DAYS = 30  # sent, deleted or failed reminders are kept this long (for "what did I set?")
+UPDATES_KEPT = timedelta(days=1)  # a webhook update's guard (storage/updates.py): Telegram keeps one 24 h
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,6 +20,7 @@ class Pruned:
 
     messages: int
     reminders: int
+    updates: int = 0  # webhook updates' duplicate guards
 
 
 async def retention(ops: Ops) -> Pruned:
@@ -32,6 +35,7 @@ async def retention(ops: Ops) -> Pruned:
         messages, chats = await store.delete_old_messages(now - timedelta(days=ops.settings.history_days))
         ops.store.drop_cached(chats)  # a cached history must not bring deleted turns back to a model
     reminders = await store.prune_reminders(now - timedelta(days=REMINDER_DAYS))
-    log.info("retention: deleted %d messages older than %d days and %d finished reminders", messages,
-             ops.settings.history_days, reminders)
-    return Pruned(messages, reminders)
+    updates = await UpdateInbox(ops.store.db).prune(now - UPDATES_KEPT)
+    log.info("retention: deleted %d messages older than %d days, %d finished reminders and %d update guards",
+             messages, ops.settings.history_days, reminders, updates)
+    return Pruned(messages, reminders, updates)

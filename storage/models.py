@@ -309,3 +309,17 @@ class ProviderEvent(Base):
     provider: Mapped[str] = mapped_column(String(64))
     healthy: Mapped[bool] = mapped_column(Boolean)
     detail: Mapped[str | None] = mapped_column(String(500))
+
+
+class ProcessedUpdate(Base):
+    """A Telegram update a webhook took, per bot: a second delivery of it is dropped (see storage/updates.py)."""
+
+    __tablename__ = "processed_updates"
+    __table_args__ = (Index("ix_processed_updates_at", "at"),)
+
+    bot: Mapped[str] = mapped_column(String(64), primary_key=True)
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)  # taken, renewed or finished
+    done: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    tries: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # 1 + takeovers after a holder died
+    body: Mapped[str | None] = mapped_column(Text)  # the update's JSON until it is handled
