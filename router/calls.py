@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from base.metrics import metrics
 from router.breaker import PROBE, Admission, CircuitBreakers
 from router.errors import ProviderError, StreamCut
 from router.provider import Provider
@@ -24,8 +25,8 @@ class Books:
 class Call:
     """One attempt at one target: its text so far, and its verdict for the breaker and the usage table."""
 
-    __slots__ = ("admission", "books", "error", "outcome", "provider", "request", "shown", "started", "target",
-                 "usage")
+    __slots__ = ("admission", "books", "error", "first", "outcome", "provider", "request", "shown", "started",
+                 "target", "usage")
 
     def __init__(self, books: Books, request: ChatRequest, target: Target, admission: Admission,
                  provider: Provider) -> None:
@@ -36,13 +37,17 @@ class Call:
         self.outcome = "cancelled"  # stays so if the caller stops reading early
         self.error: ProviderError | None = None
         self.started = time.perf_counter()
+        self.first: float | None = None  # when the first text came (perf_counter)
         self.provider = provider
         books.retirement.enter(provider)
         if books.guard is not None:
             books.guard.started(target)
+        metrics().call_started(target.provider, target.model)
 
     def seen(self, delta: Delta) -> None:
         if delta.text:
+            if not self.shown:
+                self.first = time.perf_counter()
             self.shown.append(delta.text)
         if delta.usage is not None:
             self.usage = delta.usage
@@ -52,7 +57,8 @@ class Call:
         self.outcome = "cut" if self.shown or isinstance(exc, StreamCut) else exc.kind
 
     async def close(self) -> None:
-        """Tell the breaker and write the usage row."""
+        """Tell the breaker and the metrics, and write the usage row."""
+        ended = time.perf_counter()
         self.books.retirement.leave(self.provider)
         breakers = self.books.breakers
         if self.outcome == "ok":
@@ -61,13 +67,17 @@ class Call:
             breakers.failed(self.target, self.admission, self.error)
         elif self.admission == PROBE:
             breakers.release(self.target, self.admission)  # cancelled: no verdict, but free the probe slot
+        target, usage = self.target, self.usage
+        first = None if self.first is None else self.first - self.started
+        metrics().call_ended(target.provider, target.model, task=self.request.task, outcome=self.outcome,
+                             local=bool(self.provider.local), first_token=first, total=ended - self.started,
+                             audio_seconds=usage.audio_seconds if usage else 0.0)
         guard = self.books.guard
         if guard is None:
             return
-        usage = self.usage
         if usage is None and self.shown:  # a cut stream has no final counts: estimate what was produced
             usage = Usage(tokens_out=max(1, len("".join(self.shown)) // 3))
         await guard.finished(
             self.request, self.target, outcome=self.outcome, usage=usage,
-            latency_ms=(time.perf_counter() - self.started) * 1000,
+            latency_ms=(ended - self.started) * 1000,
             error=str(self.error)[:500] if self.error is not None else None)

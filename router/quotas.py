@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from base.metrics import metrics
 from router.errors import OverQuota, QuotaExceeded
 from router.types import ChatRequest, Target, Usage
 from storage.records import Totals, UsageRow
@@ -144,6 +145,7 @@ class UsageGuard:
         tokens_in, tokens_out = (usage.tokens_in, usage.tokens_out) if usage else (0, 0)
         limits = self.limits.get(target.provider)
         cost = limits.price_of(target.model).cost(tokens_in, tokens_out) if limits else 0.0
+        metrics().tokens(target.provider, target.model, tokens_in, tokens_out, cost)
         at = self.now()
         await self.ledger.record(UsageRow(
             at=at, day=self.day(at), provider=target.provider, model=target.model, outcome=outcome,

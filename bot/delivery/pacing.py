@@ -20,6 +20,7 @@ from aiogram.methods import GetUpdates, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 
+from base.metrics import metrics
 from bot.delivery.budget import ChatPacer, Kind
 
 T = TypeVar("T")
@@ -112,7 +113,7 @@ _KINDS: dict[str, Kind] = {"sendMessageDraft": "draft", "editMessageText": "edit
 
 
 class PaceObserver(BaseRequestMiddleware):
-    """Tells the chat's pacer about every 429 Telegram answers, whoever made the call (inside the retries)."""
+    """Tells the chat's pacer and the metrics about every 429 Telegram answers, whoever called (retried or not)."""
 
     def __init__(self, pacer: ChatPacer) -> None:
         self.pacer = pacer
@@ -122,6 +123,7 @@ class PaceObserver(BaseRequestMiddleware):
         try:
             return await make_request(bot, method)
         except TelegramRetryAfter as exc:
+            metrics().telegram_429(method.__api_method__)
             chat_id = getattr(method, "chat_id", None)
             if isinstance(chat_id, int):
                 kind = _KINDS.get(method.__api_method__, "send")

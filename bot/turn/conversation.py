@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from agents.agent import Agent, AgentInput
 from agents.handoff import HandoffRules
+from base.log_context import bind
+from base.metrics import metrics
 from bot.turn.handoff import hand_off
 from bot.turn.media import MediaError, MediaSource
 from bot.turn.photos import agent_turns, deliver_ocr, images_for, only_capability_failures, read_locally
@@ -72,7 +74,9 @@ class Conversations:
             if inbound_id is None:
                 log.info("duplicate message %s in chat %s ignored", inbound.tg_message_id, inbound.scope.chat_id)
                 return False
+            stored = time.perf_counter()
             await self._turn(ticket)
+            metrics().stage("queue", time.perf_counter() - stored)
             await self._answer(inbound_id, inbound, sink)
             return True
         finally:
@@ -112,6 +116,7 @@ class Conversations:
     async def _answer(self, inbound_id: int, inbound: Inbound, sink: ReplySink) -> None:
         await sink.start()  # only at its turn: one "typing…" per chat, not one per queued message
         persona = self.personas.get(inbound.agent) or self.personas.default
+        bind(chat_id=inbound.scope.chat_id, user_id=inbound.user_id)
         lang = inbound.language
         tr = translator(lang)
         started = time.perf_counter()
@@ -120,6 +125,7 @@ class Conversations:
             state = await self.store.chat_state(inbound.scope)
             inbound, sink = await self._heard(inbound_id, inbound, state, sink)
             persona, sink = hand_off(self.handoffs, persona, inbound, state, sink)  # may pass it to a specialist
+            bind(agent=persona.key)
             if await self._searched(inbound_id, inbound, persona, state, sink, started):
                 return
             turns = await self.store.history(inbound.scope, inbound.conversation, limit=self.history_limit)
@@ -131,6 +137,8 @@ class Conversations:
                               user_id=inbound.user_id, chat_id=inbound.scope.chat_id, bot=inbound.scope.bot,
                               local_only=state.local_only, passages=tuple(passages))
             await self._stream(persona, data, sink, reply)
+            streamed = time.perf_counter()
+            bind(provider=reply.provider or None)
             if not reply.text.strip():
                 raise StreamCut("the model returned an empty answer", partial="")
             text = reply.text
@@ -138,6 +146,7 @@ class Conversations:
                 text = await deliver_ocr(sink, text, lang)
             else:
                 await sink.finish(with_sources(text, passages, lang))
+            metrics().stage("delivery", time.perf_counter() - streamed)
             usage = reply.usage
             await self.store.record_answer(inbound, inbound_id, Answer(
                 text=text, agent=persona.key, provider=reply.provider, model=reply.model,
