@@ -1,10 +1,11 @@
 """Read-only sums for the admins' stats and the owners' report: activity from messages, model calls from usage."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, case, distinct, func, select, union
+from sqlalchemy import Connection, and_, case, distinct, func, select, union
 
 from storage.db import Database
 from storage.models import Chat, Message, ProviderEvent, Usage, User
@@ -40,6 +41,17 @@ class CallSums:
     errors: int
     down: int  # errors that were unavailable / timeout
     speech: bool = False  # speech heard or spoken (modes stt, tts)
+
+
+@dataclass(frozen=True, slots=True)
+class DayUsage:
+    """One provider's calls on one quota day: every kind's tokens and cost, and its answered generation calls."""
+
+    day: str  # YYYY-MM-DD in the quota time zone
+    provider: str
+    tokens: int  # in + out
+    cost: float
+    answered: int  # answered chat, vision and OCR calls: the local share's numerator or denominator
 
 
 class StatsStore:
@@ -90,6 +102,26 @@ class StatsStore:
         stmt = select(Usage.latency_ms).where(Usage.day == day, Usage.outcome.in_(ANSWERED),
                                               Usage.mode.not_in(("embed", *SPEECH)))
         return [float(v) for v in await self.db.run(lambda c: c.execute(stmt).scalars().all())]
+
+    async def messages_per_day(self, days: Sequence[tuple[datetime, datetime]]) -> list[int]:
+        """User messages in each of the consecutive [start, end) UTC bounds, in one query (a sum per day)."""
+        if not days:
+            return []
+        sums = [func.sum(case((and_(Message.created_at >= s, Message.created_at < e), 1), else_=0)) for s, e in days]
+        stmt = select(*sums).where(Message.role == "user", Message.created_at >= days[0][0],
+                                   Message.created_at < days[-1][1])
+        row = await self.db.run(lambda c: c.execute(stmt).one())
+        return [int(v or 0) for v in row]
+
+    async def usage_per_day(self, first: str, last: str) -> list[DayUsage]:
+        """Model calls per quota day and provider for the days first..last (inclusive); cancelled calls left out."""
+        answered = and_(Usage.outcome.in_(ANSWERED), Usage.mode.not_in(("embed", *SPEECH)))
+        stmt = (select(Usage.day, Usage.provider, func.sum(Usage.tokens_in + Usage.tokens_out), func.sum(Usage.cost),
+                       func.sum(case((answered, 1), else_=0)))
+                .where(Usage.day >= first, Usage.day <= last, Usage.outcome.not_in(NOT_COUNTED))
+                .group_by(Usage.day, Usage.provider).order_by(Usage.day, Usage.provider))
+        return [DayUsage(str(r[0]), str(r[1]), int(r[2] or 0), float(r[3] or 0.0), int(r[4] or 0))
+                for r in await self.db.run(lambda c: c.execute(stmt).all())]
 
     async def outages(self, start: datetime, end: datetime) -> dict[str, int]:
         """Providers the health check saw down in [start, end): provider → times it went down (0: down since before)."""

@@ -39,6 +39,18 @@ class StatsDay(CallbackData, prefix=ADMIN):
         return day.isoformat()
 
 
+class StatsChart(CallbackData, prefix=ADMIN):
+    """The 📈 under the stats: the 14 days ending on that day as a picture, `adm:stats:chart:2026-11-30`."""
+
+    section: Literal["stats"] = "stats"
+    action: Literal["chart"] = "chart"
+    day: date
+
+    @field_serializer("day")
+    def _iso(self, day: date) -> str:
+        return day.isoformat()
+
+
 class ProvidersCheck(CallbackData, prefix=ADMIN):
     """Check every target now: `adm:providers:check`."""
 

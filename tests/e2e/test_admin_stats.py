@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from io import BytesIO
 
+from PIL import Image
 from sqlalchemy import insert
 
 from ops.report import daily_report
@@ -61,17 +63,74 @@ async def test_admin_stats_today_a_given_day_and_from_the_panel(tmp_path, tg, ll
         assert "Виклики моделей: 3 відповіді, 2 помилки (40.0 %)" in text  # real plurals, once "відповідей 3"
         assert "backup:gpt-4o-mini: 1 відповідь, 2 помилки, токени 300 → 50, $0.2500" in text
         assert "🏠 Локально: 66.7 % відповідей" in text and "p50 400 мс, p95 940 мс" in text
-        assert _callbacks(tg.messages(OWNER)[-1]) == ["adm:stats:2025-06-14", "adm:stats:2025-06-16"]
+        assert _callbacks(tg.messages(OWNER)[-1]) == ["adm:stats:2025-06-14", "adm:stats:2025-06-16",
+                                                      "adm:stats:chart:2025-06-15"]
 
         assert "РРРР-ММ-ДД" in await said(bot, "/admin stats 30.11.2026")
 
         await said(bot, "/admin")
         shown = await pressed(bot, "adm:stats")
         assert shown["text"].startswith(f"📊 Статистика за {today}") and "adm:menu" in _callbacks(shown)
-        prev = [c for c in _callbacks(shown) if c.startswith("adm:stats:")]
+        prev = [c for c in _callbacks(shown) if c.startswith("adm:stats:") and ":chart:" not in c]
         assert len(prev) == 1, "no button into the future"
         earlier = await pressed(bot, prev[0])
         assert earlier["text"].startswith(f"📊 Статистика за {prev[0].removeprefix('adm:stats:')}")
+
+
+async def chart(bot, chat_id: int, data: str, language_code: str = "uk") -> dict:
+    """Press 📈 under the chat's latest message; returns the photo the bot sent."""
+    n = len(bot.tg.photos(chat_id))
+    message = bot.tg.messages(chat_id)[-1]
+    bot.tg.press_button(TOKEN, chat_id=chat_id, user_id=chat_id, message_id=message["message_id"], data=data,
+                        language_code=language_code)
+    await bot.tg.wait_for(lambda: len(bot.tg.photos(chat_id)) > n)
+    return bot.tg.photos(chat_id)[-1]
+
+
+async def test_the_chart_button_sends_two_weeks_as_a_picture_to_admins_only(tmp_path, tg, llm, monkeypatch):
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, owner_ids=[OWNER, OWNER_EN]) as bot:
+        await said(bot, "Helion, що таке EcoMiner?", chat_id=USER)
+        await _seed_day(bot, "2025-06-15")
+        await said(bot, "/admin stats 2025-06-15")
+        [button] = [c for c in _callbacks(tg.messages(OWNER)[-1]) if c.startswith("adm:stats:chart:")]
+
+        photo = await chart(bot, OWNER, button)
+        assert 10_000 < len(photo["data"]) < 500_000
+        image = Image.open(BytesIO(photo["data"]))
+        assert image.format == "PNG" and image.size == (photo["width"], photo["height"]) == (1000, 800)
+        # the 14 days ending on the day shown: 2 answers of 3 were local that day, nothing on the 13 before it
+        assert photo["caption"] == ("📈 02.06 – 15.06: 0 повідомлень, 3 відповіді моделей, з них локально 66.7 %; "
+                                    "вартість $0.2500")
+        assert tg.calls_of("sendChatAction", chat_id=OWNER)[-1].params["action"] == "upload_photo"
+
+        await said(bot, "/admin stats", chat_id=OWNER_EN)  # today, with the user's message, in English
+        [today] = [c for c in _callbacks(tg.messages(OWNER_EN)[-1]) if c.startswith("adm:stats:chart:")]
+        photo = await chart(bot, OWNER_EN, today, language_code="en")
+        assert photo["caption"].startswith("📈 ") and ": 1 message, 1 model answer, 100.0 % of them local" in photo[
+            "caption"]
+        assert 10_000 < len(photo["data"]) < 500_000
+
+        # someone who is not an admin presses a copy of the button: refused, nothing drawn
+        answers = len(tg.calls_of("answerCallbackQuery"))
+        tg.press_button(TOKEN, chat_id=USER, user_id=USER, message_id=1, data=today)
+        await tg.wait_for(lambda: len(tg.calls_of("answerCallbackQuery")) > answers)
+        refusal = tg.calls_of("answerCallbackQuery")[-1].params
+        assert refusal["text"] == "Ця команда лише для адміністраторів бота." and refusal["show_alert"] is True
+        assert tg.photos(USER) == [] and tg.calls_of("sendPhoto", chat_id=USER) == []
+
+
+async def test_without_matplotlib_the_chart_button_says_how_to_install_it(tmp_path, tg, llm, monkeypatch):
+    monkeypatch.setattr("bot.handlers.admin.stats.available", lambda: False)
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, owner_ids=[OWNER]) as bot:
+        await said(bot, "/admin stats")
+        [button] = [c for c in _callbacks(tg.messages(OWNER)[-1]) if c.startswith("adm:stats:chart:")]
+        n = len(tg.sent_texts(OWNER))
+        tg.press_button(TOKEN, chat_id=OWNER, user_id=OWNER, message_id=tg.messages(OWNER)[-1]["message_id"],
+                        data=button)
+        [notice] = (await bot.replies(OWNER, n + 1))[n:]
+        assert notice.startswith("📈 Графіки не встановлено")
+        assert "pip install -c constraints.txt -e '.[charts]'" in notice
+        assert tg.calls_of("sendPhoto") == []
 
 
 async def test_daily_report_reaches_every_owner_in_their_language_with_outages(tmp_path, tg, llm, monkeypatch):

@@ -63,3 +63,36 @@ stat_down_line = {"  "}• { $provider }: { $events ->
 stat_all_up = ✅ Усі моделі працювали без збоїв.
 stat_ms = { $n } мс
 adm_stats_bad_date = Не розумію дату «{ $arg }». Напишіть її як РРРР-ММ-ДД, наприклад: /admin stats { $example }
+## /admin stats as a chart: the 📈 button (bot/handlers/admin/stats.py), drawn by ops/chart_render.py
+chart_btn = 📈 Графік
+chart_title = DAGI: { $first } – { $last } ({ $tz })
+chart_days_title = Повідомлення за день і частка локальних відповідей
+chart_messages_axis = Повідомлення
+chart_local_axis = Локально, % відповідей
+chart_messages_legend = повідомлення користувачів
+chart_local_legend = частка відповідей локальних моделей
+chart_providers_title = Токени і вартість за провайдерами за { $days ->
+        [one] { $days } день
+        [few] { $days } дні
+        [many] { $days } днів
+       *[other] { $days } дня
+    }
+chart_tokens_axis = Токени (вхід + вихід)
+chart_local_provider = локальний
+chart_cloud_provider = хмарний
+chart_no_calls = Викликів моделей не було
+chart_day = { NUMBER($day, minimumIntegerDigits: 2) }.{ NUMBER($month, minimumIntegerDigits: 2) }
+chart_caption = 📈 { $first } – { $last }: { $messages ->
+        [one] { $messages } повідомлення
+        [few] { $messages } повідомлення
+        [many] { $messages } повідомлень
+       *[other] { $messages } повідомлення
+    }, { $answers ->
+        [one] { $answers } відповідь моделі
+        [few] { $answers } відповіді моделей
+        [many] { $answers } відповідей моделей
+       *[other] { $answers } відповіді моделей
+    }, з них локально { $share }; вартість { $cost }
+chart_unavailable = 📈 Графіки не встановлено: бракує бібліотеки matplotlib. Встановіть додаток charts і перезапустіть бота:
+    pip install -c constraints.txt -e '.[charts]'
+    (у Docker — збірка з EXTRAS, що містить charts). Текстова статистика працює й без нього.
