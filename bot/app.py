@@ -39,6 +39,7 @@ from bot.handlers import (
 )
 from bot.middlewares.access import AccessMiddleware, Throttle
 from bot.middlewares.i18n import I18nMiddleware
+from bot.middlewares.observe import UpdateObserver
 from bot.services import Services
 from bot.settings import Settings
 from bot.startup import FirstPoll, after_first_poll, share_generic_cache
@@ -46,6 +47,7 @@ from bot.turn.albums import PhotoDesk
 from bot.turn.context import BotProfile, sink_for
 from bot.turn.flood import FloodControl
 from bot.turn.media import TelegramMedia
+from bot.webhook.release import WebhookOff
 from i18n import Translator, languages, translator
 from ops.control import keep_in_sync, restore
 from ops.jobs import schedule_system_jobs
@@ -79,7 +81,7 @@ def _session(api: TelegramAPIServer) -> AiohttpSession:
 def make_bots(services: Services) -> list[tuple[str, Bot, str | None]]:
     """(key, Bot, locked persona) for the shared token and each persona's own token."""
     s = services.settings
-    api = TelegramAPIServer.from_base(s.telegram_api_url)
+    api = TelegramAPIServer.from_base(s.telegram_api_url, is_local=s.telegram_api_local)
     bots: list[tuple[str, Bot, str | None]] = []
     if s.bot_token:
         bots.append(("main", Bot(s.bot_token.get_secret_value(), session=_session(api)), None))
@@ -152,6 +154,7 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: 
                     desk=desk or PhotoDesk(services.settings.album_wait), kb=services.kb, ops=services.ops,
                     search_use=services.search_use, voice_use=services.voice_use,
                     model_router=services.router)
+    dp.update.outer_middleware(UpdateObserver())  # counts every update; binds its ids for JSON log lines
     dp.update.outer_middleware(ProfileMiddleware(profiles))
     dp.update.outer_middleware(FlowTimeouts())  # after aiogram's own FSM middleware: an expired flow is no flow
     dp.update.outer_middleware(I18nMiddleware())  # `tr` for every handler and the middlewares below
@@ -185,11 +188,13 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: 
 
 
 async def run_telegram(services: Services, *, started: Callable[[], None] | None = None) -> None:
-    """Poll every bot until stopped; first answer messages a crash left unanswered; `started()` once polling."""
+    """Poll every bot (or serve their webhooks: WEBHOOK_URL) until stopped; first answer messages a crash left
+    unanswered; `started()` once polling."""
     share_generic_cache()
     bots = make_bots(services)
     try:
-        await _poll(services, bots, started)
+        async with services.endpoints():  # METRICS_PORT: /metrics, /healthz, /readyz (either mode)
+            await _poll(services, bots, started)
     finally:
         for _, bot, _ in bots:
             await bot.session.close()
@@ -226,9 +231,26 @@ async def _until_stopped(dp: Dispatcher, polling: asyncio.Future[None]) -> None:
         raise
 
 
+def _start_polling(dp: Dispatcher, bots: list[tuple[str, Bot, str | None]]) -> asyncio.Future[None]:
+    for _, bot, _ in bots:
+        bot.session.middleware(WebhookOff())  # a webhook left by webhook mode is removed, its pending updates kept
+    return asyncio.ensure_future(dp.start_polling(*(b for _, b, _ in bots),
+                                                  allowed_updates=dp.resolve_used_update_types()))
+
+
+async def _receive(services: Services, dp: Dispatcher, by_key: dict[str, BotProfile], first_poll: FirstPoll) -> None:
+    """Webhook mode (WEBHOOK_URL): Telegram posts the updates; start-up work runs once it knows where."""
+    from bot.webhook.run import receive  # only here: polling never loads the web server (start-up time)
+    from storage.updates import UpdateInbox
+
+    await receive(dp, {k: p.bot for k, p in by_key.items()}, services.settings, UpdateInbox(services.store.db),
+                  ready=first_poll.polling.set, busy=first_poll.busy.set,
+                  routes=(services.observability().add_routes,))  # /metrics, /healthz, /readyz on the same port
+
+
 async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]],
                 started: Callable[[], None] | None = None) -> None:
-    """Start every bot, answer what a crash left pending, and poll until stopped."""
+    """Start every bot, answer what a crash left pending, and poll (or receive) until stopped."""
     profiles: dict[int, BotProfile] = {}
     for key, bot, locked in bots:
         profile = await _profile(key, bot, locked, services)
@@ -258,10 +280,11 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]],
         for _, bot, _ in bots:
             await _set_commands(bot, owners)
     background.append(asyncio.create_task(after_first_poll(first_poll, menus, started, jobs=lambda: _jobs(ops))))
-    polling = asyncio.ensure_future(dp.start_polling(*(b for _, b, _ in bots),
-                                                     allowed_updates=dp.resolve_used_update_types()))
     try:
-        await _until_stopped(dp, polling)
+        if services.settings.webhook_url:
+            await _receive(services, dp, by_key, first_poll)
+        else:
+            await _until_stopped(dp, _start_polling(dp, bots))
     finally:
         if ops is not None and ops.scheduler is not None:
             ops.scheduler.stop()

@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,6 +42,7 @@ from vision.images import ImageLimits
 from web.settings import WebSettings
 
 if TYPE_CHECKING:
+    from ops.endpoints import Observability  # imported when metrics are on (METRICS_PORT, webhook mode)
     from rag.index import KnowledgeIndex  # imported when a base first has documents (see open_index)
 
 
@@ -57,6 +60,23 @@ class Services:
     ops: Ops | None = None
     search_use: SearchUse | None = None  # web searches: the daily quota and usage rows
     voice_use: VoiceUse | None = None  # voice messages: the daily seconds of speech heard
+    observed: Observability | None = None  # metrics and health endpoints, once observability() built them
+
+    def observability(self) -> Observability:
+        """/metrics, /healthz and /readyz (mount with `add_routes(app)`); built and installed at the first call."""
+        if self.observed is None:
+            from ops.endpoints import observe
+
+            self.observed = observe(self.router, self.store, self.ops)
+        return self.observed
+
+    def endpoints(self) -> AbstractAsyncContextManager[object]:
+        """The endpoints on METRICS_PORT while the block runs (none if unset, or if it is the webhook app's port)."""
+        s = self.settings
+        port = s.metrics_port
+        if port is None or (s.webhook_url and port == s.webhook_port):
+            return contextlib.nullcontext()
+        return self.observability().serving(s.metrics_host, port)
 
     def image_limits(self) -> ImageLimits:
         """How photos are checked and downscaled before a vision model sees them."""
@@ -70,6 +90,8 @@ class Services:
         if self.kb is not None:
             await self.kb.close()
         await self.store.close()
+        if self.observed is not None:
+            self.observed.close()
 
 
 def environment(settings: Settings) -> dict[str, str]:
@@ -93,7 +115,7 @@ def secrets(settings: Settings, env: dict[str, str]) -> list[str]:
 async def build_services(settings: Settings, *, log_file: Path | None = None) -> Services:
     """Load config files, open the database (migrating it) and wire the agent path; `log_file`: see setup_logging."""
     env = environment(settings)
-    setup_logging(settings.log_level, secrets(settings, env), file=log_file)
+    setup_logging(settings.log_level, secrets(settings, env), file=log_file, fmt=settings.log_format)
     personas = load_personas(settings.agents_file)
     config = load_router_config(settings.router_file, env)
     store = await open_store(settings.database_url)

@@ -26,6 +26,11 @@ _FIXES = {
     "database_url": "use a SQLAlchemy URL such as sqlite:///data/dagi.db or postgresql+psycopg://user:pass@host/db",
     "fsm_storage": "use memory (the only storage so far)",
     "search_deadline": "use seconds between 5 and 600, e.g. SEARCH_DEADLINE=60",
+    "metrics_port": "use a port number such as 9464, or leave METRICS_PORT unset for no metrics server",
+    "log_format": "use text or json",
+    "webhook_url": "use the public https URL Telegram posts to, e.g. https://bot.example.com (unset: polling)",
+    "webhook_path": "use a path such as /telegram/{bot} ({bot} becomes main or the persona's key)",
+    "webhook_secret": "use 1-256 characters A-Z, a-z, 0-9, _ or - (or unset it: one per bot is derived)",
 }
 
 
@@ -38,6 +43,8 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     agent_bot_tokens: dict[str, SecretStr] = Field(default_factory=dict)
     telegram_api_url: str = "https://api.telegram.org"
+    # A local Bot API server in --local mode answers getFile with a path on its disk: read files from there.
+    telegram_api_local: bool = False
     database_url: str = Field("sqlite:///data/dagi.db", repr=False)  # may hold a password
     data_dir: Path = Path("data")
     ollama_url: str = "http://localhost:11434"
@@ -81,8 +88,25 @@ class Settings(BaseSettings):
     voice_user_daily_seconds: int = Field(1800, ge=0)
     voice_group_daily_seconds: int = Field(7200, ge=0)
     voice_max_seconds: float = Field(300.0, ge=1.0, le=7200.0)  # the longest recording the bot listens to
+    # Webhook mode (WEBHOOK_URL set; unset: long polling). Telegram posts each bot's updates to
+    # WEBHOOK_URL + WEBHOOK_PATH ({bot}: main, or the persona's key for its own token — never the token); the
+    # bot listens on WEBHOOK_HOST:WEBHOOK_PORT, behind an HTTPS proxy that passes WEBHOOK_PATH on unchanged.
+    # WEBHOOK_SECRET unset: each bot's secret is derived from its token, the same on every replica.
+    webhook_url: str | None = None
+    webhook_path: str = "/telegram/{bot}"
+    webhook_secret: SecretStr | None = None
+    webhook_host: str = "0.0.0.0"  # every interface: the port a container publishes; the proxy is the public side
+    webhook_port: int = Field(8080, ge=1, le=65535)
+    webhook_max_connections: int = Field(40, ge=1, le=100)
+    # Seconds an update a replica took stays its own without a sign of life; then another replica takes it over.
+    pending_lease: float = Field(60.0, ge=1.0, le=3600.0)
+    # Observability (the `server` extra): METRICS_PORT serves /metrics, /healthz and /readyz in polling mode (unset: no
+    # server; webhook mode serves them on the webhook's port); LOG_FORMAT=json writes one JSON object per log line.
+    metrics_port: int | None = Field(None, ge=1, le=65535)
+    metrics_host: str = "0.0.0.0"  # every interface: Prometheus scrapes from its own container
+    log_format: Literal["text", "json"] = "text"
 
-    @field_validator("bot_token", mode="before")
+    @field_validator("bot_token", "metrics_port", mode="before")
     @classmethod
     def _empty_token(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v
@@ -113,6 +137,30 @@ class Settings(BaseSettings):
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or " " in v.strip():
             raise ValueError("must be an http(s) URL")
         return v.strip().rstrip("/")
+
+    @field_validator("webhook_url", "webhook_secret", mode="before")
+    @classmethod
+    def _unset_if_empty(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, v: str | None) -> str | None:
+        return None if v is None else cls._url(v)
+
+    @field_validator("webhook_path")
+    @classmethod
+    def _webhook_path(cls, v: str) -> str:
+        if not re.fullmatch(r"/[A-Za-z0-9._~/-]*(\{bot\}[A-Za-z0-9._~/-]*)?", v.strip()):
+            raise ValueError("must be a path starting with / (with {bot} at most once)")
+        return v.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _webhook_secret(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", v.get_secret_value()):
+            raise ValueError("may hold only 1-256 characters A-Z, a-z, 0-9, _ and -")  # what Telegram accepts
+        return v
 
     @field_validator("owner_ids", mode="before")
     @classmethod

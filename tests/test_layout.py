@@ -61,6 +61,7 @@ BOT_LAYERS = {  # bot/'s folders → bot/ folders they may import; top-level mod
     "flows": set(),  # button payloads and FSM flows: shared by handlers and the access middleware
     "views": set(),
     "testing": set(),
+    "webhook": set(),  # webhook mode's server: the dispatcher and bots come in from the composition root
 }
 BOT_ROOT_ONLY = {"app", "services", "console", "__main__"}  # the composition root: no folder imports these
 
@@ -179,8 +180,27 @@ def test_docker_compose_runs_bot_with_ollama_and_persistent_volumes() -> None:
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert "constraints.txt" in dockerfile and '"-m", "bot", "run"' in dockerfile
     # Voice in the image: the extra by default, espeak-ng for Ukrainian answers, a portable llama.cpp build.
-    assert "voice" in bot["build"]["args"]["EXTRAS"].split(",") and 'ARG EXTRAS="search,voice"' in dockerfile
+    assert "voice" in bot["build"]["args"]["EXTRAS"].split(",") and 'ARG EXTRAS="search,voice,server"' in dockerfile
     assert "espeak-ng" in dockerfile and "-DGGML_NATIVE=OFF" in dockerfile
+    # Production wiring (issue 16): every service reports its health, the bot waits for healthy stores,
+    # the stores are reachable only inside the compose network, the optional parts sit behind profiles.
+    for name, service in services.items():
+        assert service.get("healthcheck", {}).get("test"), f"{name} has no healthcheck"
+    for store in ("postgres", "redis", "qdrant"):
+        assert bot["depends_on"][store]["condition"] == "service_healthy"
+    published = {name for name, service in services.items() if "ports" in service}
+    assert published == {"bot", "grafana"}, published  # the webhook and the dashboard, nothing else
+    assert all(port.startswith(("127.0.0.1:", "${GRAFANA_BIND:-127.0.0.1}:")) for port in bot["ports"] +
+               services["grafana"]["ports"])  # loopback by default: a TLS proxy / SSH tunnel in front
+    profiles = {name: service.get("profiles", []) for name, service in services.items()}
+    assert {p for names in profiles.values() for p in names} == {"gpu", "search", "bot-api", "monitoring"}
+    assert not any(profiles[name] for name in ("bot", "postgres", "redis", "qdrant", "ollama", "ollama-pull"))
+    assert bot["environment"]["DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert bot["environment"]["REDIS_URL"].startswith("redis://") and bot["environment"]["METRICS_PORT"] == "9100"
+    assert ":?" in services["postgres"]["environment"]["POSTGRES_PASSWORD"]  # compose refuses to start without it
+    # The image: built in two stages, runs as a user with its data dir, and says whether it is alive.
+    assert dockerfile.count("\nFROM python:3.11-slim") == 2 and "\nUSER dagi" in dockerfile
+    assert "chown dagi:dagi /app/data" in dockerfile and "/healthz" in dockerfile.split("HEALTHCHECK")[1]
 
 
 def test_the_image_and_the_wheel_carry_every_package() -> None:

@@ -2,7 +2,8 @@
 
 `fake_telegram` holds the server and its scripting/inspection API, `state` the in-memory state,
 `updates` the realistic incoming Updates, `methods` the Bot API method handlers, `voice` voice notes
-in and sendVoice out, `limits` the refusals it can play (a user who blocked the bot, the per-bot rate limit).
+in and sendVoice out, `photos` sendPhoto out, `webhook` setWebhook and updates POSTed to the bot, `limits`
+the refusals it can play (a user who blocked the bot, the per-bot rate limit).
 """
 from __future__ import annotations
 

@@ -12,9 +12,11 @@ from aiohttp import web
 
 from bot.testing.limits import _Limits
 from bot.testing.methods import _Methods
+from bot.testing.photos import _Photos
 from bot.testing.state import Call, _ApiError, _Bot, _Failure
 from bot.testing.updates import _Updates
 from bot.testing.voice import _Voice
+from bot.testing.webhook import _Webhook
 
 # Fields that are always strings in the Bot API, even when they happen to look like JSON numbers.
 _STR_KEYS = frozenset({
@@ -37,7 +39,7 @@ def _decode(key: str, value: Any) -> Any:
     return decoded if isinstance(decoded, (dict, list, bool, int, float)) else value
 
 
-class FakeTelegram(_Voice, _Updates, _Methods, _Limits):
+class FakeTelegram(_Webhook, _Photos, _Voice, _Updates, _Methods, _Limits):
     """A local aiohttp server implementing the parts of the Bot API the bot uses."""
 
     async def __aenter__(self) -> FakeTelegram:
@@ -64,6 +66,7 @@ class FakeTelegram(_Voice, _Updates, _Methods, _Limits):
         self._stopping.set()
         for bot in self._bots.values():
             bot.wake.set()
+        await self._stop_deliveries()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None

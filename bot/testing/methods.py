@@ -26,6 +26,9 @@ _CHAT_ACTIONS = frozenset({"typing", "upload_photo", "record_video", "upload_vid
 class _Methods(_FakeState):
     """Bot API method handlers; FakeTelegram._api dispatches to them by name (unknown methods answer True)."""
 
+    def _refuse_polling(self, bot: _Bot) -> None:
+        """Telegram refuses getUpdates while a webhook is set (webhook.py answers that 409)."""
+
     def _bot_message(self, bot: _Bot, params: dict, **extra: Any) -> dict:
         chat_id = params.get("chat_id")
         if not isinstance(chat_id, int):
@@ -80,6 +83,7 @@ class _Methods(_FakeState):
         return bot.user
 
     async def _m_getupdates(self, bot: _Bot, params: dict) -> list[dict]:
+        self._refuse_polling(bot)
         offset = params.get("offset")
         if isinstance(offset, int) and offset > 0:
             bot.updates = [u for u in bot.updates if u["update_id"] >= offset]

@@ -5,8 +5,12 @@ import asyncio
 import itertools
 from collections import deque
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from aiohttp import web
+from aiohttp import ClientSession, web
+
+if TYPE_CHECKING:
+    from bot.testing.webhook import Post
 
 
 @dataclass
@@ -28,6 +32,8 @@ class _Bot:
     files: dict[str, tuple[bytes, str]] = field(default_factory=dict)
     sizes: dict[str, int] = field(default_factory=dict)  # file_id → size an update claimed, when not len(bytes)
     wake: asyncio.Event = field(default_factory=asyncio.Event)
+    webhook: dict | None = None  # the setWebhook in force (see webhook.py)
+    history: dict[int, dict] = field(default_factory=dict)  # every update pushed, by update_id (to post again)
 
 
 @dataclass
@@ -72,6 +78,12 @@ class _FakeState:
         self.rate_limited: list[Call] = []  # calls the rate limit answered with 429
         self._voices: dict[int, list[dict]] = {}  # chat → voice messages the bot sent there (see voices())
         self._no_voice: set[int] = set()  # chats whose user forbids voice messages
+        self._photos: dict[int, list[dict]] = {}  # chat → photos the bot sent there (see photos())
+        self.webhook_posts: list[Post] = []  # every webhook delivery, made by the fake or by post_update
+        self.auto_deliver = True  # a set webhook gets queued updates at once; False: only through post_update
+        self.retry_delay = 0.1  # seconds before a failed webhook delivery is tried again
+        self._deliveries: dict[str, asyncio.Task[None]] = {}  # token → its webhook delivery loop
+        self._client: ClientSession | None = None
         self._stopping = asyncio.Event()
         self._runner: web.AppRunner | None = None
 

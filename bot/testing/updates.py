@@ -23,6 +23,7 @@ class _Updates(_FakeState):
         bot = self._bot(token)
         update_id = next(self._update_ids)
         bot.updates.append({**update, "update_id": update_id})
+        bot.history[update_id] = bot.updates[-1]
         bot.wake.set()
         return update_id
 
@@ -111,7 +112,8 @@ class _Updates(_FakeState):
         self._messages.setdefault(chat_id, {})[msg["message_id"]] = msg
         return msg
 
-    def press_button(self, token: str, *, chat_id: int, user_id: int, message_id: int, data: str) -> int:
+    def press_button(self, token: str, *, chat_id: int, user_id: int, message_id: int, data: str,
+                     language_code: str = "uk") -> int:
         """Simulate a user pressing an inline button under a message; returns the update_id."""
         self._bot(token)
         message = self._messages.get(chat_id, {}).get(message_id) or {
@@ -121,7 +123,7 @@ class _Updates(_FakeState):
         }
         query = {
             "id": str(next(self._callback_ids)),
-            "from": {"id": user_id, "is_bot": False, "first_name": "Olena", "language_code": "uk"},
+            "from": {"id": user_id, "is_bot": False, "first_name": "Olena", "language_code": language_code},
             "message": message,
             "chat_instance": str(chat_id),
             "data": data,
