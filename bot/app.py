@@ -137,11 +137,23 @@ async def _set_commands(bot: Bot, owners: tuple[int, ...] = ()) -> None:
             log.info("no admin menu for owner %s: %s", owner, exc)
 
 
+FLOW_TTL = 86400  # seconds a flow's state lives in Redis: past every flow's own time-out (bot/flows/states.py)
+
+
 def fsm_storage(settings: Settings) -> BaseStorage:
-    """Where flow states (bot/flows/states.py) live, as FSM_STORAGE says: `memory`, this process only."""
+    """Where flow states (bot/flows/states.py) live, as FSM_STORAGE says: `memory`, this process only, or `redis`
+    (REDIS_URL), which survives restarts and is shared by replicas."""
     if settings.fsm_storage == "memory":
         return MemoryStorage()
-    raise ConfigError(f"FSM_STORAGE: unknown storage {settings.fsm_storage!r}. Fix: use memory")
+    if settings.fsm_storage == "redis" and settings.redis_url is not None:
+        from aiogram.fsm.storage.base import DefaultKeyBuilder
+        from aiogram.fsm.storage.redis import RedisStorage  # redis-py loads only with REDIS_URL (start-up time)
+
+        # Keys carry the bot and destiny as MemoryStorage's do: persona bots keep their flows apart.
+        keys = DefaultKeyBuilder(prefix="dagi:fsm", with_bot_id=True, with_destiny=True)
+        return RedisStorage.from_url(settings.redis_url.get_secret_value(), key_builder=keys,
+                                     state_ttl=FLOW_TTL, data_ttl=FLOW_TTL)
+    raise ConfigError(f"FSM_STORAGE: unknown storage {settings.fsm_storage!r}. Fix: use memory, or redis + REDIS_URL")
 
 
 def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: PhotoDesk | None = None) -> Dispatcher:
@@ -292,3 +304,4 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]],
             task.cancel()
         await asyncio.gather(*background, return_exceptions=True)
         await desk.aclose()
+        await dp.storage.close()  # Redis: its connection pool

@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import unquote, urlsplit
 
 from dotenv import dotenv_values
 from sqlalchemy import make_url
@@ -68,6 +69,10 @@ class Services:
             from ops.endpoints import observe
 
             self.observed = observe(self.router, self.store, self.ops)
+            if self.settings.redis_url is not None:  # REDIS_URL: flows (and replicas) depend on it
+                from ops.readiness import redis
+
+                self.observed.readiness.add("redis", redis(self.settings.redis_url.get_secret_value()))
         return self.observed
 
     def endpoints(self) -> AbstractAsyncContextManager[object]:
@@ -108,6 +113,10 @@ def secrets(settings: Settings, env: dict[str, str]) -> list[str]:
     if settings.bot_token:
         values.append(settings.bot_token.get_secret_value())
     values += [v for k, v in env.items() if k.endswith(("_KEY", "_TOKEN", "_SECRET", "_PASSWORD"))]
+    if settings.redis_url is not None:  # redis://user:password@host: the URL, its password as written and decoded
+        url = settings.redis_url.get_secret_value()
+        raw = urlsplit(url).password or ""
+        values += [url] + ([raw, unquote(raw)] if raw else [])
     password = make_url(settings.database_url).password
     return values + ([str(password)] if password else [])
 

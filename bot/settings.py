@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
 
@@ -24,7 +24,8 @@ _FIXES = {
     "access_mode": "use open, allowlist or invite",
     "report_time": "use HH:MM, e.g. REPORT_TIME=09:00",
     "database_url": "use a SQLAlchemy URL such as sqlite:///data/dagi.db or postgresql+psycopg://user:pass@host/db",
-    "fsm_storage": "use memory (the only storage so far)",
+    "fsm_storage": "use memory, or redis with REDIS_URL=redis://host:6379/0 set (REDIS_URL alone picks redis)",
+    "redis_url": "use a Redis URL such as redis://:password@redis:6379/0 (or unset it: no Redis)",
     "search_deadline": "use seconds between 5 and 600, e.g. SEARCH_DEADLINE=60",
     "metrics_port": "use a port number such as 9464, or leave METRICS_PORT unset for no metrics server",
     "log_format": "use text or json",
@@ -75,7 +76,9 @@ class Settings(BaseSettings):
     history_days: int = Field(90, ge=0, le=36500)  # messages older than this are deleted (0 = keep)
     broadcast_rate: float = Field(25.0, gt=0.0, le=30.0)  # messages per second (Telegram allows ~30 per bot)
     # Where multi-step flows (`/kb add` → file, `/ocr` → photo, broadcast → confirm) keep their state.
-    fsm_storage: Literal["memory"] = "memory"
+    # Default: memory (this process only), or redis when REDIS_URL is set (survives restarts, shared by replicas).
+    redis_url: SecretStr | None = None  # may hold a password; declared first: fsm_storage's check reads it
+    fsm_storage: Literal["memory", "redis"] = "memory"
     # Web search (the `search` extra): the whole run's deadline, questions per user and per group a day
     # (0 = no limit; admins override per user or group), the longest question, and whether personas with
     # `tools: [web_search]` search on their own when a question needs fresh facts.
@@ -138,7 +141,7 @@ class Settings(BaseSettings):
             raise ValueError("must be an http(s) URL")
         return v.strip().rstrip("/")
 
-    @field_validator("webhook_url", "webhook_secret", mode="before")
+    @field_validator("webhook_url", "webhook_secret", "redis_url", "fsm_storage", mode="before")
     @classmethod
     def _unset_if_empty(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v
@@ -160,6 +163,35 @@ class Settings(BaseSettings):
     def _webhook_secret(cls, v: SecretStr | None) -> SecretStr | None:
         if v is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", v.get_secret_value()):
             raise ValueError("may hold only 1-256 characters A-Z, a-z, 0-9, _ and -")  # what Telegram accepts
+        return v
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is None:
+            return None
+        try:
+            parts = urlsplit(v.get_secret_value().strip())
+            parts.port  # noqa: B018 - raises ValueError for a port that is not a number 0-65535
+        except ValueError:
+            parts = None
+        if parts is None or parts.scheme not in ("redis", "rediss", "unix"):
+            raise ValueError("must be a redis://, rediss:// or unix:// URL")  # never echo it: it may hold a password
+        return SecretStr(v.get_secret_value().strip())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _storage_follows_redis(cls, data: Any) -> Any:
+        """REDIS_URL set and FSM_STORAGE unset: flows keep their state in Redis."""
+        if isinstance(data, dict) and data.get("redis_url") and not data.get("fsm_storage"):
+            return {**data, "fsm_storage": "redis"}
+        return data
+
+    @field_validator("fsm_storage")
+    @classmethod
+    def _redis_needs_url(cls, v: str, info: ValidationInfo) -> str:
+        if v == "redis" and "redis_url" in info.data and info.data["redis_url"] is None:  # a bad URL says so itself
+            raise ValueError("redis needs REDIS_URL")
         return v
 
     @field_validator("owner_ids", mode="before")

@@ -94,3 +94,15 @@ def chat_targets(router: ModelRouter, ops: Ops | None = None) -> Check:
                 return None
         return "no chat target reachable: " + ("; ".join(why) or "the chat route has no targets")
     return check
+
+
+def redis(url: str, *, timeout: float = 1.0) -> Check:
+    """Redis (REDIS_URL) answers PING within `timeout`; redis-py is imported at the first check."""
+    async def check() -> str | None:
+        from redis.asyncio import Redis  # only with REDIS_URL set: start-up time is measured
+
+        async with Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout) as client:
+            if not await client.execute_command("PING"):  # ping()'s type says it may not be awaitable
+                return "redis did not answer PING"
+        return None
+    return check

@@ -2,7 +2,7 @@
 
 `/kb add` → the next file, `/ocr` → the next photo, a broadcast preview → its Send/Cancel buttons.
 A state belongs to one user in one chat and forum topic (FSMStrategy.USER_IN_TOPIC, set in bot/app.py),
-lives in the storage FSM_STORAGE names (memory now; a shared one such as Redis with replicas), and
+lives in the storage FSM_STORAGE names (memory, or Redis with REDIS_URL: shared by replicas), and
 ends when used, when another flow starts, or at its time-out: FlowTimeouts clears a state past its
 time-out before any filter looks, so an expired flow acts exactly as no flow.
 """
