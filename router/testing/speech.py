@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import math
 import subprocess
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, BinaryIO, cast
 
 from router.providers._opus import encode_ogg_opus
 from router.providers.espeak_tts import wav_pcm
@@ -12,6 +12,7 @@ from router.types import Audio
 
 if TYPE_CHECKING:
     import numpy as np
+    from av.audio.stream import AudioStream
 
 RATE = 16_000  # the rate of the generated silence, noise and tone (Whisper's own)
 
@@ -78,6 +79,39 @@ def long_silence(seconds: float, fmt: str = "ogg", out: BinaryIO | None = None) 
             packet.pts = packet.dts = n * step
             packet.duration, packet.time_base, packet.stream = step, template.time_base, stream
             container.mux(packet)
+    return buffer.getvalue() if isinstance(buffer, io.BytesIO) else b""
+
+
+def tone_file(fmt: str, codec: str, seconds: float = 2.0, *, rate: int = 16_000, video: bool = False,
+              out: BinaryIO | None = None) -> bytes:
+    """`seconds` of a tone as FFmpeg's `fmt` muxer writes it with `codec` (with a small video track if asked, like a
+    round video note). `out`: a file to write into instead (e.g. one that cannot seek); b"" is returned."""
+    import av
+    import numpy as np
+
+    buffer = io.BytesIO() if out is None else out
+    with av.open(buffer, mode="w", format=fmt) as container:
+        stream = cast("AudioStream", container.add_stream(codec, rate=rate, layout="mono"))  # an audio codec
+        picture = None
+        if video:  # every stream exists before the first mux
+            picture = container.add_stream("mpeg4", rate=25)
+            picture.width = picture.height = 64
+            picture.pix_fmt = "yuv420p"
+        t = np.arange(int(seconds * rate)) / rate
+        samples = (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)
+        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
+        frame.sample_rate = rate
+        target = stream.codec_context.format.name if stream.codec_context.format else "s16"
+        resampler = av.AudioResampler(format=target, layout="mono", rate=rate)
+        for piece in (*resampler.resample(frame), *resampler.resample(None)):
+            container.mux(stream.encode(piece))
+        container.mux(stream.encode(None))
+        if picture is not None:
+            for i in range(int(seconds * 25)):
+                still = av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")
+                still.pts = i
+                container.mux(picture.encode(still))
+            container.mux(picture.encode(None))
     return buffer.getvalue() if isinstance(buffer, io.BytesIO) else b""
 
 

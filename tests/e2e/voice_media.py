@@ -1,15 +1,11 @@
 """What the voice end-to-end tests share: router.yaml with speech routes, recordings in other formats, checks."""
 from __future__ import annotations
 
-import io
 from functools import cache
 from pathlib import Path
 
-import av
-import numpy as np
-
 from i18n import translator
-from router.testing.speech import long_silence, spoken_ogg
+from router.testing.speech import long_silence, spoken_ogg, tone_file
 from router.types import Audio
 from tests.e2e.processes import stored
 
@@ -53,30 +49,7 @@ def too_long(seconds: float, tr=UK) -> str:
 
 def encoded(fmt: str, codec: str, seconds: float = 2.0, *, rate: int = 16_000, video: bool = False) -> bytes:
     """`seconds` of a tone as FFmpeg's `fmt` muxer writes it with `codec` (with a small video track if asked)."""
-    out = io.BytesIO()
-    with av.open(out, mode="w", format=fmt) as container:
-        stream = container.add_stream(codec, rate=rate, layout="mono")
-        picture = None
-        if video:  # a round video note: video beside the sound (every stream exists before the first mux)
-            picture = container.add_stream("mpeg4", rate=25)
-            picture.width = picture.height = 64
-            picture.pix_fmt = "yuv420p"
-        t = np.arange(int(seconds * rate)) / rate
-        samples = (np.sin(2 * np.pi * 440 * t) * 8000).astype(np.int16)
-        frame = av.AudioFrame.from_ndarray(samples.reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = rate
-        target = stream.codec_context.format.name if stream.codec_context.format else "s16"
-        resampler = av.AudioResampler(format=target, layout="mono", rate=rate)
-        for piece in (*resampler.resample(frame), *resampler.resample(None)):
-            container.mux(stream.encode(piece))
-        container.mux(stream.encode(None))
-        if picture is not None:
-            for i in range(int(seconds * 25)):
-                still = av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")
-                still.pts = i
-                container.mux(picture.encode(still))
-            container.mux(picture.encode(None))
-    return out.getvalue()
+    return tone_file(fmt, codec, seconds, rate=rate, video=video)
 
 
 def long_opus(seconds: float) -> bytes:

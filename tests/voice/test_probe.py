@@ -15,7 +15,7 @@ import pytest
 from PIL import Image as PILImage
 
 from router.providers._opus import encode_ogg_opus
-from router.testing.speech import long_silence, silence_ogg, spoken_ogg, tone_ogg
+from router.testing.speech import long_silence, silence_ogg, spoken_ogg, tone_file, tone_ogg
 from router.types import Audio
 from voice.probe import MAX_BYTES, AudioRejected, probe
 
@@ -50,27 +50,11 @@ def encoded(fmt: str, codec: str, seconds: float = 2.0, *, rate: int = 16_000, v
     """`seconds` of a tone as FFmpeg's `fmt` muxer writes it with `codec` (plus a small video track if asked)."""
     if codec not in av.codecs_available:
         pytest.skip(f"this FFmpeg has no {codec} encoder")
-    out: io.BytesIO | _Unseekable = io.BytesIO() if seekable else _Unseekable()
-    with av.open(out, mode="w", format=fmt) as container:
-        stream = container.add_stream(codec, rate=rate, layout="mono")
-        if video:  # a round video note: MPEG-4 video beside the sound (every stream exists before the first mux)
-            picture = container.add_stream("mpeg4", rate=25)
-            picture.width = picture.height = 64
-            picture.pix_fmt = "yuv420p"
-        frame = av.AudioFrame.from_ndarray(sine(seconds, rate).reshape(1, -1), format="s16", layout="mono")
-        frame.sample_rate = rate
-        target = stream.codec_context.format.name if stream.codec_context.format else "s16"
-        resampler = av.AudioResampler(format=target, layout="mono", rate=rate)
-        for piece in (*resampler.resample(frame), *resampler.resample(None)):
-            container.mux(stream.encode(piece))
-        container.mux(stream.encode(None))
-        if video:
-            for i in range(int(seconds * 25)):
-                still = av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")
-                still.pts = i
-                container.mux(picture.encode(still))
-            container.mux(picture.encode(None))
-    return out.getvalue() if isinstance(out, io.BytesIO) else bytes(out.data)
+    if seekable:
+        return tone_file(fmt, codec, seconds, rate=rate, video=video)
+    out = _Unseekable()
+    tone_file(fmt, codec, seconds, rate=rate, video=video, out=out)  # type: ignore[arg-type]  # write() suffices
+    return bytes(out.data)
 
 
 def long_opus(seconds: float, fmt: str = "ogg", *, seekable: bool = True) -> bytes:
