@@ -1,6 +1,9 @@
-"""Flood control: sliding-window message limits per user and per group chat."""
+"""Flood control: sliding-window message limits per user and per group chat (in Redis, shared, with REDIS_URL)."""
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
 import time
 from collections import deque
 from collections.abc import Callable, Hashable
@@ -12,6 +15,11 @@ if TYPE_CHECKING:
 
     from bot.settings import Settings
     from i18n import Translator
+    from storage.flood_windows import FloodWindows
+
+log = logging.getLogger(__name__)
+QUIET = 60.0  # seconds between two warnings that Redis does not answer: one outage, not one line per message
+PATIENCE = 1.0  # seconds a message waits for Redis (redis-py's retries included) before it is let through
 
 
 @dataclass(frozen=True)
@@ -60,19 +68,29 @@ class _Window:
 
 
 class FloodControl:
-    """Per-user limit (across all chats) and per-group limit (messages addressed to us there)."""
+    """Per-user limit (across all chats) and per-group limit (messages addressed to us there).
+
+    With `shared` (REDIS_URL) `admit` counts in Redis, so replicas share one limit; else in this process (`check`).
+    """
 
     def __init__(self, user_messages: int = 8, group_messages: int = 30, window: float = 60.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, shared: FloodWindows | None = None) -> None:
         self.users = _Window(user_messages, window)
         self.groups = _Window(group_messages, window)
-        self.window, self.clock = window, clock
+        self.window, self.clock, self.shared = window, clock, shared
         self._swept = clock()
+        self._warned = -math.inf
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FloodControl:
-        """Limits from FLOOD_USER_MESSAGES, FLOOD_GROUP_MESSAGES and FLOOD_WINDOW."""
-        return cls(settings.flood_user_messages, settings.flood_group_messages, settings.flood_window)
+        """Limits from FLOOD_USER_MESSAGES, FLOOD_GROUP_MESSAGES and FLOOD_WINDOW; kept in Redis with REDIS_URL."""
+        limits = (settings.flood_user_messages, settings.flood_group_messages, settings.flood_window)
+        if settings.redis_url is None:
+            return cls(*limits)
+        from storage.flood_windows import FloodWindows  # redis-py loads only with REDIS_URL (start-up time)
+        from storage.redis_link import connect
+
+        return cls(*limits, shared=FloodWindows(connect(settings.redis_url.get_secret_value()), *limits))
 
     def check(self, user_id: int, chat_id: int, is_group: bool) -> Verdict:
         """Count the message if it fits both limits; a blocked message is not counted."""
@@ -98,9 +116,30 @@ class FloodControl:
         """Keys held in memory (users plus groups)."""
         return len(self.users.keys) + len(self.groups.keys)
 
+    async def verdict(self, user_id: int, chat_id: int, is_group: bool, message: str = "") -> Verdict:
+        """`check`, or the shared windows' verdict (a `message` key counted before passes uncounted: a replica
+        taking over an update); when Redis does not answer the message is allowed."""
+        if self.shared is None:
+            return self.check(user_id, chat_id, is_group)
+        try:
+            async with asyncio.timeout(PATIENCE):  # every message waits for this: a hung Redis must not stall them
+                shared = await self.shared.check(user_id, chat_id, is_group, message)
+        except Exception as exc:  # noqa: BLE001 - flood control must never make the bot silent
+            if (now := self.clock()) - self._warned >= QUIET:
+                self._warned = now
+                log.warning("flood control is off while Redis does not answer: %r", exc)
+            return Verdict(allowed=True)
+        return Verdict(shared.allowed, shared.retry_after, shared.notify)
+
+    async def aclose(self) -> None:
+        """Close the Redis client of shared windows."""
+        if self.shared is not None:
+            await self.shared.aclose()
+
     async def admit(self, message: Message, user_id: int, tr: Translator) -> bool:
         """Count a message; over a limit it is neither stored nor answered, and the user is told once per period."""
-        verdict = self.check(user_id, message.chat.id, message.chat.type != "private")
+        verdict = await self.verdict(user_id, message.chat.id, message.chat.type != "private",
+                                     f"{message.chat.id}:{message.message_id}")
         if not verdict.allowed and verdict.notify:
             await message.reply(tr("flood", wait=tr.wait(verdict.retry_after)))
         return verdict.allowed

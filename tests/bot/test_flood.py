@@ -1,5 +1,10 @@
-"""FloodControl on a fake clock: sliding window, per user vs per group, notice once, off at 0, bounded memory."""
+"""FloodControl on a fake clock: sliding window, per user vs per group, notice once, off at 0, bounded memory;
+with REDIS_URL, replicas on one Redis share the limits and the notice, and a Redis that is down blocks nothing."""
 from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
 
 import pytest
 
@@ -7,6 +12,7 @@ from base import ConfigError
 from bot.settings import load_settings
 from bot.turn.flood import FloodControl, Verdict
 from i18n import translator
+from tests.services import free_port
 
 USER, OTHER, GROUP, GROUP2 = 1, 2, -100, -200
 
@@ -160,3 +166,83 @@ def test_settings_defaults_and_validation(monkeypatch):
     monkeypatch.setenv("FLOOD_WINDOW", "0")
     with pytest.raises(ConfigError, match="FLOOD_WINDOW"):
         load_settings(_env_file=None)
+
+
+@dataclass
+class Chat:
+    id: int
+    type: str
+
+
+@dataclass
+class Incoming:
+    """What `admit` reads of a message, and the replies it sends."""
+
+    chat: Chat
+    replies: list[str] = field(default_factory=list)
+
+    async def reply(self, text: str) -> None:
+        self.replies.append(text)
+
+
+def replicas(redis_url: str, **limits: object) -> tuple[FloodControl, FloodControl]:
+    """Two bot replicas' flood control, as the bot builds it with REDIS_URL set."""
+    settings = load_settings(_env_file=None, redis_url=redis_url, **limits)
+    return FloodControl.from_settings(settings), FloodControl.from_settings(settings)
+
+
+async def admitted(fcs: list[FloodControl], user: int, chat: int, kind: str = "private") -> tuple[list[bool], int]:
+    """One message per flood control in turn (a user's messages spread over replicas); admitted, notices sent."""
+    tr, told = translator("en"), []
+    results = []
+    for fc in fcs:
+        message = Incoming(Chat(chat, kind))
+        results.append(await fc.admit(message, user, tr))
+        told += message.replies
+    return results, len(told)
+
+
+async def test_two_replicas_on_one_redis_share_a_users_limit_and_tell_once(redis_url):
+    a, b = replicas(redis_url, flood_user_messages=3, flood_window=30)
+    try:
+        assert await admitted([a, b, a, b, a, b], USER, USER) == ([True] * 3 + [False] * 3, 1)
+        assert await admitted([b, a], USER, GROUP, "supergroup") == ([False, False], 0)  # across chats, told already
+        assert await admitted([b], OTHER, OTHER) == ([True], 0)  # another user is not affected
+    finally:
+        await a.aclose()
+        await b.aclose()
+
+
+async def test_two_replicas_share_a_groups_limit_and_tell_it_once(redis_url):
+    a, b = replicas(redis_url, flood_group_messages=2, flood_window=30)
+    try:
+        members = zip([a, b, a, b], [11, 12, 13, 14], strict=True)  # each on the replica that got the update
+        results = [await admitted([fc], user, GROUP, "supergroup") for fc, user in members]
+        assert [r for [r], _ in results] == [True, True, False, False]
+        assert sum(n for _, n in results) == 1
+        assert await admitted([a], 13, 13) == ([True], 0)  # the member's private chat is not that group
+    finally:
+        await a.aclose()
+        await b.aclose()
+
+
+async def test_once_the_shared_window_passes_the_user_may_write_again(redis_url):
+    a, b = replicas(redis_url, flood_user_messages=1, flood_window=1)
+    try:
+        assert await admitted([a, b, a], USER, USER) == ([True, False, False], 1)
+        await asyncio.sleep(1.1)
+        assert await admitted([b, a], USER, USER) == ([True, False], 1)  # a new period: told again
+    finally:
+        await a.aclose()
+        await b.aclose()
+
+
+async def test_with_redis_down_every_message_is_admitted_and_the_log_says_so_once(caplog):
+    nobody = f"redis://127.0.0.1:{free_port()}/0"
+    fc = FloodControl.from_settings(load_settings(_env_file=None, redis_url=nobody, flood_user_messages=1))
+    try:
+        with caplog.at_level(logging.WARNING, logger="bot.turn.flood"):
+            assert await admitted([fc] * 4, USER, USER) == ([True] * 4, 0)
+        assert len([r for r in caplog.records if "Redis does not answer" in r.getMessage()]) == 1
+    finally:
+        await fc.aclose()

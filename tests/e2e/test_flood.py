@@ -70,3 +70,23 @@ async def test_english_speakers_get_the_notice_in_english(tmp_path, tg, llm, mon
         assert "echo: first" in texts
         [notice] = [x for x in texts if not x.startswith("echo:")]
         assert notice.startswith("Too many messages in a row. Please wait 30 seconds,")  # a real plural, once "30 s"
+
+
+async def test_with_redis_the_limit_outlives_one_replica_and_is_told_once(tmp_path, tg, llm, monkeypatch, redis_url):
+    limits = dict(flood_user_messages=2, flood_window=30, redis_url=redis_url)
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, **limits) as bot:
+        bot.say("питання 1")
+        bot.say("питання 2")
+        await bot.replies(1001, 2)
+    # Another replica (here: the next process) on the same Redis goes on counting where the first one stopped.
+    async with running_bot(tmp_path, tg=tg, llm=llm, monkeypatch=monkeypatch, **limits) as bot:
+        bot.say("питання 3")
+        bot.say("питання 4")
+        bot.say("я інший користувач", chat_id=2002, user_id=2002)
+        assert await bot.replies(2002) == ["echo: я інший користувач"]
+        await bot.replies(1001, 3)
+        await asyncio.sleep(0.3)  # room for a wrong extra answer or notice to show up
+        texts = tg.sent_texts(1001)
+        assert [x for x in texts if x.startswith("echo:")] == ["echo: питання 1", "echo: питання 2"]
+        assert len(notices(texts)) == 1 and len(texts) == 3
+        assert len(llm.chat_requests()) == 3
