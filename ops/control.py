@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 DISABLED = "router.disabled"  # JSON list of "provider:model" or "provider"
 ROUTES = "router.agent_routes"  # JSON {agent: ["provider:model", …]}
 CLOSE_GRACE = 60.0  # seconds old providers stay open after a reload, so answers streaming from them finish
+ADMIN_TOPIC = "admin"  # on the replica bus: admin_settings changed, re-read them (ops.shared_state)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +50,9 @@ class ReloadResult:
 
 
 async def restore(ops: Ops, *, quiet: bool = False) -> None:
-    """Apply the targets switched off and the agent routes admins set from chat (at start, after a reload, and
-    every minute so that a change made on another replica reaches this one); `quiet` logs misfits at debug level."""
+    """Apply the targets switched off and the agent routes admins set from chat (at start, after a reload, when
+    another replica says it changed them, and every minute in case that news was lost); `quiet` logs misfits at
+    debug level."""
     warn = log.debug if quiet else log.warning
     store = AdminSettings(ops.store.db)
     disabled, routes = await store.get(DISABLED, []), await store.get(ROUTES, {})
@@ -92,6 +94,7 @@ async def set_target(ops: Ops, spec: str, on: bool, *, by: int | None = None) ->
     disabled = set(await store.get(DISABLED, []))
     disabled = disabled - {spec} if on else disabled | {spec}
     await store.put(DISABLED, sorted(disabled), by=by)
+    await _announce(ops)
     log.info("admin %s switched %s %s", by, spec, "on" if on else "off")
     provider = spec.partition(":")[0]
     if on and provider != spec and provider in ops.router.overrides.disabled:
@@ -115,8 +118,15 @@ async def set_route(ops: Ops, agent: str, specs: list[str] | None, *, by: int | 
     else:
         routes.pop(persona.key, None)
     await store.put(ROUTES, routes, by=by)
+    await _announce(ops)
     log.info("admin %s set the route of %s: %s", by, persona.key, ", ".join(map(str, targets)) or "the rules")
     return Outcome(True, persona.key)
+
+
+async def _announce(ops: Ops) -> None:
+    """Tell the other replicas to re-read the admin settings now, not at their next minute (stored first)."""
+    if ops.publisher is not None:
+        await ops.publisher.publish(ADMIN_TOPIC, {})
 
 
 def _check_target(router: ModelRouter, spec: str) -> Outcome | None:

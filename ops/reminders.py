@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 MAX_TEXT = 1000
 MAX_PENDING = 50
 LATE = timedelta(seconds=60)  # later than this, the bot was down: the reminder says so
+JOBS_TOPIC = "jobs"  # on the replica bus (ops.shared_state): a job was added, schedulers wake up to see it
 SWEEP_EVERY = 60  # seconds: jobs for reminders stored on a replica without a scheduler are made this soon
 SWEEP_WINDOW = timedelta(minutes=10)
 TOO_LONG, TOO_MANY = "long", "limit"  # error keys besides the parser's
@@ -60,7 +61,10 @@ async def create(ops: Ops, *, bot: str, chat_id: int, thread_id: int, user_id: i
                                due_at=when.due, tz=tz, language=language, limit=MAX_PENDING, now=ops.now())
     if rid is None:
         return TOO_MANY
-    return Created(rid, when, tz, _schedule(ops, rid, when.due))
+    scheduled = _schedule(ops, rid, when.due)
+    if scheduled and ops.publisher is not None:  # the other replicas' schedulers look at the job table now
+        await ops.publisher.publish(JOBS_TOPIC, {})
+    return Created(rid, when, tz, scheduled)
 
 
 def _schedule(ops: Ops, rid: int, due: datetime) -> bool:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from ops.scheduler import Scheduler
     from ops.search_use import SearchUse
     from ops.voice_use import VoiceUse
+    from storage.bus import Publisher
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Ops:
     reminder_store: ReminderStore | None = None
     search: SearchUse | None = None  # web searches: quota defaults, overrides and usage rows (set by the bot)
     voice: VoiceUse | None = None  # voice messages: the daily seconds of speech heard (set by the bot)
+    publisher: Publisher | None = None  # tells other replicas of admin changes at once (REDIS_URL, ops.shared_state)
     # Config reloads (ops.control): one at a time, and what to rebuild after each.
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     reload_hooks: list[Callable[[], Any]] = field(default_factory=list)

@@ -67,14 +67,22 @@ class _Circuit:
         self.probing = False  # a half-open probe is in flight
 
 
+OnOpen = Callable[[Target, float, int], None]  # (target, seconds until its probe, failures in a row)
+
+
 class CircuitBreakers:
-    """Circuit state per Target; ModelRouter asks admit() before a call and reports how it ended."""
+    """Circuit state per Target; ModelRouter asks admit() before a call and reports how it ended.
+
+    `on_open` (set by the composition, e.g. to tell other replicas) is called whenever a failure here opens a circuit
+    or keeps it open longer; openings learnt through `opened_elsewhere` do not call it, so nothing echoes back.
+    """
 
     def __init__(self, policy: BreakerPolicy | None = None, clock: Callable[[], float] = time.monotonic) -> None:
         self.policy = policy or BreakerPolicy()
         self._clock = clock
         self._on = self.policy.failures > 0
         self._circuits: dict[Target, _Circuit] = {}
+        self.on_open: OnOpen | None = None
 
     def admit(self, target: Target) -> Admission:
         """PASS when closed, PROBE for the one request after the cool-down, SKIP otherwise."""
@@ -124,6 +132,26 @@ class CircuitBreakers:
             circuit.retry_at = now + wait if circuit.retry_at is None else max(circuit.retry_at, now + wait)
             log.warning("circuit of %s open for %.1f s after %d failure(s) in a row (last: %s)",
                         target, circuit.retry_at - now, circuit.failures, error.kind)
+            if self.on_open is not None:
+                try:
+                    self.on_open(target, circuit.retry_at - now, circuit.failures)
+                except Exception:  # sharing the news is a bonus: the failed request must still fall back
+                    log.warning("could not share the opening of %s's circuit", target, exc_info=True)
+
+    def opened_elsewhere(self, target: Target, wait: float, failures: int) -> None:
+        """Another replica opened the target's circuit for `wait` s: skip it here too, then probe it as usual.
+
+        Not a failure seen here, and not passed to `on_open`; a circuit already open longer stays so.
+        """
+        if not self._on or wait <= 0:
+            return
+        circuit = self._circuits.get(target)
+        if circuit is None:
+            circuit = self._circuits[target] = _Circuit()
+        circuit.failures = max(circuit.failures, failures)  # what `state` shows: the opener's count
+        now = self._clock()
+        circuit.retry_at = now + wait if circuit.retry_at is None else max(circuit.retry_at, now + wait)
+        log.info("circuit of %s open for %.1f s: another replica saw it fail", target, circuit.retry_at - now)
 
     def probe_now(self, target: Target) -> bool:
         """Make an open circuit due for its probe now (a health check saw its provider answer); True if it was open.

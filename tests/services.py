@@ -144,13 +144,14 @@ class RedisServer:
         self.url, self._proc, self._home = url, proc, home
 
     @classmethod
-    def start(cls) -> RedisServer:
+    def start(cls, port: int | None = None) -> RedisServer:
+        """A new redis-server, on `port` if given (to restart one where its clients expect it)."""
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.fail(f"redis-server was not found: {INSTALL} (or set DAGI_TEST_REDIS_URL)", pytrace=False)
         for orphan in _orphans("dagi-redis-"):
             _stop_orphan_redis(orphan)
-        home, port = Path(tempfile.mkdtemp(prefix="dagi-redis-")), free_port()
+        home, port = Path(tempfile.mkdtemp(prefix="dagi-redis-")), port or free_port()
         _mark_owned(home)
         proc = subprocess.Popen([binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
                                  "no", "--daemonize", "no", "--dir", str(home), "--logfile", str(home / "redis.log"),

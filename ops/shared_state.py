@@ -1,0 +1,66 @@
+"""What replicas share over the bus (REDIS_URL): circuit openings, so every replica skips a dead provider, admin
+switches, applied everywhere at once instead of at the next minute's re-read (keep_in_sync stays as the net), and
+new jobs, so every scheduler knows a reminder's time at once."""
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from ops.control import ADMIN_TOPIC, restore
+from ops.reminders import JOBS_TOPIC
+from ops.services import Ops
+from router.types import Target
+from storage.bus import Bus
+from storage.redis_link import connect
+
+BREAKER_TOPIC = "breaker"  # {"target": "provider:model", "until": epoch seconds, "failures": n}
+
+
+async def share(ops: Ops, bus: Bus) -> None:
+    """Publish this replica's circuit openings and admin changes, apply the others' until cancelled (then unhook).
+
+    The hook sits on the router's breakers object, which a reload keeps (it only adopts the new policy).
+    """
+    breakers = ops.router.breakers
+    sending: set[asyncio.Task[None]] = set()
+
+    def opened(target: Target, wait: float, failures: int) -> None:
+        # Wall-clock over the wire: each replica's breakers run on their own monotonic clock.
+        news = {"target": str(target), "until": time.time() + wait, "failures": failures}
+        task = asyncio.get_running_loop().create_task(bus.publish(BREAKER_TOPIC, news))
+        sending.add(task)  # fire and forget: the request that failed goes on to its fallback at once
+        task.add_done_callback(sending.discard)
+
+    def opened_elsewhere(news: dict[str, Any]) -> None:
+        target = Target.parse(str(news["target"]))
+        if target in ops.router.targets_of(target.provider):  # a target some rule here may send to
+            ops.router.breakers.opened_elsewhere(target, float(news["until"]) - time.time(), int(news["failures"]))
+
+    async def admin_changed(_: dict[str, Any]) -> None:
+        await restore(ops, quiet=True)
+
+    def jobs_added(_: dict[str, Any]) -> None:
+        # A reminder set on another replica fires here on time even if that replica dies before it is due.
+        if ops.scheduler is not None:
+            ops.scheduler.wakeup()
+
+    breakers.on_open, ops.publisher = opened, bus
+    try:
+        # After each (re)subscription too: an admin change made while this replica was not listening is read now.
+        await bus.follow({BREAKER_TOPIC: opened_elsewhere, ADMIN_TOPIC: admin_changed, JOBS_TOPIC: jobs_added},
+                         on_subscribed=lambda: restore(ops, quiet=True))
+    finally:
+        if breakers.on_open is opened:
+            breakers.on_open = None
+        if ops.publisher is bus:
+            ops.publisher = None
+
+
+async def follow_replicas(ops: Ops, redis_url: str) -> None:
+    """`share` over a bus with a Redis client of its own (until cancelled; then the client is closed)."""
+    bus = Bus(connect(redis_url))
+    try:
+        await share(ops, bus)
+    finally:
+        await bus.aclose()
