@@ -94,7 +94,7 @@ async def run_console(services: Services, agent: str | None = None, *, stdin: Te
     uk_UA.UTF-8; unset = English): stdout is the chat.
     """
     store, personas, convs = services.store, services.personas, services.conversations
-    convs.media = FileMedia(services.image_limits())
+    convs.media = FileMedia(services.image_limits(), services.file_limits())
     if agent:
         persona = personas.get(agent)
         if persona is None:

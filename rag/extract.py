@@ -9,9 +9,8 @@ import re
 
 from rag.types import Extracted, ExtractError, Page
 
-__all__ = ["KINDS", "MAX_BYTES", "extract", "kind_of", "normalise"]
+__all__ = ["KINDS", "extract", "kind_of", "normalise"]
 
-MAX_BYTES = 20 * 1024 * 1024  # Telegram bots cannot download more
 KINDS = ("pdf", "docx", "txt", "md", "html", "csv")
 MIN_PDF_CHARS = 20  # fewer non-space characters in a whole PDF = a scan without a text layer
 
@@ -38,15 +37,15 @@ def kind_of(file_name: str, mime: str | None = None) -> str | None:
     return _BY_MIME.get((mime or "").split(";")[0].strip().lower())
 
 
-def extract(data: bytes, file_name: str, mime: str | None = None) -> Extracted:
-    """Text of a document, page by page (blocking: callers run it in a thread)."""
+def extract(data: bytes, file_name: str, mime: str | None = None, *, max_bytes: int) -> Extracted:
+    """Text of a document, page by page (blocking: callers run it in a thread); over `max_bytes` is too_large."""
     kind = kind_of(file_name, mime)
     if kind is None:
         raise ExtractError("unsupported", f"{file_name!r} ({mime or 'no MIME type'})")
     if not data:
         raise ExtractError("empty", "0 bytes")
-    if len(data) > MAX_BYTES:
-        raise ExtractError("too_large", f"{len(data)} bytes > {MAX_BYTES}")
+    if len(data) > max_bytes:
+        raise ExtractError("too_large", f"{len(data)} bytes > {max_bytes}")
     if kind == "pdf":
         from rag.extract_pdf import pdf_pages  # parsers load with the first document, not at the bot's start
 

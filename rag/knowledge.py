@@ -110,7 +110,7 @@ class KnowledgeBase:
         from rag.extract import extract
 
         await progress("extracting", 0, 0)
-        extracted = await asyncio.to_thread(extract, data, file_name, mime)
+        extracted = await asyncio.to_thread(extract, data, file_name, mime, max_bytes=self.settings.max_bytes)
         await progress("chunking", 0, 0)
         chunks = await asyncio.to_thread(chunk, extracted, size=self.settings.chunk_tokens,
                                          overlap=self.settings.chunk_overlap)

@@ -13,6 +13,7 @@ _ENV = {  # field → environment variable
     "embed_dim": "KB_EMBED_DIM", "threshold": "KB_THRESHOLD", "top_k": "KB_TOP_K", "dense_weight": "KB_DENSE_WEIGHT",
     "chunk_tokens": "KB_CHUNK_TOKENS", "chunk_overlap": "KB_CHUNK_OVERLAP",
     "rerank_url": "KB_RERANK_URL", "rerank_model": "KB_RERANK_MODEL", "rerank_api_key": "KB_RERANK_API_KEY",
+    "max_file_mb": "KB_MAX_FILE_MB",
 }
 
 
@@ -29,10 +30,18 @@ class KnowledgeSettings(BaseModel):
     dense_weight: float = Field(0.5, ge=0.0, le=4.0)  # the dense list's weight in the fusion (words: 1.0)
     chunk_tokens: int = Field(350, ge=50, le=2000)
     chunk_overlap: int = Field(50, ge=0, le=500)
+    # The biggest document taken, in MB: it is held in memory and parsed whole, and every 1 MB of text is about
+    # 500 chunks to embed. The Bot API server's limit (20 MB on Telegram's cloud) may be lower still.
+    max_file_mb: int = Field(50, ge=1, le=2000)
     # Optional cross-encoder: an OpenAI-style base URL serving /rerank (vLLM, llama.cpp server, GPUStack).
     rerank_url: str | None = None
     rerank_model: str = "bge-reranker-v2-m3"
     rerank_api_key: SecretStr | None = None
+
+    @property
+    def max_bytes(self) -> int:
+        """`max_file_mb` in bytes."""
+        return self.max_file_mb * 1024 * 1024
 
     @classmethod
     def from_env(cls, env: Mapping[str, str], data_dir: Path) -> KnowledgeSettings:

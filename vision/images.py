@@ -40,7 +40,7 @@ class ImageLimits:
 
     max_side: int = 1568  # longest side sent to a model (downscale keeps aspect ratio)
     max_pixels: int = 50_000_000  # more pixels than this in the header = refused before decoding (decompression bomb)
-    max_bytes: int = 20 * 1024 * 1024  # Telegram bots cannot download more anyway
+    max_bytes: int = 50 * 1024 * 1024  # bigger files are refused unopened; the bot passes its own cap
     quality: int = 85  # JPEG quality of what is sent
 
 

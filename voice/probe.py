@@ -14,9 +14,8 @@ if TYPE_CHECKING:
     from av.container import InputContainer
     from av.packet import Packet
 
-__all__ = ["MAX_BYTES", "REASONS", "AudioRejected", "probe"]
+__all__ = ["REASONS", "AudioRejected", "probe"]
 
-MAX_BYTES = 20 * 1024 * 1024  # the Bot API's download limit
 REASONS = frozenset({"too_large", "empty", "not_audio", "unsupported", "too_long"})
 # Demuxer (first name FFmpeg gives it) → the file extension OpenAI-style /v1/audio/transcriptions accepts.
 # mov covers mp4 and m4a; matroska covers webm (FFmpeg cannot tell them apart and both APIs take "webm").
@@ -41,9 +40,10 @@ class AudioRejected(Exception):
         self.seconds = seconds
 
 
-def probe(data: bytes, *, max_seconds: float, max_bytes: int = MAX_BYTES) -> Audio:
+def probe(data: bytes, *, max_seconds: float, max_bytes: int) -> Audio:
     """The recording with its upload format and length, or AudioRejected; nothing else escapes, whatever the bytes.
 
+    `max_bytes` is the deployment's cap (what its Bot API server serves, or lower): over it is too_large, unopened.
     Blocking: run it in `asyncio.to_thread`. Work is bounded: a container that states its length is refused
     from the header; otherwise packets are read (not decoded) only until `max_seconds` is passed.
     """

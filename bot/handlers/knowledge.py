@@ -15,7 +15,7 @@ from bot.filters.admin import GroupAdmin
 from bot.filters.message import FromHuman, IsDocument
 from bot.flows.states import KbAdd, begin
 from bot.turn.context import BotProfile, active_persona, for_us, scope_of
-from bot.turn.media import TELEGRAM_DOWNLOAD_LIMIT
+from bot.turn.file_limits import FileLimits, over
 from bot.views.knowledge import document_list, progress_text, search_results, stored_text
 from i18n import Translator
 from rag.knowledge import Asker, KnowledgeBase, agent_scope, chat_scope
@@ -27,7 +27,8 @@ PROGRESS_EVERY = 1.0  # seconds between edits of the progress message (Telegram'
 
 
 async def kb_command(message: Message, command: CommandObject, kb: KnowledgeBase | None, state: FSMContext,
-                     store: Store, personas: AgentsConfig, profile: BotProfile, tr: Translator) -> None:
+                     store: Store, personas: AgentsConfig, profile: BotProfile, file_limits: FileLimits,
+                     tr: Translator) -> None:
     """`/kb`, `/kb add`, `/kb delete N`, `/kb search QUERY`, `/kb files on|off`."""
     lang, scope = tr.lang, scope_of(message, profile)
     if kb is None:
@@ -43,7 +44,7 @@ async def kb_command(message: Message, command: CommandObject, kb: KnowledgeBase
         await message.answer(document_list(chat_docs, agent_docs, persona.name, lang))
     elif verb == "add":
         await begin(state, KbAdd.file)
-        await message.answer(tr("kb_send_file"))
+        await message.answer(tr("kb_send_file", mb=file_limits.document))
     elif verb == "files" and rest.lower() in ("on", "off"):
         if not await GroupAdmin()(message):
             await message.answer(tr("kb_admins_only"))
@@ -74,26 +75,27 @@ async def _delete(message: Message, kb: KnowledgeBase, number: int, scopes: list
 
 
 async def requested_document(message: Message, kb: KnowledgeBase | None, state: FSMContext, store: Store,
-                             profile: BotProfile, tr: Translator) -> None:
+                             profile: BotProfile, file_limits: FileLimits, tr: Translator) -> None:
     """The file `/kb add` asked for: the step is used up, the file goes to the base."""
     await state.clear()
-    await _ingest(message, kb, store, profile, tr)
+    await _ingest(message, kb, store, profile, file_limits.document, tr)
 
 
 async def on_document(message: Message, kb: KnowledgeBase | None, store: Store, personas: AgentsConfig,
-                      profile: BotProfile, tr: Translator) -> None:
+                      profile: BotProfile, file_limits: FileLimits, tr: Translator) -> None:
     """A file nobody asked for: to the base when its caption says `/kb` or the chat has `/kb files on`."""
     scope = scope_of(message, profile)
     caption = (message.caption or "").strip().lower()
     if caption.startswith("/kb") or (await store.chat_state(scope)).kb_files:
-        await _ingest(message, kb, store, profile, tr)
+        await _ingest(message, kb, store, profile, file_limits.document, tr)
     elif message.chat.type == "private" or for_us(message, profile, personas, message.caption or "") is not None:
         await message.reply(tr("kb_hint"))
 
 
-async def _ingest(message: Message, kb: KnowledgeBase | None, store: Store, profile: BotProfile,
+async def _ingest(message: Message, kb: KnowledgeBase | None, store: Store, profile: BotProfile, mb: int,
                   tr: Translator) -> None:
-    """Download the file and add it to the chat's base, showing progress in one edited message."""
+    """Download the file (at most `mb` megabytes) and add it to the chat's base, showing progress in one edited
+    message."""
     lang, scope = tr.lang, scope_of(message, profile)
     if kb is None:
         await message.reply(tr("kb_off"))
@@ -102,8 +104,8 @@ async def _ingest(message: Message, kb: KnowledgeBase | None, store: Store, prof
     if doc is None:
         return  # IsDocument lets only files through
     name = doc.file_name or "document"
-    if (doc.file_size or 0) > TELEGRAM_DOWNLOAD_LIMIT:
-        await message.reply(tr("kb_too_large"))
+    if over(doc.file_size, mb):  # refused from what Telegram says, before any download
+        await message.reply(tr("kb_too_large", mb=mb))
         return
     status = await message.reply(progress_text("extracting", 0, 0, name, lang))
     last = time.monotonic()
@@ -125,10 +127,12 @@ async def _ingest(message: Message, kb: KnowledgeBase | None, store: Store, prof
         await _edit(status, stored_text(result, lang))
     except ExtractError as exc:
         log.info("document %r refused: %s", name, exc)
-        await _edit(status, tr(f"kb_{exc.reason}"))
+        # too_large from a file within the byte cap: its inside is too much (pages, markup), not its size.
+        inside = exc.reason == "too_large" and not over(doc.file_size, mb)
+        await _edit(status, tr("kb_too_long" if inside else f"kb_{exc.reason}", mb=mb))
     except TelegramAPIError as exc:
         log.warning("could not download %r: %s", name, exc)
-        await _edit(status, tr("kb_too_large" if "too big" in str(exc).lower() else "kb_download_failed"))
+        await _edit(status, tr("kb_too_large" if "too big" in str(exc).lower() else "kb_download_failed", mb=mb))
     except Exception:
         log.exception("ingest of %r failed", name)
         await _edit(status, tr("internal"))

@@ -17,8 +17,8 @@ from bot.settings import Settings
 from bot.turn.albums import PhotoDesk
 from bot.turn.context import BotProfile, active_persona, for_us, remember_user, scope_of, sink_for
 from bot.turn.conversation import Conversations
+from bot.turn.file_limits import FileLimits, over
 from bot.turn.flood import FloodControl
-from bot.turn.media import TELEGRAM_DOWNLOAD_LIMIT
 from i18n import Translator
 from storage.store import Inbound, Store
 
@@ -48,8 +48,8 @@ async def on_image(message: Message, desk: PhotoDesk, profile: BotProfile, **dep
 
 async def answer_images(items: list[Message], *, profile: BotProfile, store: Store,
                         personas: AgentsConfig, conversations: Conversations, settings: Settings,
-                        flood: FloodControl, tr: Translator, by_command: bool = False, state: FSMContext | None = None,
-                        **_: object) -> None:
+                        flood: FloodControl, file_limits: FileLimits, tr: Translator, by_command: bool = False,
+                        state: FSMContext | None = None, **_: object) -> None:
     """Ask the chat's persona about the images (or read them as a document in OCR mode)."""
     first = next((m for m in items if m.caption), items[0])
     target = Addressed("") if by_command else for_us(first, profile, personas, first.caption or "")
@@ -60,8 +60,8 @@ async def answer_images(items: list[Message], *, profile: BotProfile, store: Sto
     if not await flood.admit(first, user_id, tr):
         return
     refs = [file_ref(m, settings.image_max_side) for m in items]
-    if any(size > TELEGRAM_DOWNLOAD_LIMIT for _, size in refs):
-        await first.reply(tr("image_too_large"))  # Telegram would refuse the download anyway
+    if any(over(size, file_limits.image) for _, size in refs):
+        await first.reply(tr("image_too_large", mb=file_limits.image))  # refused before any download
         return
     text, ocr = target.text, by_command or await take(state, Ocr.photo) is not None
     if (match := _OCR_CAPTION.match(text)) is not None:

@@ -15,8 +15,8 @@ from bot.filters.admin import GroupAdmin
 from bot.filters.message import FromHuman, IsAudio, IsCommand, audio_ref, sender_id
 from bot.turn.context import BotProfile, active_persona, for_us, remember_user, scope_of, sink_for
 from bot.turn.conversation import Conversations
+from bot.turn.file_limits import over
 from bot.turn.flood import FloodControl
-from bot.turn.media import TELEGRAM_DOWNLOAD_LIMIT
 from bot.turn.sink import ReplySink
 from bot.turn.voice import Listener, VoiceRefused, VoiceTurn, shown_sink
 from i18n import Translator, translator
@@ -82,7 +82,7 @@ async def _heard_by_name(message: Message, voice: VoiceTurn, conversations: Conv
     have been meant for the bot. Recordings whose addressing is unknown cost the group's seconds like any other.
     """
     _, claimed, size = audio_ref(message) or ("", 0, 0)
-    if claimed > voice.max_seconds or size > TELEGRAM_DOWNLOAD_LIMIT:
+    if claimed > voice.max_seconds or over(size, voice.max_mb):
         return None
     state = await conversations.store.chat_state(inbound.scope)
     who = Listener(inbound.scope.bot, inbound.scope.chat_id, inbound.user_id, inbound.chat_type, inbound.agent,
@@ -115,8 +115,8 @@ def _too_big(claimed: int, size: int, voice: VoiceTurn, tr: Translator) -> str |
     """The refusal for a recording Telegram already says is too long or too big to download."""
     if claimed > voice.max_seconds:
         return tr("voice_too_long", limit=tr.wait(voice.max_seconds))
-    if size > TELEGRAM_DOWNLOAD_LIMIT:
-        return tr("voice_too_large")
+    if over(size, voice.max_mb):
+        return tr("voice_too_large", mb=voice.max_mb)
     return None
 
 

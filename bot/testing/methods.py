@@ -166,16 +166,6 @@ class _Methods(_FakeState):
             member.update(dict.fromkeys(_ADMIN_RIGHTS, True), can_be_edited=False)
         return member
 
-    async def _m_getfile(self, bot: _Bot, params: dict) -> dict:
-        file_id = params.get("file_id")
-        if file_id not in bot.files:
-            raise _ApiError(400, "Bad Request: invalid file_id")
-        content, path = bot.files[str(file_id)]
-        size = bot.sizes.get(str(file_id), len(content))
-        if size > 20 * 1024 * 1024:  # Telegram's cloud Bot API serves bots files up to 20 MB
-            raise _ApiError(400, "Bad Request: file is too big")
-        return {"file_id": file_id, "file_unique_id": f"u{file_id}", "file_size": size, "file_path": path}
-
     async def _m_sendchataction(self, bot: _Bot, params: dict) -> bool:
         if params.get("action") not in _CHAT_ACTIONS:
             raise _ApiError(400, "Bad Request: wrong parameter action in request")

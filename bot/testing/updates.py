@@ -63,7 +63,7 @@ class _Updates(_FakeState):
     def send_document(self, token: str, *, chat_id: int, user_id: int, content: bytes, file_name: str,
                       mime_type: str | None = None, caption: str | None = None, file_size: int | None = None,
                       media_group_id: str | None = None, **kw: Any) -> int:
-        """A user sends a file; `file_size` may claim more than `content` (Telegram's 20 MB limit tests)."""
+        """A user sends a file; `file_size` may claim more than `content` (tests of the size caps)."""
         msg = self._message(token, chat_id, user_id, **kw)
         file_id = f"doc{chat_id}_{msg['message_id']}"
         self._bot(token).files[file_id] = (content, f"documents/{file_name}")

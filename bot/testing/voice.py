@@ -14,7 +14,7 @@ class _Voice(_Updates, _Methods):
     def send_voice(self, token: str, *, chat_id: int, user_id: int, audio: bytes, duration: int,
                    file_size: int | None = None, mime_type: str = "audio/ogg", caption: str | None = None,
                    **kw: Any) -> int:
-        """A user sends a voice note; `file_size` may claim more than `audio` (getFile then refuses past 20 MB).
+        """A user sends a voice note; `file_size` may claim more than `audio` (getFile: 20 MB at most, 2000 locally).
 
         Keywords as for send_text (chat_type, reply_to, thread_id, language_code, ...); returns the update_id.
         """

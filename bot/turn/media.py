@@ -13,19 +13,21 @@ import aiohttp
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
 
+from bot.turn.file_limits import MB, FileLimits, over
 from router.types import Image
 from vision.images import ImageLimits, ImageRejected, prepare
 
 log = logging.getLogger(__name__)
-TELEGRAM_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files for bots on Telegram's server
 
 
 class MediaError(Exception):
-    """An image that cannot be used; `reason` picks the notice (the catalogs' `image_<reason>`)."""
+    """An image that cannot be used; `reason` picks the notice (the catalogs' `image_<reason>`), `mb` is the cap that
+    applied (the notices' `$mb`)."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(self, reason: str, detail: str = "", *, mb: int = 0) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
+        self.mb = mb
 
 
 class MediaSource(Protocol):
@@ -53,7 +55,7 @@ class _Prepared:
         try:
             image = await asyncio.to_thread(prepare, raw, self.limits)  # Pillow off the event loop
         except ImageRejected as exc:
-            raise MediaError(exc.reason, str(exc)) from None
+            raise MediaError(exc.reason, str(exc), mb=self.limits.max_bytes // MB) from None
         self._cache[ref] = image
         if len(self._cache) > self.size:
             self._cache.popitem(last=False)
@@ -61,34 +63,37 @@ class _Prepared:
 
 
 class TelegramMedia:
-    """Downloads photos through the bot that received them (getFile), as bytes."""
+    """Downloads photos through the bot that received them (getFile), as bytes; a local Bot API server's files are
+    read from its disk (aiogram does that when the server is `is_local`)."""
 
-    def __init__(self, bots: Mapping[str, Bot], limits: ImageLimits, *, cache: int = 64) -> None:
+    def __init__(self, bots: Mapping[str, Bot], limits: ImageLimits, files: FileLimits, *, cache: int = 64) -> None:
         self.bots = dict(bots)
+        self.files = files
         self._prepared = _Prepared(limits, cache)
 
     async def load(self, bot: str, refs: Sequence[str]) -> tuple[Image, ...]:
         """Every image of a message (an album's together); MediaError for the first that fails."""
-        client = self.bots[bot]
-        return tuple(await asyncio.gather(*(self._prepared.get(ref, partial(self._fetch, client, ref))
+        client, mb = self.bots[bot], self.files.image
+        return tuple(await asyncio.gather(*(self._prepared.get(ref, partial(self._fetch, client, ref, mb))
                                              for ref in refs)))
 
     async def raw(self, bot: str, ref: str) -> bytes:
-        """A voice note or audio file, downloaded as is (at most Telegram's 20 MB)."""
-        return await self._fetch(self.bots[bot], ref)
+        """A voice note or audio file, downloaded as is (at most the audio cap)."""
+        return await self._fetch(self.bots[bot], ref, self.files.audio)
 
-    async def _fetch(self, bot: Bot, file_id: str) -> bytes:
+    @staticmethod
+    async def _fetch(bot: Bot, file_id: str, mb: int) -> bytes:
         try:
             file = await bot.get_file(file_id)
-            if (file.file_size or 0) > TELEGRAM_DOWNLOAD_LIMIT:
-                raise MediaError("too_large", f"{file.file_size} bytes")
+            if over(file.file_size, mb):
+                raise MediaError("too_large", f"{file.file_size} bytes", mb=mb)
             if not file.file_path:
                 raise MediaError("download_failed", "getFile returned no path")
             data = await bot.download_file(file.file_path)
         except TelegramBadRequest as exc:
-            # Telegram says "file is too big" for anything over 20 MB; other bad requests: expired ids.
+            # "file is too big": past what the server serves (20 MB on the cloud); other bad requests: expired ids.
             reason = "too_large" if "too big" in exc.message.lower() else "download_failed"
-            raise MediaError(reason, exc.message) from None
+            raise MediaError(reason, exc.message, mb=mb) from None
         except TelegramAPIError as exc:
             raise MediaError("download_failed", str(exc)) from None
         except (TimeoutError, OSError, aiohttp.ClientError) as exc:
@@ -102,23 +107,24 @@ class TelegramMedia:
 class FileMedia:
     """Images from local files (the console's `/photo PATH`)."""
 
-    def __init__(self, limits: ImageLimits, *, cache: int = 16) -> None:
+    def __init__(self, limits: ImageLimits, files: FileLimits, *, cache: int = 16) -> None:
+        self.files = files
         self._prepared = _Prepared(limits, cache)
 
     async def load(self, bot: str, refs: Sequence[str]) -> tuple[Image, ...]:
         """Read and prepare each file."""
-        return tuple([await self._prepared.get(ref, partial(self._read, ref)) for ref in refs])
+        return tuple([await self._prepared.get(ref, partial(self._read, ref, self.files.image)) for ref in refs])
 
     async def raw(self, bot: str, ref: str) -> bytes:
         """A local audio file (the console's `/voice PATH`)."""
-        return await self._read(ref)
+        return await self._read(ref, self.files.audio)
 
     @staticmethod
-    async def _read(ref: str) -> bytes:
+    async def _read(ref: str, mb: int) -> bytes:
         path = Path(ref).expanduser()
         try:
-            if path.stat().st_size > TELEGRAM_DOWNLOAD_LIMIT:
-                raise MediaError("too_large", str(path))
+            if over(path.stat().st_size, mb):  # the same caps as a file sent on Telegram
+                raise MediaError("too_large", str(path), mb=mb)
             return await asyncio.to_thread(path.read_bytes)
         except OSError as exc:
             raise MediaError("missing", f"{path}: {exc.strerror}") from None

@@ -7,6 +7,7 @@ import logging
 import re
 from dataclasses import dataclass, replace
 
+from bot.turn.file_limits import CLOUD_MB, MB
 from bot.turn.handoff import MarkedSink
 from bot.turn.media import MediaError, MediaSource
 from bot.turn.sink import ReplySink
@@ -51,9 +52,10 @@ class Listener:
 class VoiceTurn:
     """Turns voice notes into text for the chat model, and answers into voice messages."""
 
-    def __init__(self, router: ModelRouter, store: Store, *, max_seconds: float = 300.0,
+    def __init__(self, router: ModelRouter, store: Store, *, max_seconds: float = 300.0, max_mb: int = CLOUD_MB,
                  use: VoiceUse | None = None) -> None:
         self.router, self.store, self.max_seconds, self.use = router, store, max_seconds, use
+        self.max_mb = max_mb  # the audio cap (FileLimits.audio): over it a recording is refused unheard
 
     async def hear(self, media: MediaSource | None, ref: str, who: Listener) -> Transcript:
         """The transcript of one recording, or VoiceRefused with what to tell the user (no speech included)."""
@@ -63,9 +65,9 @@ class VoiceTurn:
         try:
             data = await media.raw(who.bot, ref)
         except MediaError as exc:
-            raise VoiceRefused(tr(f"voice_{exc.reason}"), str(exc)) from None
-        try:
-            audio = await asyncio.to_thread(probe, data, max_seconds=self.max_seconds)  # PyAV off the event loop
+            raise VoiceRefused(tr(f"voice_{exc.reason}", mb=exc.mb or self.max_mb), str(exc)) from None
+        try:  # PyAV off the event loop
+            audio = await asyncio.to_thread(probe, data, max_seconds=self.max_seconds, max_bytes=self.max_mb * MB)
         except AudioRejected as exc:
             raise VoiceRefused(self._rejected(tr, exc), str(exc)) from None
         await self._check_quota(tr, who, audio.seconds)
@@ -119,7 +121,7 @@ class VoiceTurn:
     def _rejected(self, tr: Translator, exc: AudioRejected) -> str:
         if exc.reason == "too_long":
             return tr("voice_too_long", limit=tr.wait(self.max_seconds))
-        return tr(f"voice_{exc.reason}")
+        return tr(f"voice_{exc.reason}", mb=self.max_mb)
 
     async def _check_quota(self, tr: Translator, who: Listener, seconds: float) -> None:
         if self.use is None:

@@ -132,6 +132,13 @@ async def test_bad_files_get_clear_answers_and_leave_nothing_behind(tmp_path, tg
         assert await bot.services.kb.index.count() == 0 and await bot.services.kb.documents(["chat:main:1001:0"]) == []
 
 
+async def test_a_small_document_too_long_to_parse_is_not_called_too_big(tmp_path, tg, llm, monkeypatch):
+    monkeypatch.setattr("rag.extract_pdf.MAX_PAGES", 1)  # as a 3000-page PDF of a few MB meets the 2000-page cap
+    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=KB_YAML) as bot:
+        status = await add_file(bot, 1001, pdf(["Перша сторінка.", "Друга сторінка."]), "long.pdf")
+        assert status.startswith("Документ задовгий") and "МБ" not in status
+
+
 async def test_without_an_embedding_model_words_still_find_passages(tmp_path, tg, llm):
     async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=NO_EMBED_YAML) as bot:
         status = await add_file(bot, 1001, NOTES.encode(), "ecominer.txt")

@@ -271,7 +271,7 @@ async def test_a_note_telegram_says_is_too_long_or_too_big_is_refused_without_do
         voice(tg, seconds=61)
         assert await bot.replies(PRIVATE) == [too_long(60)]
         voice(tg, seconds=20, file_size=30 * 1024 * 1024)
-        assert (await bot.replies(PRIVATE, 2))[-1] == UK("voice_too_large")
+        assert (await bot.replies(PRIVATE, 2))[-1] == UK("voice_too_large", mb=20)
         assert tg.calls_of("getFile") == []
         assert llm.transcription_requests() == [] and llm.chat_requests() == []
 

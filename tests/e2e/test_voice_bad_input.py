@@ -68,7 +68,7 @@ CASES: dict[str, tuple[Send, set[str], bool]] = {
     "2-hour file": (_document(long_opus(7200), "lecture.ogg", "audio/ogg"), {too_long(300)}, False),
     "2-hour voice note": (_voice(note().data, seconds=7200), {too_long(300)}, False),
     "30 MB file": (_document(note().data, "meeting.ogg", "audio/ogg", file_size=30 * 1024 * 1024),
-                   {UK("voice_too_large")}, False),
+                   {UK("voice_too_large", mb=20)}, False),
     "speech api down": (_api_down, {UK("voice_stt_unavailable")}, True),
 }
 

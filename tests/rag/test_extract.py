@@ -14,9 +14,10 @@ from PIL import Image
 from pypdf import PageObject, PdfReader, PdfWriter
 from pypdf.errors import DependencyError
 
-from rag.extract import MAX_BYTES, extract, kind_of, normalise
+from rag.extract import extract as extract_capped
+from rag.extract import kind_of, normalise
 from rag.extract_docx import MAX_UNZIPPED
-from rag.types import ExtractError
+from rag.types import Extracted, ExtractError
 
 FONT = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
 UKRAINIAN = ("Київ - столиця України. Ґанок, їжак, єнот і щука живуть у лісі біля річки. "
@@ -24,6 +25,14 @@ UKRAINIAN = ("Київ - столиця України. Ґанок, їжак, є
 PAGES = ["Перша сторінка: договір оренди. First page: the lease agreement.",
          "Друга сторінка: орендна плата 12 000 гривень. Second page: the rent.",
          "Третя сторінка: підписи сторін. Third page: signatures."]
+
+
+CAP = 50 * 1024 * 1024  # KB_MAX_FILE_MB's default, what the knowledge base passes
+
+
+def extract(data: bytes, name: str, mime: str | None = None) -> Extracted:
+    """`extract` with the knowledge base's default cap."""
+    return extract_capped(data, name, mime, max_bytes=CAP)
 
 
 def make_pdf(pages: list[str]) -> bytes:
@@ -88,8 +97,10 @@ def test_nul_characters_are_dropped() -> None:
 
 
 def test_too_large() -> None:
-    assert reason(b"a" * (21 * 1024 * 1024), "big.txt") == "too_large"
-    assert len(b"a" * (21 * 1024 * 1024)) > MAX_BYTES
+    with pytest.raises(ExtractError) as caught:
+        extract_capped(b"a" * 1001, "big.txt", max_bytes=1000)
+    assert caught.value.reason == "too_large"  # refused by size before anything is decoded
+    assert extract_capped(b"a" * 1000, "fits.txt", max_bytes=1000).text == "a" * 1000
 
 
 def test_normalise() -> None:

@@ -17,13 +17,14 @@ from PIL import Image as PILImage
 from router.providers._opus import encode_ogg_opus
 from router.testing.speech import long_silence, silence_ogg, spoken_ogg, tone_file, tone_ogg
 from router.types import Audio
-from voice.probe import MAX_BYTES, AudioRejected, probe
+from voice.probe import AudioRejected, probe
 
 ROOT = Path(__file__).resolve().parents[2]
 MAX = 300.0  # VOICE_MAX_SECONDS' default
+CAP = 20 * 1024 * 1024  # the bytes the bot passes on Telegram's cloud Bot API (FileLimits.audio)
 
 
-def rejected(data: bytes, max_seconds: float = MAX, max_bytes: int = MAX_BYTES) -> AudioRejected:
+def rejected(data: bytes, max_seconds: float = MAX, max_bytes: int = CAP) -> AudioRejected:
     with pytest.raises(AudioRejected) as err:
         probe(data, max_seconds=max_seconds, max_bytes=max_bytes)
     return err.value
@@ -83,7 +84,7 @@ def speech() -> Audio:
 
 
 def test_a_voice_note_of_speech_passes_as_ogg_with_its_real_length(speech: Audio) -> None:
-    audio = probe(speech.data, max_seconds=MAX)
+    audio = probe(speech.data, max_seconds=MAX, max_bytes=CAP)
     assert audio.format == "ogg" and audio.data == speech.data
     assert speech.seconds > 3 and abs(audio.seconds - speech.seconds) <= 0.3
 
@@ -91,13 +92,13 @@ def test_a_voice_note_of_speech_passes_as_ogg_with_its_real_length(speech: Audio
 @pytest.mark.parametrize("seconds", [1.0, 7.5, 61.0])
 def test_tone_and_silence_are_audio_of_their_length(seconds: float) -> None:
     for made in (tone_ogg(seconds), silence_ogg(seconds)):  # silence is audio: "no speech" is the model's call
-        audio = probe(made.data, max_seconds=MAX)
+        audio = probe(made.data, max_seconds=MAX, max_bytes=CAP)
         assert abs(audio.seconds - seconds) <= 0.3, (seconds, audio.seconds)
 
 
 def test_opus_at_any_input_rate_measures_right() -> None:
     data, seconds = encode_ogg_opus(sine(4.2, 22_050), 22_050)
-    assert abs(probe(data, max_seconds=MAX).seconds - seconds) <= 0.3
+    assert abs(probe(data, max_seconds=MAX, max_bytes=CAP).seconds - seconds) <= 0.3
 
 
 @pytest.mark.parametrize(("fmt", "codec", "video", "upload"), [
@@ -110,7 +111,7 @@ def test_opus_at_any_input_rate_measures_right() -> None:
 ])
 def test_other_audio_files_pass_with_a_format_speech_apis_take(fmt: str, codec: str, video: bool, upload: str) -> None:
     rate = 48_000 if codec == "libopus" else 16_000
-    audio = probe(encoded(fmt, codec, 3.0, rate=rate, video=video), max_seconds=MAX)
+    audio = probe(encoded(fmt, codec, 3.0, rate=rate, video=video), max_seconds=MAX, max_bytes=CAP)
     assert audio.format == upload
     assert abs(audio.seconds - 3.0) <= 0.3
 
@@ -119,11 +120,11 @@ def test_a_recording_whose_header_has_no_length_is_measured() -> None:
     data = encoded("webm", "libopus", 2.5, rate=48_000, seekable=False)
     with av.open(io.BytesIO(data)) as container:
         assert not container.duration  # the case under test: nothing in the file says how long it is
-    assert abs(probe(data, max_seconds=MAX).seconds - 2.5) <= 0.3
+    assert abs(probe(data, max_seconds=MAX, max_bytes=CAP).seconds - 2.5) <= 0.3
 
 
 def test_the_cap_counts_whole_seconds_as_telegram_shows_them() -> None:
-    audio = probe(long_opus(300.1), max_seconds=MAX)  # "5:00" on the user's screen
+    audio = probe(long_opus(300.1), max_seconds=MAX, max_bytes=CAP)  # "5:00" on the user's screen
     assert 299.5 < audio.seconds < 300.5
 
 
@@ -131,7 +132,7 @@ def test_the_cap_counts_whole_seconds_as_telegram_shows_them() -> None:
 
 
 def test_too_large_before_anything_is_parsed(speech: Audio) -> None:
-    assert rejected(b"\0" * (20 * 1024 * 1024 + 1)).reason == "too_large"  # the Bot API's limit is the default
+    assert rejected(b"\0" * (CAP + 1)).reason == "too_large"
     assert rejected(speech.data, max_bytes=len(speech.data) - 1).reason == "too_large"
     assert probe(speech.data, max_seconds=MAX, max_bytes=len(speech.data)).seconds > 3
 
@@ -208,7 +209,7 @@ def test_a_two_hour_recording_without_a_stated_length_is_read_only_past_the_cap(
 def test_the_cap_is_the_callers() -> None:
     data = tone_ogg(12).data
     assert rejected(data, max_seconds=10).reason == "too_long"
-    assert probe(data, max_seconds=15).seconds == pytest.approx(12, abs=0.3)
+    assert probe(data, max_seconds=15, max_bytes=CAP).seconds == pytest.approx(12, abs=0.3)
 
 
 # ---- robustness
@@ -231,7 +232,7 @@ def test_no_bytes_make_anything_but_audio_rejected_escape(speech: Audio) -> None
     outcomes: set[str] = set()
     for data in samples:
         try:
-            audio = probe(data, max_seconds=MAX)
+            audio = probe(data, max_seconds=MAX, max_bytes=CAP)
         except AudioRejected as e:
             outcomes.add(e.reason)
         else:

@@ -1,7 +1,7 @@
 ## /kb: a chat's knowledge base and the files added to it
 kb_off = The knowledge base is switched off on this server.
 kb_hint = To add a file to this chat's knowledge base, send /kb add and then the file. List: /kb.
-kb_send_file = Send the file (PDF, DOCX, TXT, MD, HTML or CSV, up to 20 MB) and I'll add it to this chat's knowledge base.
+kb_send_file = Send the file (PDF, DOCX, TXT, MD, HTML or CSV, up to { $mb } MB) and I'll add it to this chat's knowledge base.
 kb_usage = Knowledge base: /kb — list, /kb add — add a file, /kb delete N — delete, /kb search query — search, /kb files on|off — whether every file sent here goes to the base.
 kb_files_on = Every file sent to this chat now goes to its knowledge base.
 kb_files_off = Files in this chat go to the knowledge base only after /kb add.
@@ -10,7 +10,8 @@ kb_no_such = There is no document #{ $n } in this chat's knowledge base. List: /
 kb_not_yours = Only whoever added a document, or a group admin, can delete it.
 kb_deleted = Deleted document #{ $n } { $name } with all its chunks.
 kb_empty = The file is empty — there is no text in it. Please send another file.
-kb_too_large = The file is over 20 MB, which Telegram bots cannot download. Compress or split it.
+kb_too_large = The file is over { $mb } MB, more than I download. Compress or split it.
+kb_too_long = The document is too long for me to read: too many pages or too much markup. Split it into parts.
 kb_unsupported = I can't read this type of file. Send a PDF, DOCX, TXT, MD, HTML or CSV.
 kb_encrypted = The PDF is password-protected. Remove the protection and send it again.
 kb_corrupt = The file is damaged and I can't read it. Save it again and resend.
