@@ -47,6 +47,7 @@ from bot.turn.albums import PhotoDesk
 from bot.turn.context import BotProfile, sink_for
 from bot.turn.flood import FloodControl
 from bot.turn.media import TelegramMedia
+from bot.turn.takeover import tend
 from bot.webhook.release import WebhookOff
 from i18n import Translator, languages, translator
 from ops.control import keep_in_sync, restore
@@ -165,7 +166,7 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: 
                     usage_guard=services.router.usage, ledger=services.ledger,
                     desk=desk or PhotoDesk(services.settings.album_wait), kb=services.kb, ops=services.ops,
                     search_use=services.search_use, voice_use=services.voice_use,
-                    model_router=services.router)
+                    model_router=services.router, file_limits=services.file_limits())
     dp.update.outer_middleware(UpdateObserver())  # counts every update; binds its ids for JSON log lines
     dp.update.outer_middleware(ProfileMiddleware(profiles))
     dp.update.outer_middleware(FlowTimeouts())  # after aiogram's own FSM middleware: an expired flow is no flow
@@ -253,9 +254,15 @@ def _start_polling(dp: Dispatcher, bots: list[tuple[str, Bot, str | None]]) -> a
 async def _receive(services: Services, dp: Dispatcher, by_key: dict[str, BotProfile], first_poll: FirstPoll) -> None:
     """Webhook mode (WEBHOOK_URL): Telegram posts the updates; start-up work runs once it knows where."""
     from bot.webhook.run import receive  # only here: polling never loads the web server (start-up time)
-    from storage.updates import UpdateInbox
+    from storage.updates import Fronted, UpdateGuard, UpdateInbox
 
-    await receive(dp, {k: p.bot for k, p in by_key.items()}, services.settings, UpdateInbox(services.store.db),
+    inbox = UpdateInbox(services.store.db, owner=services.settings.replica_id)
+    guard: UpdateGuard = inbox
+    if (client := services.redis()) is not None:  # replicas: a repeat Redis has seen never reaches the database
+        from storage.seen_redis import RedisSeen
+
+        guard = Fronted(RedisSeen(client), inbox)
+    await receive(dp, {k: p.bot for k, p in by_key.items()}, services.settings, inbox, guard=guard,
                   ready=first_poll.polling.set, busy=first_poll.busy.set,
                   routes=(services.observability().add_routes,))  # /metrics, /healthz, /readyz on the same port
 
@@ -269,7 +276,8 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]],
         profiles[bot.id] = profile
     by_key = {p.key: p for p in profiles.values()}
     # Photos are downloaded through the bot that received them (a file id is valid for that bot only).
-    services.conversations.media = TelegramMedia({k: p.bot for k, p in by_key.items()}, services.image_limits())
+    services.conversations.media = TelegramMedia({k: p.bot for k, p in by_key.items()}, services.image_limits(),
+                                                 services.file_limits())
     desk = PhotoDesk(services.settings.album_wait)
     dp = build_dispatcher(services, profiles, desk)
 
@@ -278,11 +286,18 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]],
 
     recovery = asyncio.create_task(services.conversations.recover(recovered, list(by_key)))
     background: list[asyncio.Task[Any]] = [recovery]
+    if services.conversations.lease is not None:  # webhook replicas: keep our leases, answer what dead ones left
+        background.append(asyncio.create_task(
+            tend(services.conversations, recovered, list(by_key), services.conversations.lease)))
     ops = services.ops
     if ops is not None:
         ops.notifier = TelegramNotifier({k: p.bot for k, p in by_key.items()})
         await restore(ops)  # targets switched off and agent routes set from chat survive restarts
         background.append(asyncio.create_task(keep_in_sync(ops)))  # and reach every replica within a minute
+        if services.settings.redis_url is not None:  # at once through Redis, with circuit openings; the above stays
+            from ops.shared_state import follow_replicas
+
+            background.append(asyncio.create_task(follow_replicas(ops, services.settings.redis_url.get_secret_value())))
     first_poll = FirstPoll()
     for _, bot, _ in bots:
         bot.session.middleware(first_poll)
@@ -305,3 +320,4 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]],
         await asyncio.gather(*background, return_exceptions=True)
         await desk.aclose()
         await dp.storage.close()  # Redis: its connection pool
+        await dp["flood"].aclose()  # and the flood windows' (REDIS_URL)

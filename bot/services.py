@@ -20,6 +20,7 @@ from base import ConfigError
 from bot.logs import setup_logging
 from bot.settings import Settings
 from bot.turn.conversation import Conversations
+from bot.turn.file_limits import MB, FileLimits
 from bot.turn.search import SearchStack, WebTurn
 from bot.turn.voice import VoiceTurn
 from ops.access import AccessControl
@@ -35,6 +36,7 @@ from router.config import build_router, load_router_config
 from router.core import ModelRouter
 from storage.claims import JobClaims
 from storage.documents import DocumentRegistry
+from storage.leases import MessageLeases
 from storage.people import PeopleStore
 from storage.store import Store, open_store
 from storage.usage import UsageLedger
@@ -43,6 +45,8 @@ from vision.images import ImageLimits
 from web.settings import WebSettings
 
 if TYPE_CHECKING:
+    from redis.asyncio import Redis  # imported with REDIS_URL only
+
     from ops.endpoints import Observability  # imported when metrics are on (METRICS_PORT, webhook mode)
     from rag.index import KnowledgeIndex  # imported when a base first has documents (see open_index)
 
@@ -62,6 +66,15 @@ class Services:
     search_use: SearchUse | None = None  # web searches: the daily quota and usage rows
     voice_use: VoiceUse | None = None  # voice messages: the daily seconds of speech heard
     observed: Observability | None = None  # metrics and health endpoints, once observability() built them
+    shared: Redis | None = None  # REDIS_URL's client, once redis() made it
+
+    def redis(self) -> Redis | None:
+        """The one client replicas share state through (REDIS_URL), made at the first call; None without Redis."""
+        if self.shared is None and self.settings.redis_url is not None:
+            from storage.redis_link import connect
+
+            self.shared = connect(self.settings.redis_url.get_secret_value())
+        return self.shared
 
     def observability(self) -> Observability:
         """/metrics, /healthz and /readyz (mount with `add_routes(app)`); built and installed at the first call."""
@@ -85,7 +98,11 @@ class Services:
 
     def image_limits(self) -> ImageLimits:
         """How photos are checked and downscaled before a vision model sees them."""
-        return ImageLimits(max_side=self.settings.image_max_side)
+        return ImageLimits(max_side=self.settings.image_max_side, max_bytes=self.file_limits().image * MB)
+
+    def file_limits(self) -> FileLimits:
+        """How big a file the bot downloads, per kind: TELEGRAM_API_LOCAL, MAX_FILE_MB and KB_MAX_FILE_MB."""
+        return FileLimits.from_settings(self.settings, self.kb.settings.max_file_mb if self.kb else None)
 
     async def aclose(self) -> None:
         """Stop the scheduler; close model clients and the database."""
@@ -97,6 +114,8 @@ class Services:
         await self.store.close()
         if self.observed is not None:
             self.observed.close()
+        if self.shared is not None:
+            await self.shared.aclose()
 
 
 def environment(settings: Settings) -> dict[str, str]:
@@ -127,11 +146,15 @@ async def build_services(settings: Settings, *, log_file: Path | None = None) ->
     setup_logging(settings.log_level, secrets(settings, env), file=log_file, fmt=settings.log_format)
     personas = load_personas(settings.agents_file)
     config = load_router_config(settings.router_file, env)
-    store = await open_store(settings.database_url)
+    # Webhook mode may run as several replicas: the chat cache is off there (another replica may change a chat).
+    store = await open_store(settings.database_url, replica=settings.replica_id,
+                             cache_chats=0 if settings.webhook_url else 20_000)
     ledger = UsageLedger(store.db)  # usage rows and quotas live in the same database as the chats
     router = build_router(config, env, data_dir=settings.data_dir, ledger=ledger)
     kb = await open_knowledge(KnowledgeSettings.from_env(env, settings.data_dir), store, router)
     conversations = Conversations(store, Agent(router), personas, kb=kb)
+    conversations.leases = MessageLeases(store.db, settings.replica_id)
+    conversations.lease = settings.pending_lease if settings.webhook_url else None  # polling: the only process
     use = SearchUse(WebUsage(store.db), SearchLimits(settings.search_user_daily, settings.search_group_daily),
                     tz=config.quotas.timezone)
     conversations.search = search_turn(settings, WebSettings.from_env(env), store, router, use)
@@ -139,7 +162,8 @@ async def build_services(settings: Settings, *, log_file: Path | None = None) ->
     ops.search = use
     ops.voice = VoiceUse(ledger, VoiceLimits(settings.voice_user_daily_seconds, settings.voice_group_daily_seconds),
                          tz=config.quotas.timezone)
-    conversations.voice = VoiceTurn(router, store, max_seconds=settings.voice_max_seconds, use=ops.voice)
+    conversations.voice = VoiceTurn(router, store, max_seconds=settings.voice_max_seconds,
+                                    max_mb=FileLimits.from_settings(settings).audio, use=ops.voice)
     # Hand-off keywords are compiled from the personas: rebuild them when /admin reload swaps the personas.
     on_reload(ops, lambda: setattr(conversations, "handoffs", HandoffRules(personas)))
     return Services(settings, store, personas, router, conversations, ledger, kb, ops, use, ops.voice)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import socket
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -20,6 +21,7 @@ _FIXES = {
     "telegram_api_url": "use a full URL such as https://api.telegram.org "
                         "or http://localhost:8081 for a local Bot API server",
     "ollama_url": "use a full URL such as http://localhost:11434",
+    "max_file_mb": "use whole megabytes from 1 to 2000, e.g. MAX_FILE_MB=100 (or unset it: the Bot API server's limit)",
     "owner_ids": "set OWNER_IDS=123456789,987654321 (Telegram user ids; /whoami shows yours)",
     "access_mode": "use open, allowlist or invite",
     "report_time": "use HH:MM, e.g. REPORT_TIME=09:00",
@@ -46,6 +48,9 @@ class Settings(BaseSettings):
     telegram_api_url: str = "https://api.telegram.org"
     # A local Bot API server in --local mode answers getFile with a path on its disk: read files from there.
     telegram_api_local: bool = False
+    # The biggest file the bot downloads, in MB: unset = what the Bot API server serves (20 MB on Telegram's cloud,
+    # 2000 MB with TELEGRAM_API_LOCAL); lower it to bound the memory, disk and CPU one upload may cost.
+    max_file_mb: int | None = Field(None, ge=1, le=2000)
     database_url: str = Field("sqlite:///data/dagi.db", repr=False)  # may hold a password
     data_dir: Path = Path("data")
     ollama_url: str = "http://localhost:11434"
@@ -103,13 +108,16 @@ class Settings(BaseSettings):
     webhook_max_connections: int = Field(40, ge=1, le=100)
     # Seconds an update a replica took stays its own without a sign of life; then another replica takes it over.
     pending_lease: float = Field(60.0, ge=1.0, le=3600.0)
+    # This replica's name in the database (who holds a pending message): unique per running replica, the same across
+    # its restarts, so a restarted replica answers its own messages at once. Compose gives each container a hostname.
+    replica_id: str = Field(default_factory=socket.gethostname, min_length=1, max_length=64)
     # Observability (the `server` extra): METRICS_PORT serves /metrics, /healthz and /readyz in polling mode (unset: no
     # server; webhook mode serves them on the webhook's port); LOG_FORMAT=json writes one JSON object per log line.
     metrics_port: int | None = Field(None, ge=1, le=65535)
     metrics_host: str = "0.0.0.0"  # every interface: Prometheus scrapes from its own container
     log_format: Literal["text", "json"] = "text"
 
-    @field_validator("bot_token", "metrics_port", mode="before")
+    @field_validator("bot_token", "metrics_port", "max_file_mb", mode="before")
     @classmethod
     def _empty_token(cls, v: object) -> object:
         return None if isinstance(v, str) and not v.strip() else v

@@ -99,6 +99,11 @@ class Message(Base):
     latency_ms: Mapped[float | None] = mapped_column(Float)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A pending user message is held by one replica (REPLICA_ID), which renews `lease_at` while it lives; a lease
+    # left to expire (the replica died) is taken over by another, `tries` counting the holders.
+    owner: Mapped[str | None] = mapped_column(String(64))
+    lease_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    tries: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
 
 class Usage(Base):
@@ -315,7 +320,7 @@ class ProcessedUpdate(Base):
     """A Telegram update a webhook took, per bot: a second delivery of it is dropped (see storage/updates.py)."""
 
     __tablename__ = "processed_updates"
-    __table_args__ = (Index("ix_processed_updates_at", "at"),)
+    __table_args__ = (Index("ix_processed_updates_at", "at"), Index("ix_processed_updates_chat", "bot", "chat_id"))
 
     bot: Mapped[str] = mapped_column(String(64), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
@@ -323,3 +328,7 @@ class ProcessedUpdate(Base):
     done: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     tries: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # 1 + takeovers after a holder died
     body: Mapped[str | None] = mapped_column(Text)  # the update's JSON until it is handled
+    # Whose chat and which message (for a chat's turn across replicas: storage/leases.py), and which replica holds it.
+    chat_id: Mapped[int | None] = mapped_column(BigInteger)
+    message_id: Mapped[int | None] = mapped_column(BigInteger)
+    owner: Mapped[str | None] = mapped_column(String(64))

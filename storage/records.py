@@ -51,6 +51,7 @@ class Pending:
 
     id: int
     inbound: Inbound
+    tries: int = 1  # how many replicas have held it (a takeover adds one)
 
 
 @dataclass(frozen=True, slots=True)

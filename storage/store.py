@@ -45,18 +45,21 @@ _SET_CHAT = update(Chat).where(*_CHAT_SCOPE).values(
     voice=bindparam("voice"), updated_at=bindparam("at"))
 
 
-async def open_store(url: str) -> Store:
+async def open_store(url: str, *, replica: str = "", cache_chats: int = 20_000) -> Store:
     """Open the database, apply migrations on the DB thread, and return the Store."""
     db = Database(open_engine(url))
     await db.call(migrate, db.engine)
-    return Store(db)
+    return Store(db, replica=replica, cache_chats=cache_chats)
 
 
 class Store:
     """Async persistence through SQLAlchemy Core, cheap on the per-message path."""
 
-    def __init__(self, db: Database, *, cache_chats: int = 20_000) -> None:
+    def __init__(self, db: Database, *, replica: str = "", cache_chats: int = 20_000) -> None:
         self.db = db
+        # The replica that holds the messages stored here (storage/leases.py). With replicas the cache is off
+        # (cache_chats=0): another replica may change a chat or answer in it, and only the database knows.
+        self.replica = replica
         self._upsert = upsert_for(db.engine)
         self._add_inbound = (self._upsert(Message).on_conflict_do_nothing().returning(Message.id)
                              if self._upsert else None)
@@ -122,7 +125,7 @@ class Store:
             conversation=msg.conversation, user_id=msg.user_id, tg_message_id=msg.tg_message_id,
             role="user", agent=msg.agent, text=_plain(msg.text), language=msg.language,
             chat_type=msg.chat_type, status="pending", created_at=utcnow(),
-            attachments=_pack(msg.attachments), mode=msg.mode)
+            attachments=_pack(msg.attachments), mode=msg.mode, owner=self.replica or None, lease_at=utcnow())
 
         def work(conn: Connection) -> int | None:
             if self._add_inbound is not None:
@@ -181,11 +184,7 @@ class Store:
         if bots is not None:
             q = q.where(Message.bot.in_(bots))
         rows = await self.db.run(lambda conn: conn.execute(q).all())
-        return [Pending(r.id, Inbound(
-            scope=Scope(r.bot, r.chat_id, r.thread_id), user_id=r.user_id or 0, text=r.text,
-            agent=r.agent or "", conversation=r.conversation, tg_message_id=r.tg_message_id,
-            language=r.language or "uk", chat_type=r.chat_type, attachments=_unpack(r.attachments),
-            mode=r.mode or "chat")) for r in rows]
+        return [pending_of(r) for r in rows]
 
     def drop_cached(self, chat_ids: Collection[int]) -> None:
         """Forget the cached state and history of these chats (every bot and topic) after their rows changed."""
@@ -225,6 +224,15 @@ class Store:
 def _plain(text: str) -> str:
     """Text without NUL characters: Postgres text cannot hold them (SQLite would), and a model may emit one."""
     return text.replace("\x00", "")
+
+
+def pending_of(r: Any) -> Pending:
+    """A stored user message row as a Pending one, to answer."""
+    return Pending(r.id, Inbound(
+        scope=Scope(r.bot, r.chat_id, r.thread_id), user_id=r.user_id or 0, text=r.text,
+        agent=r.agent or "", conversation=r.conversation, tg_message_id=r.tg_message_id,
+        language=r.language or "uk", chat_type=r.chat_type, attachments=_unpack(r.attachments),
+        mode=r.mode or "chat"), r.tries or 1)
 
 
 def _pack(refs: tuple[str, ...]) -> str | None:

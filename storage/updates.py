@@ -22,6 +22,7 @@ depends on a second delivery reaching the right replica: takeovers come from the
 """
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -91,8 +92,10 @@ class Fronted:
 class UpdateInbox:
     """The durable guard: one row per (bot, update_id), the body kept until `finish`."""
 
-    def __init__(self, db: Database, *, max_tries: int = 3, clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, db: Database, *, max_tries: int = 3, clock: Callable[[], datetime] = utcnow,
+                 owner: str = "") -> None:
         self.db, self.max_tries, self.now = db, max_tries, clock
+        self.owner = owner or None  # this replica (REPLICA_ID): a chat's turn waits for other holders' claims
         upsert = upsert_for(db.engine)
         # ON CONFLICT DO NOTHING: a duplicate is no error (Postgres would log each as one, and abort the transaction);
         # RETURNING tells whether the row went in (rowcount is -1 here with psycopg).
@@ -100,7 +103,9 @@ class UpdateInbox:
                      if upsert else None)
 
     async def claim(self, bot: str, update_id: int, body: str) -> bool:
-        values = dict(bot=bot, update_id=update_id, at=self.now(), done=False, tries=1, body=body)
+        chat_id, message_id = _where(body)
+        values = dict(bot=bot, update_id=update_id, at=self.now(), done=False, tries=1, body=body, chat_id=chat_id,
+                      message_id=message_id, owner=self.owner)
 
         def work(conn: Connection) -> bool:
             if self._add is not None:
@@ -146,8 +151,8 @@ class UpdateInbox:
                 if row.tries >= self.max_tries or row.body is None:
                     conn.execute(update(ProcessedUpdate).where(same).values(done=True, body=None, at=now), key)
                     dropped.append((row.bot, row.update_id))
-                elif conn.execute(update(ProcessedUpdate).where(same).values(tries=row.tries + 1, at=now),
-                                  key).rowcount:
+                elif conn.execute(update(ProcessedUpdate).where(same).values(tries=row.tries + 1, at=now,
+                                                                              owner=self.owner), key).rowcount:
                     taken.append(HeldUpdate(row.bot, row.update_id, row.body, row.tries + 1))
             return taken, dropped
         if not bots:
@@ -162,3 +167,20 @@ class UpdateInbox:
         """Forget updates taken (or last touched) before `cutoff`; after a day Telegram never delivers them again."""
         stmt = delete(ProcessedUpdate).where(ProcessedUpdate.at < cutoff)
         return int(await self.db.run(lambda conn: conn.execute(stmt).rowcount))
+
+
+_MESSAGES = ("message", "edited_message", "business_message", "channel_post")
+
+
+def _where(body: str) -> tuple[int | None, int | None]:
+    """The chat and message an update is about (a button's: the message it hangs on), when it names them."""
+    try:
+        update = json.loads(body)
+        found = next((update[k] for k in _MESSAGES if k in update), None)
+        if found is None and "callback_query" in update:
+            return int(update["callback_query"]["message"]["chat"]["id"]), None
+        if not isinstance(found, dict):
+            return None, None
+        return int(found["chat"]["id"]), int(found["message_id"])
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None, None

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.testing.files import _Files
 from bot.testing.limits import _Limits
 from bot.testing.methods import _Methods
 from bot.testing.photos import _Photos
@@ -39,7 +40,7 @@ def _decode(key: str, value: Any) -> Any:
     return decoded if isinstance(decoded, (dict, list, bool, int, float)) else value
 
 
-class FakeTelegram(_Webhook, _Photos, _Voice, _Updates, _Methods, _Limits):
+class FakeTelegram(_Webhook, _Photos, _Voice, _Updates, _Methods, _Files, _Limits):
     """A local aiohttp server implementing the parts of the Bot API the bot uses."""
 
     async def __aenter__(self) -> FakeTelegram:
@@ -171,9 +172,22 @@ class FakeTelegram(_Webhook, _Photos, _Voice, _Updates, _Methods, _Limits):
                 params[key] = params.pop(value.removeprefix("attach://"), value)
         return {k: _decode(k, v) for k, v in params.items()}
 
+    def hold(self) -> None:
+        """Leave every Bot API call unanswered and unprocessed until `resume()`, as a network stall does: a bot
+        killed meanwhile has sent nothing it was sending."""
+        self._open.clear()
+
+    def resume(self) -> None:
+        """Process the held calls (those of live bots) and answer calls at once again."""
+        self._open.set()
+
     async def _api(self, request: web.Request) -> web.Response:
         token, method = request.match_info["token"], request.match_info["method"]
         params = await self._read_params(request)
+        if not self._open.is_set():
+            await self._open.wait()
+            if request.transport is None or request.transport.is_closing():  # its bot died while held: never done
+                return web.Response(status=499)
         call = Call(token, method, params, time.monotonic())
         self.calls.append(call)
         try:
@@ -194,7 +208,8 @@ class FakeTelegram(_Webhook, _Photos, _Voice, _Updates, _Methods, _Limits):
     async def _download(self, request: web.Request) -> web.Response:
         bot = self._bots.get(request.match_info["token"])
         path = request.match_info["path"]
-        for content, file_path in (bot.files.values() if bot else ()):
+        # A server in --local mode serves no files over HTTP: the bot must read them from its disk.
+        for content, file_path in (bot.files.values() if bot and self.local_root is None else ()):
             if file_path == path:
                 return web.Response(body=content, content_type="application/octet-stream")
         return web.json_response({"ok": False, "error_code": 404, "description": "Not Found"}, status=404)

@@ -81,6 +81,8 @@ class _FakeState:
         self._photos: dict[int, list[dict]] = {}  # chat → photos the bot sent there (see photos())
         self.webhook_posts: list[Post] = []  # every webhook delivery, made by the fake or by post_update
         self.auto_deliver = True  # a set webhook gets queued updates at once; False: only through post_update
+        self._open = asyncio.Event()  # cleared by hold(): Bot API calls wait, unprocessed, until resume()
+        self._open.set()
         self.retry_delay = 0.1  # seconds before a failed webhook delivery is tried again
         self._deliveries: dict[str, asyncio.Task[None]] = {}  # token → its webhook delivery loop
         self._client: ClientSession | None = None

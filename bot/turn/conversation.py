@@ -16,6 +16,7 @@ from bot.turn.media import MediaError, MediaSource
 from bot.turn.photos import agent_turns, deliver_ocr, images_for, only_capability_failures, read_locally
 from bot.turn.search import WebTurn
 from bot.turn.sink import ReplySink, SinkFactory
+from bot.turn.takeover import in_turn
 from bot.turn.voice import VoiceRefused, VoiceTurn
 from bot.views.knowledge import with_sources
 from bot.views.usage import quota_notice
@@ -24,7 +25,8 @@ from rag.knowledge import Asker, KnowledgeBase, agent_scope, chat_scope
 from rag.types import Passage
 from router.errors import AllTargetsFailed, LocalOnlyUnavailable, ProviderError, QuotaExceeded, StreamCut
 from router.types import Usage
-from storage.store import Answer, ChatState, Inbound, Store
+from storage.leases import MessageLeases, Taken
+from storage.store import Answer, ChatState, Inbound, Pending, Store
 
 if TYPE_CHECKING:
     from agents.persona import AgentsConfig, Persona
@@ -57,6 +59,11 @@ class Conversations:
         self.search: WebTurn | None = None  # set by the composition root: /search and personas' own searches
         self.voice: VoiceTurn | None = None  # set by the composition root: voice notes heard, answers spoken
         self._tails: dict[object, asyncio.Future[None]] = {}  # per chat: the last answer in the queue
+        # Set by the composition root: pending messages under a lease (storage/leases.py). `lease` None means this
+        # process is the only one (polling); with webhook replicas a chat's turn also waits for older messages
+        # another live replica holds, and messages a dead one held are taken over (bot/turn/takeover.py).
+        self.leases: MessageLeases | None = None
+        self.lease: float | None = None
 
     def ticket(self, scope: object) -> Ticket:
         """Take a place in the chat's queue; call before the first await so order = arrival order."""
@@ -75,7 +82,7 @@ class Conversations:
                 log.info("duplicate message %s in chat %s ignored", inbound.tg_message_id, inbound.scope.chat_id)
                 return False
             stored = time.perf_counter()
-            await self._turn(ticket)
+            await self._turn(ticket, inbound_id, inbound)
             metrics().stage("queue", time.perf_counter() - stored)
             await self._answer(inbound_id, inbound, sink)
             return True
@@ -83,20 +90,30 @@ class Conversations:
             self._done(ticket)
             await sink.close()
 
-    async def answer(self, inbound_id: int, inbound: Inbound, sink: ReplySink) -> None:
-        """Answer an already stored message (recovered after a restart) in its chat's turn."""
+    async def answer(self, inbound_id: int, inbound: Inbound, sink: ReplySink, *, taken: bool = False) -> None:
+        """Answer an already stored message (recovered after a restart) in its chat's turn; `taken` over from
+        another holder: with replicas it goes outside this process's queue, ordered by the stored rows alone."""
+        if taken and self.leases is not None and self.lease is not None:
+            try:
+                await in_turn(self.leases, inbound.scope, inbound_id, self.lease, any_owner=True,
+                              tg_message_id=inbound.tg_message_id)
+                await self._answer(inbound_id, inbound, sink)
+            finally:
+                await sink.close()
+            return
         ticket = self.ticket(inbound.scope)
         try:
-            await self._turn(ticket)
+            await self._turn(ticket, inbound_id, inbound)
             await self._answer(inbound_id, inbound, sink)
         finally:
             self._done(ticket)
             await sink.close()
 
-    @staticmethod
-    async def _turn(ticket: Ticket) -> None:
+    async def _turn(self, ticket: Ticket, inbound_id: int, inbound: Inbound) -> None:
         if ticket.prev is not None:
             await asyncio.shield(ticket.prev)
+        if self.leases is not None and self.lease is not None:  # replicas: older messages held elsewhere go first
+            await in_turn(self.leases, inbound.scope, inbound_id, self.lease, tg_message_id=inbound.tg_message_id)
 
     def release(self, ticket: Ticket) -> None:
         """Give up a place in the queue without answering."""
@@ -159,7 +176,7 @@ class Conversations:
             await self._fail(inbound_id, sink, exc.text, str(exc))
         except MediaError as exc:
             log.info("unusable image in chat %s: %s", inbound.scope.chat_id, exc)
-            await self._fail(inbound_id, sink, tr(f"image_{exc.reason}"), str(exc))
+            await self._fail(inbound_id, sink, tr(f"image_{exc.reason}", mb=exc.mb), str(exc))
         except StreamCut as exc:
             partial = exc.partial or reply.text
             if inbound.mode == "ocr":
@@ -249,12 +266,26 @@ class Conversations:
         await self.store.record_failure(inbound_id, error)
 
     async def recover(self, sinks: SinkFactory, bots: list[str]) -> int:
-        """Answer every message left pending by a crash; returns how many."""
-        pending = await self.store.pending(bots)
-        if pending:
-            log.info("recovering %d unanswered message(s)", len(pending))
-        await asyncio.gather(*(self.answer(p.id, p.inbound, sinks(p.inbound)) for p in pending))
-        return len(pending)
+        """Answer every message left pending by a crash (with replicas: this replica's own and those whose lease
+        expired); returns how many."""
+        if self.leases is None:
+            taken = Taken(await self.store.pending(bots))
+        else:
+            taken = await self.leases.take(bots, self.lease, own=True)
+        if taken.answer or taken.give_up:
+            log.info("recovering %d unanswered message(s)", len(taken.answer) + len(taken.give_up))
+        await asyncio.gather(*(self.answer(p.id, p.inbound, sinks(p.inbound), taken=True) for p in taken.answer),
+                             *(self.give_up(p, sinks(p.inbound)) for p in taken.give_up))
+        return len(taken.answer)
+
+    async def give_up(self, pending: Pending, sink: ReplySink) -> None:
+        """A message that wore out its holders (each died with it): failed, and the user told so once."""
+        log.error("message %s given up after %d holders did not answer it", pending.id, pending.tries - 1)
+        try:
+            await self._fail(pending.id, sink, translator(pending.inbound.language)("internal"),
+                             f"given up after {pending.tries - 1} holders")
+        finally:
+            await sink.close()
 
 
 @dataclass(frozen=True, slots=True)
