@@ -1,0 +1,106 @@
+"""Pending messages under a lease: renewed by their replica, taken over once when it dies, in a chat's order."""
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+
+import pytest
+
+from storage.db import Database, migrate, open_engine
+from storage.leases import MessageLeases
+from storage.records import Inbound, Scope
+from storage.store import Store
+from storage.updates import UpdateInbox
+from tests.storage.test_updates import Clock
+
+SCOPE = Scope("main", 42, 0)
+
+
+@pytest.fixture
+async def dbs(database_url: str) -> AsyncIterator[list[Database]]:
+    """Two replicas' connections to one migrated database, each with its own DB thread."""
+    first = Database(open_engine(database_url), inline=False)
+    await first.call(migrate, first.engine)
+    second = Database(open_engine(database_url), inline=False)
+    yield [first, second]
+    for db in (first, second):
+        await db.close()
+
+
+def inbound(n: int, scope: Scope = SCOPE) -> Inbound:
+    return Inbound(scope=scope, user_id=7, text=f"m{n}", agent="daarwizz", conversation=1, tg_message_id=n)
+
+
+async def stored(db: Database, replica: str, n: int, scope: Scope = SCOPE) -> int:
+    message_id = await Store(db, replica=replica, cache_chats=0).record_inbound(inbound(n, scope))
+    assert message_id is not None
+    return message_id
+
+
+async def test_a_dead_replicas_messages_are_taken_over_once_after_the_lease(dbs: list[Database]) -> None:
+    clock = Clock()
+    dead, a, b = (MessageLeases(db, name, clock=clock) for db, name in zip([dbs[0], *dbs], ["r0", "r1", "r2"]))
+    ids = [await stored(dbs[0], "r0", n) for n in (1, 2)]
+    await stored(dbs[1], "r1", 3)
+    assert (await a.take(["main"], 60)).answer == [], "nobody's lease expired yet"
+    clock.later(61)
+    await a.renew()  # r1 is alive; r0 stopped renewing
+    first, second = await asyncio.gather(a.take(["main"], 60), b.take(["main"], 60))
+    won = sorted(p.id for p in first.answer + second.answer)
+    assert won == ids, "each of the dead replica's messages goes to exactly one survivor, r1's own stays its own"
+    assert {p.tries for p in first.answer + second.answer} == {2}
+    assert (await dead.take(["main"], 60)).answer == [], "taken messages are held by their taker now"
+
+
+async def test_a_restarted_replica_takes_its_own_messages_at_once_and_no_one_elses(dbs: list[Database]) -> None:
+    mine = await stored(dbs[0], "r1", 1)
+    await stored(dbs[1], "r2", 2)
+    taken = await MessageLeases(dbs[0], "r1").take(["main"], 60, own=True)
+    assert [p.id for p in taken.answer] == [mine]
+
+
+async def test_a_message_that_wore_out_its_holders_is_given_up(dbs: list[Database]) -> None:
+    clock = Clock()
+    await stored(dbs[0], "r0", 1)
+    for holder in ("r1", "r2"):
+        clock.later(61)
+        assert len((await MessageLeases(dbs[0], holder, clock=clock).take(["main"], 60)).answer) == 1
+    clock.later(61)
+    taken = await MessageLeases(dbs[1], "r3", max_tries=3, clock=clock).take(["main"], 60)
+    assert taken.answer == [] and [p.inbound.text for p in taken.give_up] == ["m1"]
+
+
+async def test_a_chat_waits_for_an_older_message_another_replica_holds(dbs: list[Database]) -> None:
+    clock = Clock()
+    here = MessageLeases(dbs[1], "r2", clock=clock)
+    await stored(dbs[0], "r1", 1)
+    newer = await stored(dbs[1], "r2", 2)
+    assert await here.waits_for_older(SCOPE, newer, 60, tg_message_id=2)
+    assert not await here.waits_for_older(Scope("main", 43, 0), newer, 60, tg_message_id=2), "another chat"
+    own = await stored(dbs[1], "r2", 3, Scope("main", 44, 0))
+    await stored(dbs[1], "r2", 4, Scope("main", 44, 0))
+    assert not await here.waits_for_older(Scope("main", 44, 0), own + 1, 60, tg_message_id=4), \
+        "its own older messages are ahead of it in this replica's queue"
+    clock.later(3 * 60 + 1)
+    assert not await here.waits_for_older(SCOPE, newer, 60, tg_message_id=2), "nobody renews it: not waited for"
+
+
+async def test_telegrams_order_counts_not_the_order_replicas_stored_them(dbs: list[Database]) -> None:
+    here = MessageLeases(dbs[1], "r2")
+    second = await stored(dbs[1], "r2", 2)
+    await stored(dbs[0], "r1", 1)  # Telegram's first message, stored later by a slower replica
+    assert await here.waits_for_older(SCOPE, second, 60, tg_message_id=2)
+
+
+async def test_a_chat_waits_for_an_earlier_update_another_replica_has_not_stored_yet(dbs: list[Database]) -> None:
+    def update(update_id: int, message_id: int) -> str:
+        return json.dumps({"update_id": update_id, "message": {"message_id": message_id, "chat": {"id": 42}}})
+    other, mine = UpdateInbox(dbs[0], owner="r1"), UpdateInbox(dbs[1], owner="r2")
+    assert await other.claim("main", 100, update(100, 1))  # taken by r1, its message not stored yet
+    assert await mine.claim("main", 101, update(101, 2))
+    newer = await stored(dbs[1], "r2", 2)
+    here = MessageLeases(dbs[1], "r2")
+    assert await here.waits_for_older(SCOPE, newer, 60, tg_message_id=2)
+    await other.finish("main", 100)
+    assert not await here.waits_for_older(SCOPE, newer, 60, tg_message_id=2)
