@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 DISABLED = "router.disabled"  # JSON list of "provider:model" or "provider"
 ROUTES = "router.agent_routes"  # JSON {agent: ["provider:model", …]}
 CLOSE_GRACE = 60.0  # seconds old providers stay open after a reload, so answers streaming from them finish
+RELOAD_TOPIC = "reload"  # on the replica bus: an admin reloaded the config files, every replica re-reads its own
 ADMIN_TOPIC = "admin"  # on the replica bus: admin_settings changed, re-read them (ops.shared_state)
 
 
@@ -158,8 +159,9 @@ def on_reload(ops: Ops, hook: Callable[[], Any]) -> None:
     ops.reload_hooks.append(hook)
 
 
-async def reload(ops: Ops, *, grace: float = CLOSE_GRACE) -> ReloadResult:
-    """Re-read agents.yaml and router.yaml; swap them in place, or change nothing and return the loader's error."""
+async def reload(ops: Ops, *, grace: float = CLOSE_GRACE, announce: bool = True) -> ReloadResult:
+    """Re-read agents.yaml and router.yaml; swap them in place, or change nothing and return the loader's error.
+    `announce`: the other replicas (REDIS_URL) re-read their files too, at once."""
     async with ops.reload_lock:
         s = ops.settings
         try:
@@ -184,7 +186,9 @@ async def reload(ops: Ops, *, grace: float = CLOSE_GRACE) -> ReloadResult:
         result = ReloadResult(True, agents=len(personas.agents), providers=len(new.providers),
                               rules=len(config.rules) + len(config.routes), left_out=left_out, dropped=tuple(dropped))
         log.info("config reloaded: %d agents, %d providers, %d rules", result.agents, result.providers, result.rules)
-        return result
+    if announce and ops.publisher is not None:
+        await ops.publisher.publish(RELOAD_TOPIC, {})
+    return result
 
 
 def _scrub(text: str, env: Mapping[str, str]) -> str:

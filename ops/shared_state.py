@@ -4,16 +4,18 @@ new jobs, so every scheduler knows a reminder's time at once."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any
 
-from ops.control import ADMIN_TOPIC, restore
+from ops.control import ADMIN_TOPIC, RELOAD_TOPIC, reload, restore
 from ops.reminders import JOBS_TOPIC
 from ops.services import Ops
 from router.types import Target
 from storage.bus import Bus
 from storage.redis_link import connect
 
+log = logging.getLogger(__name__)
 BREAKER_TOPIC = "breaker"  # {"target": "provider:model", "until": epoch seconds, "failures": n}
 
 
@@ -40,6 +42,11 @@ async def share(ops: Ops, bus: Bus) -> None:
     async def admin_changed(_: dict[str, Any]) -> None:
         await restore(ops, quiet=True)
 
+    async def reloaded(_: dict[str, Any]) -> None:
+        result = await reload(ops, announce=False)
+        if not result.ok:  # the files differ here (a volume not shared?): the admin's replica has the new config
+            log.warning("an admin reloaded the config on another replica; here it was refused: %s", result.error)
+
     def jobs_added(_: dict[str, Any]) -> None:
         # A reminder set on another replica fires here on time even if that replica dies before it is due.
         if ops.scheduler is not None:
@@ -48,7 +55,8 @@ async def share(ops: Ops, bus: Bus) -> None:
     breakers.on_open, ops.publisher = opened, bus
     try:
         # After each (re)subscription too: an admin change made while this replica was not listening is read now.
-        await bus.follow({BREAKER_TOPIC: opened_elsewhere, ADMIN_TOPIC: admin_changed, JOBS_TOPIC: jobs_added},
+        await bus.follow({BREAKER_TOPIC: opened_elsewhere, ADMIN_TOPIC: admin_changed, JOBS_TOPIC: jobs_added,
+                          RELOAD_TOPIC: reloaded},
                          on_subscribed=lambda: restore(ops, quiet=True))
     finally:
         if breakers.on_open is opened:

@@ -17,7 +17,7 @@ from router.testing import FakeLLM
 from router.types import Target
 from storage.bus import CHANNEL, Bus
 from storage.redis_link import connect
-from tests.ops.test_control import answer, opened
+from tests.ops.test_control import BACKUP_FIRST, answer, opened
 
 OLLAMA = Target("ollama", "qwen3:8b")
 WAIT = 30.0  # generous; these normally take milliseconds
@@ -117,3 +117,14 @@ async def test_stopping_the_follower_unhooks_it_and_admin_changes_are_announced(
         assert (await set_target(a, "ollama", True)).ok
         assert (await set_route(a, "helion", None)).ok
         assert sent == [("admin", {}), ("admin", {})]
+
+
+async def test_a_reload_on_one_replica_reloads_the_others(tmp_path: Path, llm: FakeLLM, redis_url: str) -> None:
+    async with opened(tmp_path, llm) as a, opened(tmp_path, llm) as b, sharing(redis_url, a, b):
+        assert await answer(b) == ("echo: hi", "ollama")
+        (tmp_path / "router.yaml").write_text(BACKUP_FIRST)  # the config volume both replicas mount
+        assert (await reload(a, grace=0)).ok
+        deadline = time.monotonic() + WAIT
+        while (await answer(b))[1] != "backup":
+            assert time.monotonic() < deadline, "b never re-read its router.yaml"
+            await asyncio.sleep(0.05)
