@@ -3,6 +3,7 @@ with REDIS_URL, replicas on one Redis share the limits and the notice, and a Red
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from dataclasses import dataclass, field
 
@@ -174,11 +175,15 @@ class Chat:
     type: str
 
 
+_MESSAGE_IDS = itertools.count(1)
+
+
 @dataclass
 class Incoming:
     """What `admit` reads of a message, and the replies it sends."""
 
     chat: Chat
+    message_id: int = field(default_factory=lambda: next(_MESSAGE_IDS))
     replies: list[str] = field(default_factory=list)
 
     async def reply(self, text: str) -> None:
@@ -246,3 +251,16 @@ async def test_with_redis_down_every_message_is_admitted_and_the_log_says_so_onc
         assert len([r for r in caplog.records if "Redis does not answer" in r.getMessage()]) == 1
     finally:
         await fc.aclose()
+
+
+async def test_a_message_taken_over_by_another_replica_is_not_counted_twice(redis_url):
+    a, b = replicas(redis_url, flood_user_messages=2, flood_window=30)
+    tr = translator("en")
+    try:
+        first = Incoming(Chat(USER, "private"))
+        assert await a.admit(first, USER, tr) and await b.admit(first, USER, tr), "the same message, handled again"
+        assert await b.admit(Incoming(Chat(USER, "private")), USER, tr), "so the user's second message still fits"
+        assert not await a.admit(Incoming(Chat(USER, "private")), USER, tr)
+    finally:
+        await a.aclose()
+        await b.aclose()
