@@ -157,6 +157,17 @@ def fsm_storage(settings: Settings) -> BaseStorage:
     raise ConfigError(f"FSM_STORAGE: unknown storage {settings.fsm_storage!r}. Fix: use memory, or redis + REDIS_URL")
 
 
+def photo_desk(services: Services) -> PhotoDesk:
+    """Albums collected in this process, or with REDIS_URL in Redis: one replica answers an album spread over
+    several."""
+    wait = services.settings.album_wait
+    if (client := services.redis()) is None:
+        return PhotoDesk(wait)
+    from storage.album_items import AlbumItems
+
+    return PhotoDesk(wait, AlbumItems(client, wait))
+
+
 def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: PhotoDesk | None = None) -> Dispatcher:
     """Routers per feature, dependencies injected by name, one error handler."""
     # A flow belongs to the user who started it, in that chat and forum topic (as chats keep a persona per topic).
@@ -164,7 +175,7 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: 
                     store=services.store, personas=services.personas, conversations=services.conversations,
                     settings=services.settings, flood=FloodControl.from_settings(services.settings),
                     usage_guard=services.router.usage, ledger=services.ledger,
-                    desk=desk or PhotoDesk(services.settings.album_wait), kb=services.kb, ops=services.ops,
+                    desk=desk or photo_desk(services), kb=services.kb, ops=services.ops,
                     search_use=services.search_use, voice_use=services.voice_use,
                     model_router=services.router, file_limits=services.file_limits())
     dp.update.outer_middleware(UpdateObserver())  # counts every update; binds its ids for JSON log lines
@@ -278,7 +289,7 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]],
     # Photos are downloaded through the bot that received them (a file id is valid for that bot only).
     services.conversations.media = TelegramMedia({k: p.bot for k, p in by_key.items()}, services.image_limits(),
                                                  services.file_limits())
-    desk = PhotoDesk(services.settings.album_wait)
+    desk = photo_desk(services)
     dp = build_dispatcher(services, profiles, desk)
 
     def recovered(inbound: Inbound) -> TelegramSink:
@@ -286,9 +297,8 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]],
 
     recovery = asyncio.create_task(services.conversations.recover(recovered, list(by_key)))
     background: list[asyncio.Task[Any]] = [recovery]
-    if services.conversations.lease is not None:  # webhook replicas: keep our leases, answer what dead ones left
-        background.append(asyncio.create_task(
-            tend(services.conversations, recovered, list(by_key), services.conversations.lease)))
+    if (turns := services.conversations.replicas) is not None:  # webhook: keep our leases, answer what others left
+        background.append(asyncio.create_task(tend(services.conversations, recovered, list(by_key), turns.lease)))
     ops = services.ops
     if ops is not None:
         ops.notifier = TelegramNotifier({k: p.bot for k, p in by_key.items()})

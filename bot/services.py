@@ -22,6 +22,7 @@ from bot.settings import Settings
 from bot.turn.conversation import Conversations
 from bot.turn.file_limits import MB, FileLimits
 from bot.turn.search import SearchStack, WebTurn
+from bot.turn.takeover import ReplicaTurns
 from bot.turn.voice import VoiceTurn
 from ops.access import AccessControl
 from ops.control import on_reload
@@ -154,7 +155,8 @@ async def build_services(settings: Settings, *, log_file: Path | None = None) ->
     kb = await open_knowledge(KnowledgeSettings.from_env(env, settings.data_dir), store, router)
     conversations = Conversations(store, Agent(router), personas, kb=kb)
     conversations.leases = MessageLeases(store.db, settings.replica_id)
-    conversations.lease = settings.pending_lease if settings.webhook_url else None  # polling: the only process
+    if settings.webhook_url:  # polling: the only process there is; the webhook may have replicas
+        conversations.replicas = ReplicaTurns(conversations.leases, settings.pending_lease)
     use = SearchUse(WebUsage(store.db), SearchLimits(settings.search_user_daily, settings.search_group_daily),
                     tz=config.quotas.timezone)
     conversations.search = search_turn(settings, WebSettings.from_env(env), store, router, use)

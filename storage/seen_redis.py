@@ -6,6 +6,7 @@ costs a database query, never a double answer; one that does not answer is skipp
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from typing import TYPE_CHECKING
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 DAY = 86400  # Telegram stops delivering an update again well within a day
 QUIET = 60.0  # seconds between warnings while Redis is down
+PATIENCE = 0.3  # seconds Telegram's 200 may wait for Redis: a hung Redis must not hold every update back
 
 
 class RedisSeen:
@@ -29,14 +31,16 @@ class RedisSeen:
 
     async def seen(self, bot: str, update_id: int) -> bool:
         try:
-            return bool(await self.client.exists(key("update", bot, update_id)))
+            async with asyncio.timeout(PATIENCE):
+                return bool(await self.client.exists(key("update", bot, update_id)))
         except Exception as exc:  # noqa: BLE001 - the database decides alone while Redis is away
             self._warn(exc)
             return False
 
     async def remember(self, bot: str, update_id: int) -> None:
         try:
-            await self.client.set(key("update", bot, update_id), b"1", ex=DAY)
+            async with asyncio.timeout(PATIENCE):
+                await self.client.set(key("update", bot, update_id), b"1", ex=DAY)
         except Exception as exc:  # noqa: BLE001 - as in seen(): a lost hint, not a lost update
             self._warn(exc)
 

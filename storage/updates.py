@@ -104,8 +104,9 @@ class UpdateInbox:
 
     async def claim(self, bot: str, update_id: int, body: str) -> bool:
         chat_id, message_id = _where(body)
-        values = dict(bot=bot, update_id=update_id, at=self.now(), done=False, tries=1, body=body, chat_id=chat_id,
-                      message_id=message_id, owner=self.owner)
+        now = self.now()
+        values = dict(bot=bot, update_id=update_id, at=now, done=False, tries=1, body=body, chat_id=chat_id,
+                      message_id=message_id, owner=self.owner, claimed_at=now)
 
         def work(conn: Connection) -> bool:
             if self._add is not None:

@@ -16,7 +16,7 @@ from bot.turn.media import MediaError, MediaSource
 from bot.turn.photos import agent_turns, deliver_ocr, images_for, only_capability_failures, read_locally
 from bot.turn.search import WebTurn
 from bot.turn.sink import ReplySink, SinkFactory
-from bot.turn.takeover import in_turn
+from bot.turn.takeover import ReplicaTurns
 from bot.turn.voice import VoiceRefused, VoiceTurn
 from bot.views.knowledge import with_sources
 from bot.views.usage import quota_notice
@@ -59,11 +59,12 @@ class Conversations:
         self.search: WebTurn | None = None  # set by the composition root: /search and personas' own searches
         self.voice: VoiceTurn | None = None  # set by the composition root: voice notes heard, answers spoken
         self._tails: dict[object, asyncio.Future[None]] = {}  # per chat: the last answer in the queue
-        # Set by the composition root: pending messages under a lease (storage/leases.py). `lease` None means this
-        # process is the only one (polling); with webhook replicas a chat's turn also waits for older messages
-        # another live replica holds, and messages a dead one held are taken over (bot/turn/takeover.py).
+        # Set by the composition root: pending messages under a lease (storage/leases.py). `replicas` None means
+        # this process is the only one (polling, the console): the queue above orders each chat. With webhook
+        # replicas the stored rows order it instead, and messages a dead replica held are taken over
+        # (bot/turn/takeover.py).
         self.leases: MessageLeases | None = None
-        self.lease: float | None = None
+        self.replicas: ReplicaTurns | None = None
 
     def ticket(self, scope: object) -> Ticket:
         """Take a place in the chat's queue; call before the first await so order = arrival order."""
@@ -82,38 +83,42 @@ class Conversations:
                 log.info("duplicate message %s in chat %s ignored", inbound.tg_message_id, inbound.scope.chat_id)
                 return False
             stored = time.perf_counter()
-            await self._turn(ticket, inbound_id, inbound)
-            metrics().stage("queue", time.perf_counter() - stored)
-            await self._answer(inbound_id, inbound, sink)
+            try:
+                if await self._turn(ticket, inbound_id, inbound):
+                    metrics().stage("queue", time.perf_counter() - stored)
+                    await self._answer(inbound_id, inbound, sink)
+            finally:
+                self._left(inbound_id, inbound)
             return True
         finally:
             self._done(ticket)
             await sink.close()
 
-    async def answer(self, inbound_id: int, inbound: Inbound, sink: ReplySink, *, taken: bool = False) -> None:
-        """Answer an already stored message (recovered after a restart) in its chat's turn; `taken` over from
-        another holder: with replicas it goes outside this process's queue, ordered by the stored rows alone."""
-        if taken and self.leases is not None and self.lease is not None:
-            try:
-                await in_turn(self.leases, inbound.scope, inbound_id, self.lease, any_owner=True,
-                              tg_message_id=inbound.tg_message_id)
-                await self._answer(inbound_id, inbound, sink)
-            finally:
-                await sink.close()
-            return
+    async def answer(self, inbound_id: int, inbound: Inbound, sink: ReplySink) -> None:
+        """Answer an already stored message (recovered after a restart, or taken over) in its chat's turn."""
         ticket = self.ticket(inbound.scope)
         try:
-            await self._turn(ticket, inbound_id, inbound)
-            await self._answer(inbound_id, inbound, sink)
+            if await self._turn(ticket, inbound_id, inbound):
+                await self._answer(inbound_id, inbound, sink)
         finally:
+            self._left(inbound_id, inbound)
             self._done(ticket)
             await sink.close()
 
-    async def _turn(self, ticket: Ticket, inbound_id: int, inbound: Inbound) -> None:
+    async def _turn(self, ticket: Ticket, inbound_id: int, inbound: Inbound) -> bool:
+        """Wait for the message's turn; False when it is no longer this process's to answer."""
+        if self.replicas is not None:  # replicas: one order for all, from the stored rows (Telegram's order)
+            if await self.replicas.wait(inbound_id, inbound):
+                return True
+            log.warning("message %s was taken over by another replica; not answered here", inbound_id)
+            return False
         if ticket.prev is not None:
             await asyncio.shield(ticket.prev)
-        if self.leases is not None and self.lease is not None:  # replicas: older messages held elsewhere go first
-            await in_turn(self.leases, inbound.scope, inbound_id, self.lease, tg_message_id=inbound.tg_message_id)
+        return True
+
+    def _left(self, inbound_id: int, inbound: Inbound) -> None:
+        if self.replicas is not None:
+            self.replicas.done(inbound_id, inbound.scope)
 
     def release(self, ticket: Ticket) -> None:
         """Give up a place in the queue without answering."""
@@ -271,10 +276,10 @@ class Conversations:
         if self.leases is None:
             taken = Taken(await self.store.pending(bots))
         else:
-            taken = await self.leases.take(bots, self.lease, own=True)
+            taken = await self.leases.take(bots, self.replicas.lease if self.replicas else None, own=True)
         if taken.answer or taken.give_up:
             log.info("recovering %d unanswered message(s)", len(taken.answer) + len(taken.give_up))
-        await asyncio.gather(*(self.answer(p.id, p.inbound, sinks(p.inbound), taken=True) for p in taken.answer),
+        await asyncio.gather(*(self.answer(p.id, p.inbound, sinks(p.inbound)) for p in taken.answer),
                              *(self.give_up(p, sinks(p.inbound)) for p in taken.give_up))
         return len(taken.answer)
 

@@ -40,12 +40,13 @@ async def stored(db: Database, replica: str, n: int, scope: Scope = SCOPE) -> in
 
 async def test_a_dead_replicas_messages_are_taken_over_once_after_the_lease(dbs: list[Database]) -> None:
     clock = Clock()
-    dead, a, b = (MessageLeases(db, name, clock=clock) for db, name in zip([dbs[0], *dbs], ["r0", "r1", "r2"]))
+    dead, a, b = (MessageLeases(db, name, clock=clock)
+                  for db, name in zip([dbs[0], *dbs], ["r0", "r1", "r2"], strict=True))
     ids = [await stored(dbs[0], "r0", n) for n in (1, 2)]
-    await stored(dbs[1], "r1", 3)
+    r1 = await stored(dbs[1], "r1", 3)
     assert (await a.take(["main"], 60)).answer == [], "nobody's lease expired yet"
     clock.later(61)
-    await a.renew()  # r1 is alive; r0 stopped renewing
+    assert await a.renew([r1]) == 1  # r1 is alive and handles its message; r0 stopped renewing
     first, second = await asyncio.gather(a.take(["main"], 60), b.take(["main"], 60))
     won = sorted(p.id for p in first.answer + second.answer)
     assert won == ids, "each of the dead replica's messages goes to exactly one survivor, r1's own stays its own"
@@ -80,8 +81,8 @@ async def test_a_chat_waits_for_an_older_message_another_replica_holds(dbs: list
     assert not await here.waits_for_older(Scope("main", 43, 0), newer, 60, tg_message_id=2), "another chat"
     own = await stored(dbs[1], "r2", 3, Scope("main", 44, 0))
     await stored(dbs[1], "r2", 4, Scope("main", 44, 0))
-    assert not await here.waits_for_older(Scope("main", 44, 0), own + 1, 60, tg_message_id=4), \
-        "its own older messages are ahead of it in this replica's queue"
+    assert await here.waits_for_older(Scope("main", 44, 0), own + 1, 60, tg_message_id=4), \
+        "its own older messages too: one order for every replica"
     clock.later(3 * 60 + 1)
     assert not await here.waits_for_older(SCOPE, newer, 60, tg_message_id=2), "nobody renews it: not waited for"
 
@@ -104,3 +105,37 @@ async def test_a_chat_waits_for_an_earlier_update_another_replica_has_not_stored
     assert await here.waits_for_older(SCOPE, newer, 60, tg_message_id=2)
     await other.finish("main", 100)
     assert not await here.waits_for_older(SCOPE, newer, 60, tg_message_id=2)
+
+
+async def test_a_row_its_replica_left_pending_while_alive_expires_and_is_taken_over(dbs: list[Database]) -> None:
+    clock = Clock()
+    alive = MessageLeases(dbs[0], "r1", clock=clock)
+    left = await stored(dbs[0], "r1", 1)  # its handler failed: nothing has it in hand any more
+    handled = await stored(dbs[0], "r1", 2, Scope("main", 43, 0))
+    clock.later(61)
+    assert await alive.renew([handled]) == 1
+    taken = await MessageLeases(dbs[1], "r2", clock=clock).take(["main"], 60)
+    assert [p.id for p in taken.answer] == [left]
+    assert not await alive.still_mine(left) and await alive.still_mine(handled)
+
+
+async def test_the_only_process_restarting_does_not_count_as_a_takeover(dbs: list[Database]) -> None:
+    await stored(dbs[0], "console", 1)
+    for _ in range(5):  # five restarts of a polling bot: the message is still answered, never given up
+        taken = await MessageLeases(dbs[0], "console").take(["main"], None, own=True)
+        assert [p.tries for p in taken.answer] == [1] and not taken.give_up
+
+
+async def test_a_claim_holds_the_chat_back_only_briefly(dbs: list[Database]) -> None:
+    def update(update_id: int, message_id: int) -> str:
+        return json.dumps({"update_id": update_id, "message": {"message_id": message_id, "chat": {"id": 42}}})
+    clock = Clock()
+    other, mine = UpdateInbox(dbs[0], owner="r1", clock=clock), UpdateInbox(dbs[1], owner="r2", clock=clock)
+    assert await other.claim("main", 100, update(100, 1))  # a long command on r1: /kb add embedding a document
+    assert await mine.claim("main", 101, update(101, 2))
+    newer = await stored(dbs[1], "r2", 2)
+    here = MessageLeases(dbs[1], "r2", clock=clock)
+    assert await here.waits_for_older(SCOPE, newer, 60, tg_message_id=2)
+    clock.later(6)
+    await other.renew([("main", 100)])  # r1 is alive and still at it
+    assert not await here.waits_for_older(SCOPE, newer, 60, tg_message_id=2), "stored by now if it ever will be"

@@ -24,12 +24,14 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('chat_id', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('message_id', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('owner', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.create_index('ix_processed_updates_chat', ['bot', 'chat_id'], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table('processed_updates', schema=None) as batch_op:
         batch_op.drop_index('ix_processed_updates_chat')
+        batch_op.drop_column('claimed_at')
         batch_op.drop_column('owner')
         batch_op.drop_column('message_id')
         batch_op.drop_column('chat_id')
