@@ -41,7 +41,7 @@ async def on_image(message: Message, desk: PhotoDesk, profile: BotProfile, **dep
     """One photo now; an album's items wait for each other and are answered once."""
     if message.media_group_id:
         key = (profile.key, message.chat.id, message.media_group_id)
-        desk.collect(key, message, lambda items: answer_images(items, profile=profile, **deps))
+        await desk.take(key, message, lambda items: answer_images(items, profile=profile, **deps))
         return
     await answer_images([message], profile=profile, **deps)
 

@@ -2,7 +2,9 @@
 until done so a shutdown can wait for it and a live claim is renewed instead of taken over.
 
 An update is done when its handlers return. Album items return once collected and are stored together
-ALBUM_WAIT later (bot/turn/albums.py): a crash in between loses that album, as it would while polling.
+ALBUM_WAIT later (bot/turn/albums.py): a crash in between loses that album, as it would while polling. With
+REDIS_URL the replica that gathers an album holds its own item's update until the album is answered: if it dies,
+the takeover of that update gathers the album again from Redis.
 """
 from __future__ import annotations
 
