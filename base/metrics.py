@@ -30,6 +30,12 @@ class Metrics(Protocol):
     def telegram_429(self, method: str) -> None:
         """Telegram answered a Bot API call of `method` with 429 (retried or not)."""
 
+    def queue_wait(self, provider: str, seconds: float) -> None:
+        """A request waited `seconds` for a slot of `provider` (0: one was free)."""
+
+    def overflow(self, provider: str, reason: str) -> None:
+        """A request passed `provider` over for the next target: busy (no slot in time) or queue_full."""
+
 
 class NoMetrics:
     """Metrics off: every report is dropped."""
@@ -51,6 +57,12 @@ class NoMetrics:
         pass
 
     def telegram_429(self, method: str) -> None:
+        pass
+
+    def queue_wait(self, provider: str, seconds: float) -> None:
+        pass
+
+    def overflow(self, provider: str, reason: str) -> None:
         pass
 
 

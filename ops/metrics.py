@@ -55,6 +55,12 @@ class PrometheusMetrics:
                                    ["method"], registry=registry)
         self.voice = Counter("dagi_voice_seconds", "Seconds of speech heard (transcribed) and spoken (synthesized)",
                              ["direction", "provider"], registry=registry)
+        self.queue_waits = Histogram("dagi_queue_wait_seconds", "Seconds a model request waited for a slot of a "
+                                     "provider with limited slots (0: one was free)", ["provider"],
+                                     buckets=STAGE_BUCKETS, registry=registry)
+        self.overflows = Counter("dagi_overflow", "Requests that passed a busy provider over for their next target, "
+                                 "by reason (busy: no slot within queue_timeout; queue_full: max_queue waiting)",
+                                 ["provider", "reason"], registry=registry)
         self.pending = Gauge("dagi_pending_messages", "User messages stored and not yet answered (all replicas)",
                              registry=registry)
         if router is not None:
@@ -94,6 +100,12 @@ class PrometheusMetrics:
 
     def telegram_429(self, method: str) -> None:
         self.retry_after.labels(method).inc()
+
+    def queue_wait(self, provider: str, seconds: float) -> None:
+        self.queue_waits.labels(provider).observe(seconds)
+
+    def overflow(self, provider: str, reason: str) -> None:
+        self.overflows.labels(provider, reason).inc()
 
     # -- at scrape time -----------------------------------------------------------
 

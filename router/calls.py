@@ -25,11 +25,11 @@ class Books:
 class Call:
     """One attempt at one target: its text so far, and its verdict for the breaker and the usage table."""
 
-    __slots__ = ("admission", "books", "error", "first", "outcome", "provider", "request", "shown", "started",
-                 "target", "usage")
+    __slots__ = ("admission", "books", "error", "first", "outcome", "provider", "queued", "request", "shown",
+                 "started", "target", "usage")
 
     def __init__(self, books: Books, request: ChatRequest, target: Target, admission: Admission,
-                 provider: Provider) -> None:
+                 provider: Provider, *, queued: float | None = None) -> None:
         # `books` is taken when the call starts: the guard that counted the start records the end, even across a reload.
         self.books, self.request, self.target, self.admission = books, request, target, admission
         self.shown: list[str] = []
@@ -39,6 +39,7 @@ class Call:
         self.started = time.perf_counter()
         self.first: float | None = None  # when the first text came (perf_counter)
         self.provider = provider
+        self.queued = queued  # seconds the request waited for the provider's slot (None: it counts no slots)
         books.retirement.enter(provider)
         if books.guard is not None:
             books.guard.started(target)
@@ -79,5 +80,5 @@ class Call:
             usage = Usage(tokens_out=max(1, len("".join(self.shown)) // 3))
         await guard.finished(
             self.request, self.target, outcome=self.outcome, usage=usage,
-            latency_ms=(ended - self.started) * 1000,
+            latency_ms=(ended - self.started) * 1000, queue_ms=None if self.queued is None else self.queued * 1000,
             error=str(self.error)[:500] if self.error is not None else None)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,7 +13,8 @@ from pydantic_core import ErrorDetails
 
 from base import ConfigError, Problem, read_yaml
 from router.breaker import CircuitBreakers
-from router.core import ModelRouter
+from router.capacity import DEFAULT_SLOTS, Capacity, SlotPolicy
+from router.core import POOL, ModelRouter
 from router.provider import Provider
 from router.quotas import Ledger, UsageGuard, utc_now
 from router.rules import CONDITIONS, Rule, RuleSpec, from_routes, ordered
@@ -43,6 +44,7 @@ class RouterConfig(Spec):
 
     providers: dict[str, ProviderSpec]
     profiles: dict[str, Targets] = {}  # named target lists that rules can `use`
+    pools: dict[str, Targets] = {}  # equal targets a rule names as `pool:NAME`: the least busy healthy one serves
     rules: tuple[RuleSpec, ...] = ()
     routes: dict[str, Targets] = {}  # shorthand: `chat: [...]` = a rule {when: {mode: chat}} after every rule
     breaker: BreakerSpec | None = None  # absent or empty: the defaults
@@ -101,11 +103,19 @@ def load_router_config(path: Path, env: Mapping[str, str]) -> RouterConfig:
     config._lines = dict(file.lines)
     known = ", ".join(sorted(config.providers)) or "none"
 
-    def check(targets: tuple[Target, ...], *where: str | int) -> None:
+    def check(targets: tuple[Target, ...], *where: str | int, pools: bool = True) -> None:
         for i, target in enumerate(targets):
-            if target.provider not in config.providers:
+            if target.provider == POOL and pools:
+                if target.model not in config.pools:
+                    defined = ", ".join(sorted(config.pools)) or "none"
+                    raise file.error((*where, i), f"{target} names unknown pool {target.model!r} (defined: {defined})")
+            elif target.provider not in config.providers:
                 raise file.error((*where, i), f"{target} names unknown provider {target.provider!r} (defined: {known})")
 
+    if POOL in config.providers:
+        raise file.error(("providers", POOL), f"{POOL!r} is reserved: rules write pool:NAME for a pool; rename it")
+    for name, targets in config.pools.items():
+        check(targets, "pools", name, pools=False)
     for name, targets in config.profiles.items():
         check(targets, "profiles", name)
     for i, rule in enumerate(config.rules):
@@ -134,16 +144,31 @@ def build_router(config: RouterConfig, env: Mapping[str, str], *, data_dir: Path
         provider = _build_provider(name, spec, env, data_dir)
         if provider is not None:
             providers[name] = provider
+    pools = {name: kept for name, members in config.pools.items()
+             if (kept := tuple(t for t in members if t.provider in providers))}
     rules = []
     for rule in config.compiled_rules():
-        kept = tuple(t for t in rule.targets if t.provider in providers)
+        kept = tuple(t for t in rule.targets if t.provider in providers or (t.provider == POOL and t.model in pools))
         if not kept:
             log.warning("%s has no usable target left; its requests will fail", rule.name)
         rules.append(rule.with_targets(kept))
     breakers = CircuitBreakers((config.breaker or BreakerSpec()).build())
     tiny = {t for name, spec in config.providers.items() for t in spec.tiny_targets(name)}
     return ModelRouter(providers, rules=rules, breakers=breakers, usage=usage_guard(config, ledger, now=now),
-                       tiny=tiny)
+                       tiny=tiny, capacity=Capacity(slot_policies(config, providers)), pools=pools)
+
+
+def slot_policies(config: RouterConfig, providers: Collection[str]) -> dict[str, SlotPolicy]:
+    """Each limited provider's slots: as router.yaml says, else 2 for a local Ollama (its usual parallel; a
+    health check may learn the real number), else none (in-process speech keeps its own slots)."""
+    policies = {}
+    for name, spec in config.providers.items():
+        if name not in providers or isinstance(spec, (WhisperSpec, PiperSpec, EspeakSpec)):
+            continue
+        default = DEFAULT_SLOTS if isinstance(spec, OllamaSpec) and spec.local else None
+        if (policy := spec.slot_policy(default)) is not None:
+            policies[name] = policy
+    return policies
 
 
 def usage_guard(config: RouterConfig, ledger: Ledger | None, *, now: Callable[[], datetime] | None = None

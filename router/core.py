@@ -3,23 +3,28 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import aclosing
 from typing import cast
 
 from base import ConfigError
+from base.metrics import metrics
 from router.breaker import SKIP, Admission, CircuitBreakers
 from router.calls import Books, Call
+from router.capacity import Capacity, Slot
 from router.conditions import RouteContext
 from router.errors import (
     AllTargetsFailed,
     LocalOnlyUnavailable,
     MissingCapability,
+    ProviderBusy,
     ProviderError,
     ProviderUnavailable,
     StreamCut,
 )
 from router.health import HealthResult, feed, ping_all
+from router.loaded import learn_slots
 from router.overrides import AgentRoute, Overrides, unique
 from router.provider import Embedder, Provider
 from router.quotas import UsageGuard
@@ -40,6 +45,7 @@ from router.types import (
 log = logging.getLogger(__name__)
 
 DEFAULT_TASK = "chat"  # the route that also serves tasks without one (routes shorthand)
+POOL = "pool"  # `pool:NAME` in a rule: the members of router.yaml's pool NAME, the least busy first
 
 
 class ModelRouter:
@@ -61,16 +67,22 @@ class ModelRouter:
         breakers: CircuitBreakers | None = None,
         usage: UsageGuard | None = None,
         tiny: Collection[str] = (),
+        capacity: Capacity | None = None,
+        pools: Mapping[str, Sequence[Target]] | None = None,
     ) -> None:
         self.usage = usage  # None: no usage rows and no quotas (tests, benchmarks, the console without a DB)
         self.breakers = breakers if breakers is not None else CircuitBreakers()
         self.overrides = Overrides()
         self.providers: dict[str, Provider] = dict(providers)
+        self.capacity = capacity if capacity is not None else Capacity()  # no policies: nothing is ever full
+        self.pools: dict[str, tuple[Target, ...]] = {name: tuple(ts) for name, ts in (pools or {}).items()}
         self.routes: dict[str, tuple[Target, ...]] = {task: tuple(ts) for task, ts in (routes or {}).items()}
         self._config_rules = ordered((*rules, *from_routes(self.routes)))
         for rule in self._config_rules:
             for target in rule.targets:
-                if target.provider not in self.providers:
+                if target.provider == POOL and target.model not in self.pools:
+                    raise ConfigError(f"{rule.name or 'rule'}: {target} names unknown pool {target.model!r}")
+                if target.provider != POOL and target.provider not in self.providers:
                     raise ConfigError(f"{rule.name or 'rule'}: {target} names unknown provider {target.provider!r}")
         if rules and not any(rule.catch_all for rule in self._config_rules):
             raise ConfigError("the rules need a catch-all rule (one with an empty `when`)")
@@ -96,12 +108,13 @@ class ModelRouter:
         return rule.targets if rule is not None else ()
 
     def known_targets(self) -> tuple[Target, ...]:
-        """Every target router.yaml's rules name, in the order the rules are tried, without repeats."""
-        return unique(t for rule in self._config_rules for t in rule.targets)
+        """Every target router.yaml's rules name (pools as their members), in the order the rules are tried."""
+        return unique(t for rule in self._config_rules for rank in self._ranks(rule.targets) for t in rank)
 
     def targets_of(self, provider: str) -> tuple[Target, ...]:
         """Every target of one provider that a rule (an admin's agent route included) may send to."""
-        return unique(t for rule in self.rules for t in rule.targets if t.provider == provider)
+        return unique(t for rule in self.rules for rank in self._ranks(rule.targets) for t in rank
+                      if t.provider == provider)
 
     def switch(self, spec: str, on: bool) -> None:
         """Switch a target (`provider:model`) or a whole provider on or off; KeyError to switch off an unknown one."""
@@ -132,12 +145,16 @@ class ModelRouter:
         self.rules = ordered((*self.overrides.rules(), *self._config_rules))
 
     async def health(self, timeout: float = 5.0) -> dict[str, HealthResult]:
-        """Ping every provider at once; a failure counts against its targets' circuits, a pass makes open ones due."""
+        """Ping every provider at once; a failure counts against its targets' circuits, a pass makes open ones due.
+        A local server whose slots router.yaml leaves unset is then asked what it has loaded (router.loaded)."""
         results = await ping_all(self.providers, timeout)
         for name, result in results.items():
             feed(self.breakers, result, self.targets_of(name))
             if result.healthy is False:
                 log.info("health check: %s failed: %s", name, result.detail)
+        up = {name for name, result in results.items() if result.healthy}
+        await learn_slots(self.providers, self.capacity, lambda p: {t.model for t in self.targets_of(p)}, up=up,
+                          timeout=timeout)
         return results
 
     def replace_with(self, other: ModelRouter, *, grace: float = 60.0) -> list[str]:
@@ -150,6 +167,8 @@ class ModelRouter:
         old = [p for p in self.providers.values() if p not in other.providers.values()]
         self.providers, self.routes, self._config_rules = dict(other.providers), other.routes, other._config_rules
         self.breakers.adopt(other.breakers.policy)
+        self.capacity.adopt(other.capacity.policies)  # calls in flight keep their slots
+        self.pools = other.pools
         self.tiny = other.tiny
         if self.usage is not None and other.usage is not None:
             # In place: the dispatcher and the /usage view hold this very guard; its in-flight counts stay right.
@@ -170,10 +189,15 @@ class ModelRouter:
             await self.usage.check_subjects(request)  # a user over quota costs no model call at all
         chosen = tuple(targets) if targets is not None else self.targets_for(request)
         errors: list[ProviderError | Target] = []
-        admitted = self._admitted(chosen, request.local_only, lambda t, p: self._unusable(t, p, request), errors)
+        admitted = self._admitted(chosen, request.local_only, lambda t, p: self._unusable(t, p, request), errors,
+                                  mode=request.task, who=request)
         async with aclosing(admitted):
-            async for target, provider, admission in admitted:
-                call = Call(self._books(), request, target, admission, provider)
+            async for item in admitted:
+                if item is None:  # every slot is busy and nothing else may serve: the answer waits for one
+                    yield Delta(queued=True)
+                    continue
+                target, provider, admission, queued = item
+                call = Call(self._books(), request, target, admission, provider, queued=queued)
                 try:
                     sent = request.for_tiny_model() if self.is_tiny(target) else request
                     async with aclosing(provider.stream(target.model, sent)) as deltas:
@@ -204,9 +228,61 @@ class ModelRouter:
     async def _admitted(
         self, targets: Sequence[Target], local_only: bool,
         unusable: Callable[[Target, Provider], Awaitable[ProviderError | None]], errors: list[ProviderError | Target],
-    ) -> AsyncGenerator[tuple[Target, Provider, Admission], None]:
-        """The targets that may be tried now, in order; why the others were skipped goes into `errors`."""
-        for target in targets:
+        *, mode: str = DEFAULT_TASK, who: ChatRequest | None = None,
+    ) -> AsyncGenerator[tuple[Target, Provider, Admission, float | None] | None, None]:
+        """The targets that may be tried now, in order, each with a slot held until the caller asks for the next
+        (or closes); why the others were skipped goes into `errors`. A pool's members are one rank: the least busy
+        is tried, then (if it fails) the next least busy. A rank whose slots are full is waited for up to its
+        `queue_timeout` while a later rank could serve, then skipped (overflow); when nothing later serves it is
+        waited for again, up to `max_wait`, after a None is yielded so that the caller can tell the user it waits.
+        Each target comes with the seconds its request waited for the slot (None: its provider counts no slots);
+        an overflow is recorded as `who`'s usage row."""
+        ranks = self._ranks(targets)
+        if local_only:  # ranks of cloud targets only can never take it: waiting for a local one is not overflowing
+            ranks = [r for r in ranks if any((p := self.providers.get(t.provider)) is None or p.local for t in r)]
+        busy: list[list[Target]] = []
+        tiny: list[list[Target]] = []  # a tiny model is a last resort for failures, never where a busy one overflows
+        for last_pass in (False, True):
+            for i, listed in enumerate(busy + tiny if last_pass else ranks):
+                if busy and not last_pass and all(self.is_tiny(t) for t in listed):
+                    tiny.append(listed)
+                    continue
+                # Checked when reached (quotas cost a query): the first target that serves is all most requests see.
+                rank = listed if last_pass and listed in busy else await self._members(listed, local_only, unusable,
+                                                                                       errors)
+                while rank:  # a pool member that failed (or is skipped) leaves the rank's others to try
+                    patient = last_pass or (i == len(ranks) - 1 and not busy)  # nowhere else to go
+                    slot = self.capacity.take(rank, mode)
+                    if slot is None:
+                        if patient:
+                            yield None
+                        slot = await self._wait(rank, mode, patient, errors, who)
+                        if slot is None:
+                            if not patient:
+                                busy.append(rank)
+                            break
+                    elif self.capacity.limits(slot.target.provider):
+                        metrics().queue_wait(slot.target.provider, 0.0)
+                    rank = [t for t in rank if t != slot.target]
+                    try:
+                        admission = self.breakers.admit(slot.target)
+                        if admission == SKIP:
+                            log.debug("skipping %s: circuit open", slot.target)
+                            errors.append(slot.target)  # its error is built only if every target fails: stays cheap
+                            continue
+                        waited = slot.waited if self.capacity.limits(slot.target.provider) else None
+                        yield slot.target, self.providers[slot.target.provider], admission, waited
+                    finally:
+                        self.capacity.release(slot)
+            if not busy and not tiny:
+                return
+
+    async def _members(self, rank: Sequence[Target], local_only: bool,
+                       unusable: Callable[[Target, Provider], Awaitable[ProviderError | None]],
+                       errors: list[ProviderError | Target]) -> list[Target]:
+        """The rank's targets that may take the request now (provider, privacy, admin switch, capability, quota)."""
+        usable = []
+        for target in rank:
             provider = self.providers.get(target.provider)
             if provider is None:
                 errors.append(ProviderUnavailable("no such provider", provider=target.provider, model=target.model))
@@ -218,17 +294,43 @@ class ModelRouter:
                 log.debug("skipping %s: switched off by an admin", target)
                 errors.append(off)
                 continue
+            if len(rank) > 1 and self.breakers.state(target).status == "open":
+                errors.append(target)  # a pool member with an open circuit: the others take its share
+                continue
             why = await unusable(target, provider)
             if why is not None:
                 log.info("skipping %s: %s", target, why)
                 errors.append(why)
                 continue
-            admission = self.breakers.admit(target)
-            if admission == SKIP:
-                log.debug("skipping %s: circuit open", target)
-                errors.append(target)  # its error is built only if every target fails: skipping stays cheap
-                continue
-            yield target, provider, admission
+            usable.append(target)
+        return usable
+
+    async def _wait(self, rank: list[Target], mode: str, patient: bool, errors: list[ProviderError | Target],
+                    who: ChatRequest | None = None) -> Slot | None:
+        """A slot of the rank within its queue_timeout (`patient`: max_wait); None (overflow: the reason goes into
+        `errors`) when none frees in time or the waiting line is full."""
+        policy = self.capacity.policy_of(rank)
+        provider = rank[0].provider
+        started = time.perf_counter()
+        if not patient and self.capacity.queue_full(rank):
+            why, reason = "its waiting line is full", "queue_full"
+        else:
+            limit = policy.max_wait if patient else policy.queue_timeout
+            slot = await self.capacity.wait(rank, mode, limit)
+            if slot is not None:
+                metrics().queue_wait(slot.target.provider, slot.waited)
+                return slot
+            why, reason = f"every slot stayed busy for {limit:g} s", "busy"
+        metrics().overflow(provider, reason)
+        log.info("%s: %s; %s", ", ".join(map(str, rank)), why, "giving up" if patient else "trying the next target")
+        errors.append(ProviderBusy(why, provider=provider, model=rank[0].model))
+        if who is not None and self.usage is not None:  # a usage row of outcome "busy": /admin stats counts them
+            await self.usage.overflowed(who, rank[0], reason=reason, why=why, waited=time.perf_counter() - started)
+        return None
+
+    def _ranks(self, targets: Sequence[Target]) -> list[list[Target]]:
+        """The targets as ranks: a pool (`pool:NAME`) is one rank of its members, any other target a rank alone."""
+        return [list(self.pools[t.model]) if t.provider == POOL else [t] for t in targets]
 
     def _none_answered(self, errors: list[ProviderError | Target], task: str, local_only: bool,
                        verb: str) -> AllTargetsFailed:
@@ -264,10 +366,13 @@ class ModelRouter:
             targets = rule.targets if rule is not None else ()
         who = _who(request)
         errors: list[ProviderError | Target] = []
-        admitted = self._admitted(targets, request.local_only, self._cannot_embed, errors)
+        admitted = self._admitted(targets, request.local_only, self._cannot_embed, errors, mode=request.task, who=who)
         async with aclosing(admitted):
-            async for target, provider, admission in admitted:
-                call = Call(self._books(), who, target, admission, provider)
+            async for item in admitted:
+                if item is None:
+                    continue
+                target, provider, admission, queued = item
+                call = Call(self._books(), who, target, admission, provider, queued=queued)
                 try:
                     vectors, call.usage = await cast(Embedder, provider).embed(target.model, request.texts)
                     call.outcome = "ok"

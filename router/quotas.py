@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from base.metrics import metrics
 from router.errors import OverQuota, QuotaExceeded
 from router.types import ChatRequest, Target, Usage
-from storage.records import Totals, UsageRow
+from storage.records import BUSY, Totals, UsageRow
 
 
 def utc_now() -> datetime:
@@ -139,8 +139,8 @@ class UsageGuard:
         self._in_flight[target.provider] += 1
 
     async def finished(self, request: ChatRequest, target: Target, *, outcome: str, usage: Usage | None,
-                       latency_ms: float, error: str | None = None) -> None:
-        """Record one model call (success or failure) as a usage row."""
+                       latency_ms: float, error: str | None = None, queue_ms: float | None = None) -> None:
+        """Record one model call (success or failure) as a usage row; `queue_ms`: its wait for a slot."""
         self._in_flight[target.provider] -= 1
         tokens_in, tokens_out = (usage.tokens_in, usage.tokens_out) if usage else (0, 0)
         limits = self.limits.get(target.provider)
@@ -151,7 +151,16 @@ class UsageGuard:
             at=at, day=self.day(at), provider=target.provider, model=target.model, outcome=outcome,
             bot=request.bot, chat_id=request.chat_id, user_id=request.user_id, agent=request.agent,
             mode=request.task, tokens_in=tokens_in, tokens_out=tokens_out, cost=cost, latency_ms=latency_ms,
-            error=error, audio_seconds=usage.audio_seconds if usage else 0.0))
+            error=error, audio_seconds=usage.audio_seconds if usage else 0.0, queue_ms=queue_ms))
+
+    async def overflowed(self, request: ChatRequest, target: Target, *, reason: str, why: str, waited: float) -> None:
+        """Record that the request passed `target` over, its slots full (no call was made): a row of outcome "busy"
+        whose error starts with the reason (busy, queue_full) and whose queue_ms is the wait before moving on."""
+        at, ms = self.now(), waited * 1000
+        await self.ledger.record(UsageRow(
+            at=at, day=self.day(at), provider=target.provider, model=target.model, outcome=BUSY, bot=request.bot,
+            chat_id=request.chat_id, user_id=request.user_id, agent=request.agent, mode=request.task,
+            latency_ms=ms, queue_ms=ms, error=f"{reason}: {why}"))
 
     async def provider_quota(self, provider: str) -> ProviderQuota:
         """Tokens left today and calls this minute against the provider's limits (no query for a limit not set)."""

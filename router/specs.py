@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator
 
 from router.breaker import BreakerPolicy
+from router.capacity import SlotPolicy
 from router.quotas import DailyQuota, Price, ProviderLimits
 from router.timeouts import Timeouts
 from router.types import TEXT_ONLY, Target
@@ -66,6 +67,22 @@ class _ProviderSpec(Spec):
     rpm: int | None = Field(None, gt=0)  # requests per minute
     models: dict[str, ModelSpec] = {}
     tiny: bool = False  # every model here is small: requests carry the persona's short prompt instead
+    # Capacity (router/capacity.py): requests at once (OLLAMA_NUM_PARALLEL; unset: 2 for a local Ollama unless it
+    # says otherwise, unlimited elsewhere), seconds one waits for a slot before its rule's next target is tried,
+    # how many may wait, how long one with nowhere else to go waits, and each mode's share of the slots.
+    max_concurrency: int | None = Field(None, gt=0)
+    queue_timeout: float = Field(0.5, ge=0)
+    max_queue: int | None = Field(None, ge=0)
+    max_wait: float = Field(120.0, gt=0)
+    shares: dict[str, Annotated[float, Field(gt=0, le=1)]] = {}
+
+    def slot_policy(self, default: int | None = None) -> SlotPolicy | None:
+        """The provider's slots, or None when it is not limited (no max_concurrency and no `default`)."""
+        size = self.max_concurrency or default
+        if size is None:
+            return None
+        return SlotPolicy(size, self.queue_timeout, self.max_queue, self.max_wait, dict(self.shares),
+                          origin="router.yaml" if self.max_concurrency else "default")
 
     def tiny_targets(self, name: str) -> set[str]:
         """`name` when every model of this provider is tiny, else its tiny models as `name:model`."""

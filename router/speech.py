@@ -81,10 +81,13 @@ async def _first(router: ModelRouter, targets: Sequence[Target], local_only: boo
     """The result of the first target that serves, in order; None (the reasons in `errors`) when none does."""
     from router.calls import Call
 
-    admitted = router._admitted(targets, local_only, usable, errors)
+    admitted = router._admitted(targets, local_only, usable, errors, mode=who.task, who=who)
     async with aclosing(admitted):
-        async for target, provider, admission in admitted:
-            call = Call(router._books(), who, target, admission, provider)
+        async for item in admitted:
+            if item is None:
+                continue
+            target, provider, admission, queued = item
+            call = Call(router._books(), who, target, admission, provider, queued=queued)
             try:
                 result = await attempt(target, provider, call)
                 call.outcome = "ok"

@@ -145,6 +145,7 @@ class Delta:
     tool_calls: tuple[ToolCall, ...] = ()
     provider: str = ""
     model: str = ""
+    queued: bool = False  # no text: every slot that may serve is busy, the answer waits for one (tell the user)
 
 
 @dataclass(frozen=True, slots=True)

@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from agents.persona import AgentsConfig, Persona
 
 log = logging.getLogger(__name__)
+BUSY_NOTICE = 2.0  # seconds a request waits for a busy model before the user is told it is in line
 
 
 @dataclass
@@ -236,9 +237,14 @@ class Conversations:
     async def _stream(self, persona: Persona, data: AgentInput, sink: ReplySink, reply: _Reply) -> None:
         """Read the model's stream into `reply`, showing it as it grows; OCR's JSON is shown only once parsed."""
         ocr = data.mode == "ocr"
+        notice: asyncio.Task[None] | None = None
         try:
             async for delta in self.agent.stream(persona, data):
+                if delta.queued and notice is None and not reply.text:  # every slot busy, nowhere else to go
+                    notice = asyncio.create_task(_busy_notice(sink, data.language))
                 if delta.text:
+                    if notice is not None:
+                        notice.cancel()  # said only if the wait was long enough to notice; a status shown stays
                     reply.text += delta.text
                     if not ocr:
                         await sink.update(reply.text)
@@ -248,6 +254,10 @@ class Conversations:
             if not ocr or (local := await read_locally(self.agent, persona, data)) is None:
                 raise
             reply.text, reply.provider, reply.model, reply.usage = local
+        finally:
+            if notice is not None:
+                notice.cancel()
+                await asyncio.gather(notice, return_exceptions=True)
 
     async def _passages(self, inbound: Inbound, agent: str, local_only: bool) -> list[Passage]:
         """Knowledge-base passages for the question: the chat's documents and the answering agent's."""
@@ -291,6 +301,12 @@ class Conversations:
                              f"given up after {pending.tries - 1} holders")
         finally:
             await sink.close()
+
+
+async def _busy_notice(sink: ReplySink, language: str) -> None:
+    """Tell the user the model is busy once the wait for a slot has lasted BUSY_NOTICE seconds (not for a blink)."""
+    await asyncio.sleep(BUSY_NOTICE)
+    await sink.status(translator(language)("model_busy"))
 
 
 @dataclass(frozen=True, slots=True)

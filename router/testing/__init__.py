@@ -43,6 +43,12 @@ OGG/Opus file (response_format "opus"; "wav" too) of a tone len(input)/15 second
 model table without the "transcription"/"speech" capability gets a 400; an unlisted name is accepted.
 `llm.fail(...)` applies to audio requests as to chat and embeddings.
 
+Parallel slots, as Ollama's OLLAMA_NUM_PARALLEL (one set for the whole server, chat requests of either protocol):
+
+    FakeLLM(parallel=2) or llm.parallel = 2     # two answers at once, the rest wait in arrival order (None: any)
+    llm.pause(); ...; llm.resume()              # requests take slots but answer only after resume: busy on demand
+    llm.slots.in_flight, .max_in_flight, .waited, .waiting   # now, the most at once, how many had to wait, in line
+
 Checking what the model received: `llm.chat_requests()` (RecordedRequest, `.json` is the body as sent),
 `FakeLLM.tools_of(record)` → names of the tools offered, `FakeLLM.tool_results_of(record)` → contents of the
 tool turns in order. `record.first_at` / `record.done_at` (time.monotonic) are when the answer's first and last

@@ -24,8 +24,27 @@ _TRANSCRIBE_PATH, _SPEECH_PATH = "/v1/audio/transcriptions", "/v1/audio/speech"
 class FakeLLM(_OllamaWire, _AudioWire):  # _AudioWire extends _OpenAIWire, the chat and embeddings side
     """A local aiohttp server that answers like Ollama (`url`) and OpenAI (`openai_url`, speech too).
 
-    Construct with `FakeLLM(token_delay=..., models=...)`; the state lives in `server._FakeServer`.
+    Construct with `FakeLLM(token_delay=..., models=..., parallel=...)`; the state lives in `server._FakeServer`.
+    `parallel` (or `llm.parallel = n` later) answers that many chat requests at once, the rest wait in line as in
+    Ollama; `llm.slots` counts them (in_flight, max_in_flight, waited), `pause()` / `resume()` hold answers.
     """
+
+    @property
+    def parallel(self) -> int | None:
+        """Chat requests answered at once (OLLAMA_NUM_PARALLEL); None: any number."""
+        return self.slots.parallel
+
+    @parallel.setter
+    def parallel(self, value: int | None) -> None:
+        self.slots.parallel = value
+
+    def pause(self) -> None:
+        """Chat requests keep arriving and taking slots but do not answer until resume(): slots stay busy."""
+        self.slots.pause()
+
+    def resume(self) -> None:
+        """Let the paused chat requests answer."""
+        self.slots.resume()
 
     async def __aenter__(self) -> FakeLLM:
         await self.start()
@@ -38,12 +57,13 @@ class FakeLLM(_OllamaWire, _AudioWire):  # _AudioWire extends _OpenAIWire, the c
         """Bind a random free port on 127.0.0.1 and start serving."""
         # Uploads as big as a speech API takes (25 MB, and room for the multipart framing); aiohttp's default is 1 MB.
         app = web.Application(middlewares=[self._record], client_max_size=26 * 2**20)
-        app.router.add_post("/api/chat", self._ollama_chat)
+        app.router.add_post("/api/chat", self._in_slot(self._ollama_chat))
         app.router.add_get("/api/tags", self._ollama_tags)
         app.router.add_post("/api/show", self._ollama_show)
         app.router.add_post("/api/embed", self._ollama_embed)
         app.router.add_get("/api/version", self._ollama_version)
-        app.router.add_post("/v1/chat/completions", self._openai_chat)
+        app.router.add_get("/api/ps", self._ollama_ps)
+        app.router.add_post("/v1/chat/completions", self._in_slot(self._openai_chat))
         app.router.add_get("/v1/models", self._openai_models)
         app.router.add_post("/v1/embeddings", self._openai_embeddings)
         app.router.add_post("/v1/rerank", self._openai_rerank)
@@ -61,6 +81,7 @@ class FakeLLM(_OllamaWire, _AudioWire):  # _AudioWire extends _OpenAIWire, the c
     async def stop(self) -> None:
         """Release hanging requests and shut the server down."""
         self._stopping.set()
+        self.slots.close()
         self.release()
         if self._runner is not None:
             await self._runner.cleanup()

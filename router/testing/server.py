@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from router.testing.slots import Slots
 from router.testing.text import EMBED_DIM, _echo
 from router.testing.tools import Reply, numbered
 
@@ -58,8 +59,10 @@ class _Failure:
 class _FakeServer:
     """State and shared plumbing; the wire mixins add the protocol handlers, FakeLLM the public API."""
 
-    def __init__(self, *, token_delay: float = 0.0, models: dict[str, dict[str, Any]] | None = None) -> None:
+    def __init__(self, *, token_delay: float = 0.0, models: dict[str, dict[str, Any]] | None = None,
+                 parallel: int | None = None) -> None:
         self.token_delay = token_delay
+        self.slots = Slots(parallel)  # chat requests answered at once (None: any number), the rest wait in line
         self.models: dict[str, dict[str, Any]] = dict(DEFAULT_MODELS if models is None else models)
         # Answers when no scripted reply is queued: the request's messages → text or a Reply (tool calls).
         self.responder: Callable[[list[dict[str, Any]]], str | Reply] | None = None
@@ -95,6 +98,13 @@ class _FakeServer:
         self.requests.append(record)
         request[_RECORD] = record  # the handlers stamp first_at / done_at on it as they answer
         return await handler(request)
+
+    def _in_slot(self, handler: Handler) -> Handler:
+        """`handler` run only while holding one of the server's slots, as Ollama runs OLLAMA_NUM_PARALLEL requests."""
+        async def in_slot(request: web.Request) -> web.StreamResponse:
+            async with self.slots.held():
+                return await handler(request)
+        return in_slot
 
     @staticmethod
     def _stamp(request: web.Request, *, done: bool) -> None:

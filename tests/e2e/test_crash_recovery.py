@@ -13,7 +13,9 @@ from tests.harness import TOKEN
 
 ROUTER = """
 providers:
-  ollama: {kind: ollama, base_url: "${OLLAMA_URL}", local: true, timeouts: {connect: 2, first_token: 60, total: 120}}
+  # Three answers hang at once below: more than the two slots a local Ollama gets by default.
+  ollama: {kind: ollama, base_url: "${OLLAMA_URL}", local: true, max_concurrency: 4,
+           timeouts: {connect: 2, first_token: 60, total: 120}}
 routes:
   chat: [ollama:qwen3:8b]
   search: [ollama:qwen3:8b]

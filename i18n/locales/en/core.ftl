@@ -88,6 +88,7 @@ n_requests = { $n ->
        *[other] { $n } requests
     }
 no_limit = no limit
+model_busy = ⏳ The model is busy with other questions; yours is next in line — the answer will start as soon as it is free.
 local_only = This chat uses local models only, and none of them is answering right now. Nothing was sent outside. Please try again in a few minutes.
 usage_title = Your usage today ({ $day }):
 usage_line = • { $agent } — { $requests ->
