@@ -4,7 +4,9 @@ Model calls are generation calls (chat, vision, OCR). Embedding calls (mode "emb
 the knowledge bases) are listed on their own lines and are left out of the answered/failed counts, the error
 rate, the local share and the latency percentiles: they are not answers a person waits for. Speech calls (modes
 "stt", "tts": hearing and speaking voice messages) are apart for the same reason, under the seconds of speech
-heard and spoken. Calls the caller abandoned ("cancelled") count as neither answered nor failed.
+heard and spoken. Calls the caller abandoned ("cancelled") count as neither answered nor failed; nor do requests
+that found a provider's slots full and went on to their next target ("busy" rows): those are the overflow, by
+reason, next to the wait for a slot of the calls that got one (p50/p95 over every kind of call).
 """
 from __future__ import annotations
 
@@ -53,6 +55,13 @@ class Stats:
     speech: tuple[ModelLine, ...] = ()  # calls hearing (stt) or speaking (tts) voice messages
     heard: float = 0.0  # seconds of speech transcribed (answered stt calls)
     spoken: float = 0.0  # seconds of speech synthesised (answered tts calls)
+    overflows: tuple[tuple[str, int], ...] = ()  # (reason: busy | queue_full, requests passed on), most first
+    queue_p50_ms: float | None = None  # the wait for a slot of the calls to providers with slots
+    queue_p95_ms: float | None = None
+
+    @property
+    def overflowed(self) -> int:
+        return sum(n for _, n in self.overflows)
 
     @property
     def messages_day(self) -> int:
@@ -120,12 +129,15 @@ async def compute(ops: Ops, day: date | None = None) -> Stats:
     latencies = await store.latencies(day.isoformat())
     web = await WebUsage(ops.store.db).of_day(day.isoformat())
     heard, spoken = await ops.ledger.audio_totals(day.isoformat())
+    overflows = sorted((await store.overflows(day.isoformat())).items(), key=lambda r: (-r[1], r[0]))
+    waits = await store.queue_waits(day.isoformat())
     agents = sorted(((a, d, w) for a, (d, w) in activity.by_agent.items()), key=lambda a: (-a[2], -a[1], a[0]))
     return Stats(day, tz, activity.users_total, activity.users_active, activity.chats_total, activity.chats_active,
                  tuple(agents), tuple(_line(ops, c) for c in calls if not (c.embed or c.speech)),
                  tuple(_line(ops, c) for c in calls if c.embed), percentile(latencies, 0.5),
                  percentile(latencies, 0.95), tuple(web), speech=tuple(_line(ops, c) for c in calls if c.speech),
-                 heard=heard, spoken=spoken)
+                 heard=heard, spoken=spoken, overflows=tuple(overflows), queue_p50_ms=percentile(waits, 0.5),
+                 queue_p95_ms=percentile(waits, 0.95))
 
 
 def _ms(tr: Translator, value: float | None) -> str:
@@ -152,10 +164,24 @@ def render(stats: Stats, lang: str | None, names: Mapping[str, str] | None = Non
                  cost=money(m.cost)) for m in stats.models]
     lines.append(tr("stat_local", share=percent(stats.local_answered, answered)))
     lines.append(tr("stat_latency", p50=_ms(tr, stats.p50_ms), p95=_ms(tr, stats.p95_ms)))
+    lines += load_lines(stats, tr)
     lines.append(tr("stat_cost", cost=money(stats.cost)))
     lines += [tr("stat_embed", target=m.target, calls=num(m.answered + m.errors), errors=num(m.errors),
                  tokens=num(m.tokens_in + m.tokens_out)) for m in stats.embeddings]
     return "\n".join(lines)
+
+
+def load_lines(stats: Stats, tr: Translator) -> list[str]:
+    """"⏳ Wait for a free slot: p50 0 ms, p95 180 ms" and "↪️ Passed on …: 5 requests (…)"; none on a day without
+    providers with slots or overflow."""
+    lines = []
+    if stats.queue_p50_ms is not None:
+        lines.append(tr("stat_queue", p50=_ms(tr, stats.queue_p50_ms), p95=_ms(tr, stats.queue_p95_ms)))
+    if stats.overflows:
+        reasons = ", ".join(tr("stat_overflow_queue_full", count=num(n)) if reason == "queue_full"
+                            else tr("stat_overflow_busy", count=num(n)) for reason, n in stats.overflows)
+        lines.append(tr("stat_overflow", count=num(stats.overflowed), reasons=reasons))
+    return lines
 
 
 def web_lines(web: Sequence[WebLine], tr: Translator) -> list[str]:

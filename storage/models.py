@@ -134,7 +134,9 @@ class Usage(Base):
     # Seconds of speech: heard (mode stt) or spoken (mode tts); daily voice quotas sum the heard ones. The database's
     # default only: an insert through the model names no column a database of an older revision lacks.
     audio_seconds: Mapped[float] = mapped_column(Float, server_default="0")
-    outcome: Mapped[str] = mapped_column(String(24))  # ok | cut | unavailable | timeout | rate_limited | …
+    # Milliseconds the request waited for a slot of the provider (router/capacity.py); NULL for one without slots.
+    queue_ms: Mapped[float | None] = mapped_column(Float)
+    outcome: Mapped[str] = mapped_column(String(24))  # ok | cut | unavailable | timeout | rate_limited | busy | …
     error: Mapped[str | None] = mapped_column(String(500))
 
 

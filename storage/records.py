@@ -78,6 +78,9 @@ class Answer:
     error: str | None = None
 
 
+BUSY = "busy"  # a usage row's outcome when the provider's slots were full and the request moved on (no call made)
+
+
 @dataclass(frozen=True, slots=True)
 class UsageRow:
     """One model call as the usage table keeps it."""
@@ -86,7 +89,7 @@ class UsageRow:
     day: str  # YYYY-MM-DD in the quota time zone: daily quotas sum by it
     provider: str
     model: str
-    outcome: str  # ok | cut | unavailable | timeout | rate_limited | not_found | error
+    outcome: str  # ok | cut | unavailable | timeout | rate_limited | not_found | error | busy (see BUSY)
     bot: str = ""
     chat_id: int = 0
     user_id: int = 0
@@ -98,6 +101,7 @@ class UsageRow:
     latency_ms: float = 0.0
     error: str | None = None
     audio_seconds: float = 0.0  # speech heard (mode "stt") or spoken (mode "tts")
+    queue_ms: float | None = None  # the wait for a slot of the provider; None: the provider counts no slots
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,9 +9,14 @@ from sqlalchemy import Connection, and_, case, distinct, func, select, union
 
 from storage.db import Database
 from storage.models import Chat, Message, ProviderEvent, Usage, User
+from storage.records import BUSY
 
 ANSWERED = ("ok", "cut")
-NOT_COUNTED = ("cancelled",)  # the caller stopped reading: neither an answer nor the provider's fault
+# Neither an answer nor the provider's fault: the caller stopped reading, or the provider's slots were full and the
+# request went on to its next target (counted apart, see overflows).
+NOT_COUNTED = ("cancelled", BUSY)
+OVERFLOW_REASONS = (BUSY, "queue_full")  # no slot freed within queue_timeout; too many waiting already (max_queue)
+MAX_WAITS = 100_000  # queue waits read for a day's percentiles: the latest ones beyond this
 DOWN = ("unavailable", "timeout")  # outcomes that mean the provider itself did not answer
 SPEECH = ("stt", "tts")  # hearing and speaking voice messages: apart from the answers, as embeddings are
 
@@ -102,6 +107,24 @@ class StatsStore:
         stmt = select(Usage.latency_ms).where(Usage.day == day, Usage.outcome.in_(ANSWERED),
                                               Usage.mode.not_in(("embed", *SPEECH)))
         return [float(v) for v in await self.db.run(lambda c: c.execute(stmt).scalars().all())]
+
+    async def overflows(self, day: str) -> dict[str, int]:
+        """Requests that passed a busy provider over on a quota day, by reason: busy (no slot in time), queue_full."""
+        stmt = (select(Usage.error, func.count()).where(Usage.day == day, Usage.outcome == BUSY)
+                .group_by(Usage.error))
+        found: dict[str, int] = {}
+        for error, count in await self.db.run(lambda c: c.execute(stmt).all()):
+            reason = (error or BUSY).partition(":")[0]  # "queue_full: its waiting line is full"
+            reason = reason if reason in OVERFLOW_REASONS else BUSY  # a speech provider's own "busy" has no reason
+            found[reason] = found.get(reason, 0) + int(count)
+        return found
+
+    async def queue_waits(self, day: str, limit: int = MAX_WAITS) -> list[float]:
+        """Milliseconds each call of a quota day waited for its slot (calls to providers with slots; the latest
+        `limit`); the requests that gave up waiting and moved on are counted by overflows instead."""
+        stmt = (select(Usage.queue_ms).where(Usage.day == day, Usage.queue_ms.is_not(None), Usage.outcome != BUSY)
+                .order_by(Usage.id.desc()).limit(limit))
+        return [float(v or 0) for v in await self.db.run(lambda c: c.execute(stmt).scalars().all())]
 
     async def messages_per_day(self, days: Sequence[tuple[datetime, datetime]]) -> list[int]:
         """User messages in each of the consecutive [start, end) UTC bounds, in one query (a sum per day)."""

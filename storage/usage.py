@@ -21,7 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from storage.db import Database, upsert_for
 from storage.models import QuotaOverride, Usage, UsageDaily, utcnow
-from storage.records import AgentUse, Totals, UsageRow
+from storage.records import BUSY, AgentUse, Totals, UsageRow
 
 ANSWERED = ("ok", "cut")  # outcomes that count as a served request
 # Calls that are no chat-model request of the user's: embedding a shared document, and hearing or speaking a voice
@@ -55,7 +55,9 @@ _BUMP_UPDATE = update(UsageDaily).where(
     _D.kind == bindparam("kind"), _D.subject == bindparam("subject"), _D.day == bindparam("day")).values(
     tokens=_D.tokens + bindparam("tokens"), requests=_D.requests + bindparam("requests"),
     calls=_D.calls + bindparam("calls"))
-_PROVIDER_CALLS = select(func.count()).where(Usage.provider == bindparam("p"), Usage.created_at >= bindparam("since"))
+# A passed-over busy provider (outcome busy) was not called: no request toward its per-minute limit.
+_PROVIDER_CALLS = select(func.count()).where(Usage.provider == bindparam("p"), Usage.created_at >= bindparam("since"),
+                                             Usage.outcome != BUSY)
 _OVERRIDE = (select(QuotaOverride.daily_tokens, QuotaOverride.daily_requests)
              .where(QuotaOverride.kind == bindparam("kind"), QuotaOverride.subject_id == bindparam("sid")))
 
@@ -103,7 +105,7 @@ class UsageLedger:
             "agent": row.agent, "mode": row.mode, "provider": row.provider, "model": row.model,
             "tokens_in": row.tokens_in, "tokens_out": row.tokens_out, "cost": row.cost,
             "latency_ms": row.latency_ms, "outcome": row.outcome, "error": row.error[:500] if row.error else None,
-            "audio_seconds": row.audio_seconds,
+            "audio_seconds": row.audio_seconds, "queue_ms": row.queue_ms,
         }
         sums = {"day": row.day, "tokens": row.tokens_in + row.tokens_out,
                 "requests": int(row.outcome in ANSWERED), "calls": 1}
@@ -117,6 +119,8 @@ class UsageLedger:
 
         def work(conn: Connection) -> None:
             conn.execute(_ADD, values)
+            if row.outcome == BUSY:
+                return  # no call was made (the slots were full): nothing to add to anyone's day
             if self._bump is not None:
                 conn.execute(self._bump, bumps)
                 return

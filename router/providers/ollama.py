@@ -15,6 +15,7 @@ import aiohttp
 import pydantic
 
 from router.errors import BadToolCall, ProviderError, ProviderUnavailable
+from router.loaded import Loaded, parse_ps
 from router.providers._errors import from_status, one_shot, scrub, translate_common
 from router.providers._pace import WINDOW, Pace
 from router.providers._stream import Piece, estimate_tokens, run_stream
@@ -211,6 +212,15 @@ class OllamaProvider:
         """GET /api/tags (the list of pulled models): the server is up and answering."""
         async with one_shot(_translate, provider=self.name):
             await self._client.list()
+
+    async def ps(self) -> list[Loaded]:
+        """The models the server holds in memory now (GET /api/ps): keep_alive, and the parallel when it shows."""
+        async with one_shot(_translate, provider=self.name):
+            response = await self._client._client.get("/api/ps")  # raw: the SDK's model drops fields it does not know
+            if response.status_code >= 400:
+                raise from_status(response.status_code, scrub(response.text))
+            body = response.json()
+        return parse_ps(body if isinstance(body, dict) else {}, self.num_ctx)
 
     async def aclose(self) -> None:
         """Close the HTTP connection pool (and the SDK's client, if one was made)."""

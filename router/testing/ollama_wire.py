@@ -1,10 +1,10 @@
-"""The Ollama side of FakeLLM: /api/chat as NDJSON, plus tags, show, embed and version."""
+"""The Ollama side of FakeLLM: /api/chat as NDJSON, plus tags, show, embed, ps (loaded models) and version."""
 from __future__ import annotations
 
 import hashlib
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -21,6 +21,21 @@ def _now_iso() -> str:
 
 class _OllamaWire(_FakeServer):
     """Handlers for the Ollama HTTP API (routes are added in FakeLLM.start)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.loaded: dict[str, dict[str, Any]] = {}  # what /api/ps lists: model → its entry (see load)
+        self.ps_missing = False  # True: answer /api/ps with 404, as a server too old to have it
+
+    def load(self, model: str, *, context_length: int = 8192, keep_alive: float = 1800.0, **extra: Any) -> None:
+        """List `model` in /api/ps as loaded with `context_length` (older Ollama: num_ctx × parallel) for another
+        `keep_alive` seconds; `extra` adds fields, e.g. num_parallel=4 as a server that says its parallel."""
+        expires = datetime.now(UTC) + timedelta(seconds=keep_alive)
+        self.loaded[model] = {
+            "name": model, "model": model, "size": 6_000_000_000, "size_vram": 6_000_000_000,
+            "digest": hashlib.sha256(model.encode()).hexdigest(),
+            "details": self._model_info(model)["details"] if model in self.models else {},
+            "expires_at": expires.isoformat(timespec="microseconds"), "context_length": context_length, **extra}
 
     def _ollama_error(self, failure: _Failure, model: str) -> web.Response | None:
         if failure.mode == "500":
@@ -182,6 +197,11 @@ class _OllamaWire(_FakeServer):
             "load_duration": 0,
             "prompt_eval_count": sum(len(t.split()) for t in texts),
         })
+
+    async def _ollama_ps(self, request: web.Request) -> web.Response:
+        if self.ps_missing:
+            return web.Response(status=404, text="404 page not found")
+        return web.json_response({"models": list(self.loaded.values())})
 
     async def _ollama_version(self, request: web.Request) -> web.Response:
         return web.json_response({"version": "0.12.0"})

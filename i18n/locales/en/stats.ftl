@@ -10,6 +10,13 @@ stat_model = {"  "}• { $target }{ $local }: { $answered } answered, { $errors 
 stat_local_mark = {" "}🏠
 stat_local = 🏠 Served locally: { $share } of answers
 stat_latency = ⏱ Model response time: p50 { $p50 }, p95 { $p95 }
+stat_queue = ⏳ Wait for a free model slot: p50 { $p50 }, p95 { $p95 }
+stat_overflow = ↪️ Passed on to the next model, slots full: { $count ->
+        [one] { $count } request
+       *[other] { $count } requests
+    } ({ $reasons })
+stat_overflow_busy = no slot freed in time: { $count }
+stat_overflow_queue_full = waiting line full: { $count }
 stat_cost = 💰 Cost: { $cost }
 stat_embed = 🔢 Embeddings { $target }: { $calls ->
         [one] { $calls } call

@@ -30,6 +30,15 @@ stat_model = {"  "}• { $target }{ $local }: { $answered ->
 stat_local_mark = {" "}🏠
 stat_local = 🏠 Локально: { $share } відповідей
 stat_latency = ⏱ Час відповіді моделі: p50 { $p50 }, p95 { $p95 }
+stat_queue = ⏳ Очікування вільного слота моделі: p50 { $p50 }, p95 { $p95 }
+stat_overflow = ↪️ Передано наступній моделі, слоти зайняті: { $count ->
+        [one] { $count } запит
+        [few] { $count } запити
+        [many] { $count } запитів
+       *[other] { $count } запиту
+    } ({ $reasons })
+stat_overflow_busy = слот не звільнився вчасно: { $count }
+stat_overflow_queue_full = черга переповнена: { $count }
 stat_cost = 💰 Вартість: { $cost }
 stat_embed = 🔢 Ембединги { $target }: { $calls ->
         [one] { $calls } виклик
