@@ -305,9 +305,13 @@ async def _poll(services: Services, bots: list[tuple[str, Bot, str | None]],
         await restore(ops)  # targets switched off and agent routes set from chat survive restarts
         background.append(asyncio.create_task(keep_in_sync(ops)))  # and reach every replica within a minute
         if services.settings.redis_url is not None:  # at once through Redis, with circuit openings; the above stays
-            from ops.shared_state import follow_replicas
+            from ops.shared_state import follow_replicas, share_in_flight
+            from storage.inflight_redis import SharedInFlight
 
             background.append(asyncio.create_task(follow_replicas(ops, services.settings.redis_url.get_secret_value())))
+            if (client := services.redis()) is not None:  # a shared server's slots counted once across replicas
+                shared = SharedInFlight(client, services.settings.replica_id)
+                background.append(asyncio.create_task(share_in_flight(ops, shared)))
     first_poll = FirstPoll()
     for _, bot, _ in bots:
         bot.session.middleware(first_poll)

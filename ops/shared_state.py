@@ -4,6 +4,7 @@ new jobs, so every scheduler knows a reminder's time at once."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from typing import Any
@@ -13,6 +14,7 @@ from ops.reminders import JOBS_TOPIC
 from ops.services import Ops
 from router.types import Target
 from storage.bus import Bus
+from storage.inflight_redis import SharedInFlight
 from storage.redis_link import connect
 
 log = logging.getLogger(__name__)
@@ -72,3 +74,25 @@ async def follow_replicas(ops: Ops, redis_url: str) -> None:
         await share(ops, bus)
     finally:
         await bus.aclose()
+
+
+async def share_in_flight(ops: Ops, shared: SharedInFlight, every: float = 0.1) -> None:
+    """Until cancelled: every `every` s tell the other replicas this one's model calls in flight and count theirs,
+    so the router's slots of a server they share are counted once (router/capacity.py)."""
+    failed = False
+    try:
+        while True:
+            capacity = ops.router.capacity
+            try:
+                capacity.seen_elsewhere(await shared.exchange(capacity.in_flight))
+                failed = False
+            except Exception as exc:  # noqa: BLE001 - counts stay as last seen; Redis being away is logged once
+                if not failed:
+                    log.warning("could not share model calls in flight through Redis (%r); counting this replica's",
+                                exc)
+                    capacity.seen_elsewhere({})
+                failed = True
+            await asyncio.sleep(every)
+    finally:
+        with contextlib.suppress(Exception):
+            await shared.leave()

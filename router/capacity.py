@@ -53,7 +53,10 @@ class Capacity:
 
     def __init__(self, policies: Mapping[str, SlotPolicy] | None = None) -> None:
         self.policies: dict[str, SlotPolicy] = dict(policies or {})
-        self.in_flight: Counter[str] = Counter()
+        self.in_flight: Counter[str] = Counter()  # calls started here and not yet ended
+        # In flight on the other replicas (REDIS_URL; ops/shared_state.py refreshes it every 100 ms): the slots of
+        # a server several replicas send to are counted once, at the cost of an overshoot inside that window.
+        self.elsewhere: Counter[str] = Counter()
         self.waiting: Counter[str] = Counter()
         self._modes: Counter[tuple[str, str]] = Counter()
         self._released: asyncio.Event | None = None
@@ -69,14 +72,25 @@ class Capacity:
     def load(self, provider: str) -> float:
         """In flight / slots (0 for a provider without a policy: it never fills)."""
         policy = self.policies.get(provider)
-        return self.in_flight[provider] / policy.size if policy else 0.0
+        return self.busy(provider) / policy.size if policy else 0.0
+
+    def busy(self, provider: str) -> int:
+        """Calls in flight on the provider, here and on the other replicas."""
+        return self.in_flight[provider] + self.elsewhere[provider]
+
+    def seen_elsewhere(self, counts: Mapping[str, int]) -> None:
+        """The other replicas' in-flight counts now; a slot they freed wakes the waiters here."""
+        freed = any(counts.get(p, 0) < n for p, n in self.elsewhere.items())
+        self.elsewhere = Counter({p: n for p, n in counts.items() if n > 0})
+        if freed:
+            self._wake()
 
     def free(self, provider: str, mode: str) -> bool:
         """True when a request of `mode` may start on the provider now."""
         policy = self.policies.get(provider)
         if policy is None:
             return True
-        return self.in_flight[provider] < policy.size and self._modes[provider, mode] < policy.limit(mode)
+        return self.busy(provider) < policy.size and self._modes[provider, mode] < policy.limit(mode)
 
     def limits(self, provider: str) -> bool:
         """True when the provider has slots to count (a policy)."""
