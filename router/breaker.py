@@ -95,6 +95,12 @@ class CircuitBreakers:
         log.info("circuit of %s half-open: one request probes it", target)
         return PROBE
 
+    def skips(self, target: Target) -> bool:
+        """True when admit() would skip the target now (open, or its one probe in flight); changes nothing."""
+        circuit = self._circuits.get(target)
+        return (circuit is not None and circuit.retry_at is not None
+                and (circuit.probing or self._clock() < circuit.retry_at))
+
     def succeeded(self, target: Target, admission: Admission) -> None:
         """The stream finished: a probe closes the circuit, a closed circuit forgets its failures."""
         circuit = self._circuits.get(target)

@@ -18,6 +18,7 @@ from typing import Literal
 
 from router.types import Target
 
+UNCOUNTED = frozenset({"embed"})  # modes outside the slots unless a share is set for them
 DEFAULT_SLOTS = 2  # a local server's slots when neither router.yaml nor the server says (Ollama's usual parallel)
 Origin = Literal["router.yaml", "default", "/api/ps"]  # where a policy's size came from; router.yaml's is kept
 
@@ -33,6 +34,11 @@ class SlotPolicy:
     shares: Mapping[str, float] = field(default_factory=dict)
     origin: Origin = "router.yaml"  # "default" or "/api/ps": a health check may set the size the server reports
 
+    def counts(self, mode: str) -> bool:
+        """False for a mode that takes no slot: embeddings (Ollama serves them from a runner of their own, in
+        milliseconds; a question's search must not queue behind chats) unless `shares` names them."""
+        return mode not in UNCOUNTED or mode in self.shares
+
     def limit(self, mode: str) -> int:
         """Slots `mode` may hold at once (at least one)."""
         share = self.shares.get(mode)
@@ -46,6 +52,7 @@ class Slot:
     target: Target
     mode: str
     waited: float = 0.0
+    counted: bool = True  # False: the mode takes no slot (see SlotPolicy.counts), nothing to give back
 
 
 class Capacity:
@@ -88,7 +95,7 @@ class Capacity:
     def free(self, provider: str, mode: str) -> bool:
         """True when a request of `mode` may start on the provider now."""
         policy = self.policies.get(provider)
-        if policy is None:
+        if policy is None or not policy.counts(mode):
             return True
         return self.busy(provider) < policy.size and self._modes[provider, mode] < policy.limit(mode)
 
@@ -113,6 +120,9 @@ class Capacity:
         if not free:
             return None
         target = min(free, key=lambda t: self.load(t.provider))  # min is stable: config order breaks ties
+        policy = self.policies.get(target.provider)
+        if policy is not None and not policy.counts(mode):
+            return Slot(target, mode, counted=False)
         self.in_flight[target.provider] += 1
         self._modes[target.provider, mode] += 1
         return Slot(target, mode)
@@ -133,16 +143,19 @@ class Capacity:
                     self._released = asyncio.Event()
                 released = self._released
                 try:
-                    await asyncio.wait_for(released.wait(), left)
+                    async with asyncio.timeout(left):  # unlike wait_for on 3.11, a cancel is never lost to a wake
+                        await released.wait()
                 except TimeoutError:
                     return None
         finally:
             for p in providers:
                 self.waiting[p] -= 1
-        return Slot(slot.target, mode, time.monotonic() - started)
+        return replace(slot, waited=time.monotonic() - started)
 
     def release(self, slot: Slot) -> None:
         """The call on `slot` ended: the slot is free for the next waiter."""
+        if not slot.counted:
+            return
         provider = slot.target.provider
         self.in_flight[provider] = max(0, self.in_flight[provider] - 1)
         self._modes[provider, slot.mode] = max(0, self._modes[provider, slot.mode] - 1)

@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Collection, Mapping, Sequence
 from contextlib import aclosing
+from dataclasses import dataclass
 from typing import cast
 
 from base import ConfigError
@@ -192,10 +193,15 @@ class ModelRouter:
         admitted = self._admitted(chosen, request.local_only, lambda t, p: self._unusable(t, p, request), errors,
                                   mode=request.task, who=request)
         async with aclosing(admitted):
+            waiting = False
             async for item in admitted:
                 if item is None:  # every slot is busy and nothing else may serve: the answer waits for one
+                    waiting = True
                     yield Delta(queued=True)
                     continue
+                if waiting:  # the wait is over: an empty delta says so (a "busy" notice may go)
+                    waiting = False
+                    yield Delta()
                 target, provider, admission, queued = item
                 call = Call(self._books(), request, target, admission, provider, queued=queued)
                 try:
@@ -241,11 +247,12 @@ class ModelRouter:
         if local_only:  # ranks of cloud targets only can never take it: waiting for a local one is not overflowing
             ranks = [r for r in ranks if any((p := self.providers.get(t.provider)) is None or p.local for t in r)]
         busy: list[list[Target]] = []
-        tiny: list[list[Target]] = []  # a tiny model is a last resort for failures, never where a busy one overflows
+        later: list[list[Target]] = []  # where a busy request never overflows: tiny models, the busy server's others
+        passed: list[Passed] = []  # ranks overflowed: recorded once a later rank takes the request
         for last_pass in (False, True):
-            for i, listed in enumerate(busy + tiny if last_pass else ranks):
-                if busy and not last_pass and all(self.is_tiny(t) for t in listed):
-                    tiny.append(listed)
+            for i, listed in enumerate(busy + later if last_pass else ranks):
+                if busy and not last_pass and self._no_overflow(listed, busy):
+                    later.append(listed)
                     continue
                 # Checked when reached (quotas cost a query): the first target that serves is all most requests see.
                 rank = listed if last_pass and listed in busy else await self._members(listed, local_only, unusable,
@@ -256,26 +263,60 @@ class ModelRouter:
                     if slot is None:
                         if patient:
                             yield None
-                        slot = await self._wait(rank, mode, patient, errors, who)
+                        slot, passing = await self._wait(rank, mode, patient, errors)
                         if slot is None:
-                            if not patient:
+                            if passing is not None:
                                 busy.append(rank)
+                                passed.append(passing)
                             break
-                    elif self.capacity.limits(slot.target.provider):
-                        metrics().queue_wait(slot.target.provider, 0.0)
                     rank = [t for t in rank if t != slot.target]
+                    provider = self.providers.get(slot.target.provider)
                     try:
+                        if provider is None:  # a reload dropped it while the request waited
+                            errors.append(ProviderUnavailable("no such provider", provider=slot.target.provider,
+                                                              model=slot.target.model))
+                            continue
                         admission = self.breakers.admit(slot.target)
                         if admission == SKIP:
                             log.debug("skipping %s: circuit open", slot.target)
                             errors.append(slot.target)  # its error is built only if every target fails: stays cheap
                             continue
-                        waited = slot.waited if self.capacity.limits(slot.target.provider) else None
-                        yield slot.target, self.providers[slot.target.provider], admission, waited
+                        waited = await self._served(slot, passed, who)
+                        yield slot.target, provider, admission, waited
                     finally:
                         self.capacity.release(slot)
-            if not busy and not tiny:
+            if not busy and not later:
                 return
+
+    def _no_overflow(self, rank: Sequence[Target], busy: Sequence[Sequence[Target]]) -> bool:
+        """True for a rank a busy request must not overflow to: tiny models (a last resort for failures) and other
+        models of a server whose slots are the busy ones (the same queue, and a weaker model)."""
+        full = {t.provider for r in busy for t in r}
+        return all(self.is_tiny(t) or t.provider in full for t in rank)
+
+    async def _served(self, slot: Slot, passed: list[Passed], who: ChatRequest | None) -> float | None:
+        """The seconds the request waited for this slot (None: no slots counted); the ranks it passed over are
+        recorded as overflows now that another rank serves (not when the passed rank itself serves after all)."""
+        limited = self.capacity.limits(slot.target.provider)
+        back = [p for p in passed if slot.target in p.rank]  # the busy rank served after all: no overflow
+        waited = slot.waited + sum(p.waited for p in back)
+        if limited:
+            metrics().queue_wait(slot.target.provider, waited)
+        if not back:
+            for p in passed:
+                await self._overflowed(p, who)
+        passed.clear()
+        return waited if limited else None
+
+    async def _overflowed(self, passing: Passed, who: ChatRequest | None) -> None:
+        target = passing.rank[0]
+        metrics().overflow(target.provider, passing.reason)
+        if who is None or self.usage is None:
+            return
+        try:  # a usage row of outcome "busy" (/admin stats counts them); never worth failing the request over
+            await self.usage.overflowed(who, target, reason=passing.reason, why=passing.why, waited=passing.waited)
+        except Exception:
+            log.warning("could not record an overflow from %s", target, exc_info=True)
 
     async def _members(self, rank: Sequence[Target], local_only: bool,
                        unusable: Callable[[Target, Provider], Awaitable[ProviderError | None]],
@@ -294,8 +335,8 @@ class ModelRouter:
                 log.debug("skipping %s: switched off by an admin", target)
                 errors.append(off)
                 continue
-            if len(rank) > 1 and self.breakers.state(target).status == "open":
-                errors.append(target)  # a pool member with an open circuit: the others take its share
+            if self.breakers.skips(target):  # before any wait: hung calls may hold a dead server's slots
+                errors.append(target)  # its error is built only if every target fails: stays cheap
                 continue
             why = await unusable(target, provider)
             if why is not None:
@@ -305,10 +346,10 @@ class ModelRouter:
             usable.append(target)
         return usable
 
-    async def _wait(self, rank: list[Target], mode: str, patient: bool, errors: list[ProviderError | Target],
-                    who: ChatRequest | None = None) -> Slot | None:
-        """A slot of the rank within its queue_timeout (`patient`: max_wait); None (overflow: the reason goes into
-        `errors`) when none frees in time or the waiting line is full."""
+    async def _wait(self, rank: list[Target], mode: str, patient: bool,
+                    errors: list[ProviderError | Target]) -> tuple[Slot | None, Passed | None]:
+        """A slot of the rank within its queue_timeout (`patient`: max_wait); else None with why (in `errors` too),
+        and for an impatient caller the rank it passes over."""
         policy = self.capacity.policy_of(rank)
         provider = rank[0].provider
         started = time.perf_counter()
@@ -318,15 +359,14 @@ class ModelRouter:
             limit = policy.max_wait if patient else policy.queue_timeout
             slot = await self.capacity.wait(rank, mode, limit)
             if slot is not None:
-                metrics().queue_wait(slot.target.provider, slot.waited)
-                return slot
+                return slot, None
             why, reason = f"every slot stayed busy for {limit:g} s", "busy"
-        metrics().overflow(provider, reason)
         log.info("%s: %s; %s", ", ".join(map(str, rank)), why, "giving up" if patient else "trying the next target")
         errors.append(ProviderBusy(why, provider=provider, model=rank[0].model))
-        if who is not None and self.usage is not None:  # a usage row of outcome "busy": /admin stats counts them
-            await self.usage.overflowed(who, rank[0], reason=reason, why=why, waited=time.perf_counter() - started)
-        return None
+        if patient:
+            metrics().overflow(provider, "gave_up")
+            return None, None
+        return None, Passed(rank, reason, why, time.perf_counter() - started)
 
     def _ranks(self, targets: Sequence[Target]) -> list[list[Target]]:
         """The targets as ranks: a pool (`pool:NAME`) is one rank of its members, any other target a rank alone."""
@@ -412,6 +452,16 @@ class ModelRouter:
         """Close every provider (those a reload replaced too), even if one of them fails to close."""
         await self.retirement.aclose()
         await close_all(self.providers.items())
+
+
+@dataclass(frozen=True, slots=True)
+class Passed:
+    """A rank a request passed over because its slots stayed busy: why, and how long it waited there."""
+
+    rank: list[Target]
+    reason: str  # busy | queue_full
+    why: str
+    waited: float
 
 
 def _labelled(delta: Delta, target: Target) -> Delta:

@@ -41,7 +41,9 @@ async def transcribe(router: ModelRouter, request: TranscribeRequest) -> Transcr
 
     found = await _first(router, targets, request.local_only, who, errors, attempt,
                          _usable(router, TRANSCRIPTION, busy_ok=False))
-    busy = [Target(e.provider, e.model) for e in errors if isinstance(e, ProviderBusy)]
+    # Busy by its own count (an in-process Whisper's slots); the router's slots were waited for already.
+    busy = list(dict.fromkeys(Target(e.provider, e.model) for e in errors
+                              if isinstance(e, ProviderBusy) and not router.capacity.limits(e.provider)))
     if found is None and busy:  # every other target failed: wait for a slot of the busy local ones, in order
         log.info("no other speech target served; waiting for %s", ", ".join(map(str, busy)))
         found = await _first(router, busy, request.local_only, who, errors, attempt,

@@ -240,11 +240,17 @@ class Conversations:
         notice: asyncio.Task[None] | None = None
         try:
             async for delta in self.agent.stream(persona, data):
-                if delta.queued and notice is None and not reply.text:  # every slot busy, nowhere else to go
-                    notice = asyncio.create_task(_busy_notice(sink, data.language))
+                if delta.queued:  # every slot busy, nowhere else to go: said if the wait lasts long enough to notice
+                    if notice is None and not reply.text:
+                        notice = asyncio.create_task(_busy_notice(sink, data.language))
+                    continue
+                if notice is not None:  # the slot is had: not said now, or taken back if it was
+                    task, notice = notice, None
+                    if task.done() and not task.cancelled() and task.exception() is None:
+                        await sink.status("")
+                    else:
+                        task.cancel()
                 if delta.text:
-                    if notice is not None:
-                        notice.cancel()  # said only if the wait was long enough to notice; a status shown stays
                     reply.text += delta.text
                     if not ocr:
                         await sink.update(reply.text)
