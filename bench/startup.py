@@ -26,7 +26,10 @@ from router.testing import FakeLLM
 TOKEN = "123456:BENCH-token-abcdefghijklmnop"
 ROUTER = """
 providers:
-  ollama: {kind: ollama, base_url: "${OLLAMA_URL}", local: true, timeouts: {connect: 5, first_token: 60, total: 300}}
+  # Slots enough for every user at once: these benches measure the bot's own cost, not a model's capacity
+  # (bench/load.py measures that); a local Ollama would otherwise get the default 2.
+  ollama: {kind: ollama, base_url: "${OLLAMA_URL}", local: true, max_concurrency: 256,
+           timeouts: {connect: 5, first_token: 60, total: 300}}
 routes:
   chat: [ollama:qwen3:8b]
 """
