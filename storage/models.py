@@ -322,7 +322,10 @@ class ProcessedUpdate(Base):
     """A Telegram update a webhook took, per bot: a second delivery of it is dropped (see storage/updates.py)."""
 
     __tablename__ = "processed_updates"
-    __table_args__ = (Index("ix_processed_updates_at", "at"), Index("ix_processed_updates_chat", "bot", "chat_id"))
+    # (bot, chat_id, update_id): a chat's turn looks for earlier open claims of the chat (storage/leases.py); SQLite
+    # keeps no statistics, and with (bot, chat_id) alone it walked the primary key instead (5 ms at 25 000 claims).
+    __table_args__ = (Index("ix_processed_updates_at", "at"),
+                      Index("ix_processed_updates_chat", "bot", "chat_id", "update_id"))
 
     bot: Mapped[str] = mapped_column(String(64), primary_key=True)
     update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)

@@ -25,7 +25,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('message_id', sa.BigInteger(), nullable=True))
         batch_op.add_column(sa.Column('owner', sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column('claimed_at', sa.DateTime(timezone=True), nullable=True))
-        batch_op.create_index('ix_processed_updates_chat', ['bot', 'chat_id'], unique=False)
+        batch_op.create_index('ix_processed_updates_chat', ['bot', 'chat_id', 'update_id'], unique=False)
 
 
 def downgrade() -> None:
