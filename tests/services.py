@@ -5,6 +5,7 @@ Fixtures (a pytest plugin, loaded by tests/conftest.py):
 - `postgres_url`: a fresh, empty database on it for one test, dropped afterwards.
 - `redis_server` (session): the running Redis's URL; `redis_url`: the same, its database emptied for one test.
 - `database_url`: parametrized over ["sqlite", "postgres"]: a new SQLite file, or `postgres_url`.
+- `replica_dbs`: two replicas' connections (storage.db.Database) to one migrated `database_url`.
 DAGI_TEST_POSTGRES_URL / DAGI_TEST_REDIS_URL name servers of your own instead (the Postgres role needs CREATEDB).
 Without the Debian binaries the tests that use these fixtures fail, saying what to install; the others run.
 """
@@ -19,7 +20,7 @@ import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -28,7 +29,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from storage.db import sync_url
+from storage.db import Database, migrate, open_engine, sync_url
 
 INSTALL = "apt-get install postgresql redis-server"
 PG_USER = "postgres"  # the cluster's superuser; also the OS user that runs it when tests run as root
@@ -249,3 +250,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "postgres":
         return str(request.getfixturevalue("postgres_url"))
     return f"sqlite:///{tmp_path}/dagi.db"
+
+
+@pytest.fixture
+async def replica_dbs(database_url: str) -> AsyncIterator[list[Database]]:
+    """Two replicas' connections to one migrated database (SQLite file or Postgres), each with its own DB thread."""
+    first = Database(open_engine(database_url), inline=False)
+    await first.call(migrate, first.engine)
+    second = Database(open_engine(database_url), inline=False)
+    yield [first, second]
+    for db in (first, second):
+        await db.close()

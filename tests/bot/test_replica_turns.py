@@ -7,16 +7,14 @@ cross-replica wait in Telegram's order would form a cycle; one order for all nev
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-
-import pytest
 
 from agents.persona import load_personas
 from bot.turn.conversation import Conversations
 from bot.turn.takeover import ReplicaTurns
-from storage.db import Database, migrate, open_engine
+from storage.db import Database
 from storage.leases import MessageLeases
 from storage.models import utcnow
 from storage.records import Answer, Inbound, Scope
@@ -31,14 +29,6 @@ class _Sink:
     async def close(self) -> None: ...
 
 
-@pytest.fixture
-async def dbs(database_url: str) -> AsyncIterator[list[Database]]:
-    first = Database(open_engine(database_url), inline=False)
-    await first.call(migrate, first.engine)
-    second = Database(open_engine(database_url), inline=False)
-    yield [first, second]
-    for db in (first, second):
-        await db.close()
 
 
 def replica(db: Database, name: str, answered: list[int], slow: dict[int, asyncio.Event], *,
@@ -62,11 +52,11 @@ def msg(n: int) -> Inbound:
     return Inbound(scope=SCOPE, user_id=7, text=f"m{n}", agent="daarwizz", conversation=1, tg_message_id=n)
 
 
-async def test_an_album_stored_late_does_not_deadlock_the_chat_across_replicas(dbs: list[Database]) -> None:
+async def test_an_album_stored_late_does_not_deadlock_the_chat_across_replicas(replica_dbs: list[Database]) -> None:
     answered: list[int] = []
     q_done = asyncio.Event()
-    a = replica(dbs[0], "r1", answered, {99: q_done})
-    b = replica(dbs[1], "r2", answered, {})
+    a = replica(replica_dbs[0], "r1", answered, {99: q_done})
+    b = replica(replica_dbs[1], "r2", answered, {})
     # r1 answers Q (99) slowly. The user sends an album (100, 101: r1's desk holds it for ALBUM_WAIT), then M (102),
     # which reaches r2, and T (103), which reaches r1 and takes its place in r1's queue before the album's flush.
     q = asyncio.create_task(a.handle(msg(99), _Sink()))  # type: ignore[arg-type]
@@ -85,9 +75,9 @@ async def test_an_album_stored_late_does_not_deadlock_the_chat_across_replicas(d
     assert answered == [99, 100, 102, 103], "in Telegram's order"
 
 
-async def test_a_database_error_while_waiting_for_the_turn_is_looked_at_again(dbs: list[Database]) -> None:
+async def test_a_database_error_while_waiting_for_the_turn_is_looked_at_again(replica_dbs: list[Database]) -> None:
     answered: list[int] = []
-    a, b = replica(dbs[0], "r1", answered, {}), replica(dbs[1], "r2", answered, {})
+    a, b = replica(replica_dbs[0], "r1", answered, {}), replica(replica_dbs[1], "r2", answered, {})
     assert a.leases is not None
     real, calls = a.leases.waits_for_older, []
 
@@ -102,14 +92,14 @@ async def test_a_database_error_while_waiting_for_the_turn_is_looked_at_again(db
     assert answered == [1, 2], "neither left pending, nor waiting for a message nobody answers"
 
 
-async def test_a_message_taken_over_while_its_holder_waited_is_answered_once(dbs: list[Database]) -> None:
+async def test_a_message_taken_over_while_its_holder_waited_is_answered_once(replica_dbs: list[Database]) -> None:
     from tests.storage.test_updates import Clock
 
     answered: list[int] = []
     clock = Clock()
-    a = replica(dbs[0], "r1", answered, {}, clock=clock)
-    b = replica(dbs[1], "r2", answered, {}, clock=clock)
-    older = await Store(dbs[0], replica="r3", cache_chats=0).record_inbound(msg(0))  # r3 holds 0, then dies
+    a = replica(replica_dbs[0], "r1", answered, {}, clock=clock)
+    b = replica(replica_dbs[1], "r2", answered, {}, clock=clock)
+    older = await Store(replica_dbs[0], replica="r3", cache_chats=0).record_inbound(msg(0))  # r3 holds 0, then dies
     assert older is not None
     first = asyncio.create_task(a.handle(msg(1), _Sink()))  # type: ignore[arg-type]  # r1 waits for 0
     await asyncio.sleep(0.3)
@@ -122,7 +112,7 @@ async def test_a_message_taken_over_while_its_holder_waited_is_answered_once(dbs
     assert answered == [0, 1], "each once, in order"
 
 
-async def test_group_voice_chatter_heard_first_does_not_deadlock_the_group(dbs: list[Database]) -> None:
+async def test_group_voice_chatter_heard_first_does_not_deadlock_the_group(replica_dbs: list[Database]) -> None:
     import json
 
     from storage.updates import UpdateInbox
@@ -130,9 +120,9 @@ async def test_group_voice_chatter_heard_first_does_not_deadlock_the_group(dbs: 
     def update(update_id: int, message_id: int) -> str:
         return json.dumps({"update_id": update_id, "message": {"message_id": message_id, "chat": {"id": 42}}})
     answered: list[int] = []
-    a = replica(dbs[0], "r1", answered, {})
-    b = replica(dbs[1], "r2", answered, {})
-    inbox_a, inbox_b = UpdateInbox(dbs[0], owner="r1"), UpdateInbox(dbs[1], owner="r2")
+    a = replica(replica_dbs[0], "r1", answered, {})
+    b = replica(replica_dbs[1], "r2", answered, {})
+    inbox_a, inbox_b = UpdateInbox(replica_dbs[0], owner="r1"), UpdateInbox(replica_dbs[1], owner="r2")
     # A voice note "Dagi, what's the weather?" (100) reaches r1, which transcribes it before it takes a place in the
     # queue; meanwhile M (102) reaches r2 and T (103) reaches r1.
     assert await inbox_a.claim("main", 500, update(500, 100))

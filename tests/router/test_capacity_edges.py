@@ -3,13 +3,12 @@ overflow accounting, embeddings beside chats, reloads and cancels mid-wait (each
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
 
-from base.metrics import NoMetrics, install
 from router.breaker import PASS, SKIP, BreakerPolicy, CircuitBreakers
 from router.capacity import Capacity, SlotPolicy
 from router.core import ModelRouter
@@ -18,26 +17,13 @@ from router.quotas import UsageGuard
 from router.testing import ScriptedProvider
 from router.types import ChatMessage, ChatRequest, Delta, Target
 from storage.records import Totals, UsageRow
+from tests.router.conftest import Recorder
 
 OLLAMA = Target("ollama", "qwen3:8b")
 TINY = Target("embedded", "default")
 CLOUD = Target("cloud", "gpt-4o-mini")
 
 
-@dataclass
-class Recorder(NoMetrics):
-    overflows: list[tuple[str, str]] = field(default_factory=list)
-
-    def overflow(self, provider: str, reason: str) -> None:
-        self.overflows.append((provider, reason))
-
-
-@pytest.fixture
-def recorded() -> Iterator[Recorder]:
-    recorder = Recorder()
-    install(recorder)
-    yield recorder
-    install(None)
 
 
 @dataclass

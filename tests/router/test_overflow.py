@@ -3,18 +3,18 @@ slots, overflow to the cloud, local-only waits, pools, waiting lines, mode share
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from base.metrics import NoMetrics, install
 from router.config import build_router, load_router_config
 from router.core import ModelRouter
 from router.testing import FakeLLM
 from router.types import ChatMessage, ChatRequest, Target
+from tests.router.conftest import Recorder
 
 TIMEOUTS = "timeouts: {connect: 1, first_token: 20, total: 30}"
 
@@ -24,28 +24,6 @@ class Answer:
     text: str
     provider: str
     queued: int  # queued deltas seen before the text
-
-
-@dataclass
-class Recorder(NoMetrics):
-    """The queue metrics the router reported."""
-
-    waits: list[str] = field(default_factory=list)
-    overflows: list[tuple[str, str]] = field(default_factory=list)
-
-    def queue_wait(self, provider: str, seconds: float) -> None:
-        self.waits.append(provider)
-
-    def overflow(self, provider: str, reason: str) -> None:
-        self.overflows.append((provider, reason))
-
-
-@pytest.fixture
-def recorded() -> Iterator[Recorder]:
-    recorder = Recorder()
-    install(recorder)
-    yield recorder
-    install(None)
 
 
 @pytest.fixture

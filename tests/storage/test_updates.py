@@ -3,12 +3,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 
-import pytest
-
-from storage.db import Database, migrate, open_engine
+from storage.db import Database
 from storage.models import utcnow
 from storage.updates import Fronted, UpdateInbox
 
@@ -26,39 +23,31 @@ class Clock:
         self.at += timedelta(seconds=seconds)
 
 
-@pytest.fixture
-async def dbs(database_url: str) -> AsyncIterator[list[Database]]:
-    """Two replicas' connections to one migrated database (SQLite file or Postgres), each with its own DB thread."""
-    first = Database(open_engine(database_url), inline=False)
-    await first.call(migrate, first.engine)
-    second = Database(open_engine(database_url), inline=False)
-    yield [first, second]
-    for db in (first, second):
-        await db.close()
 
 
 def body(update_id: int) -> str:
     return json.dumps({"update_id": update_id, "message": {"text": f"m{update_id}"}})
 
 
-async def test_an_update_is_claimed_once_per_bot(dbs: list[Database]) -> None:
-    inbox = UpdateInbox(dbs[0])
+async def test_an_update_is_claimed_once_per_bot(replica_dbs: list[Database]) -> None:
+    inbox = UpdateInbox(replica_dbs[0])
     assert await inbox.claim("main", 10, body(10))
     assert not await inbox.claim("main", 10, body(10))  # Telegram's retry, or the other replica's copy
     assert await inbox.claim("helion", 10, body(10))  # update ids are per bot token
 
 
-async def test_two_replicas_claiming_the_same_updates_at_once_get_each_exactly_once(dbs: list[Database]) -> None:
-    a, b = UpdateInbox(dbs[0]), UpdateInbox(dbs[1])
+async def test_two_replicas_claiming_the_same_updates_at_once_get_each_exactly_once(
+        replica_dbs: list[Database]) -> None:
+    a, b = UpdateInbox(replica_dbs[0]), UpdateInbox(replica_dbs[1])
     ids = range(1, 31)
     won = await asyncio.gather(*(inbox.claim("main", i, body(i)) for i in ids for inbox in (a, b, a)))
     per_update = [sum(won[k * 3:(k + 1) * 3]) for k in range(len(ids))]
     assert per_update == [1] * len(ids)
 
 
-async def test_a_claim_whose_holder_died_is_taken_over_once_with_its_body(dbs: list[Database]) -> None:
+async def test_a_claim_whose_holder_died_is_taken_over_once_with_its_body(replica_dbs: list[Database]) -> None:
     clock = Clock()
-    dead, a, b = (UpdateInbox(db, clock=clock) for db in (dbs[0], dbs[0], dbs[1]))
+    dead, a, b = (UpdateInbox(db, clock=clock) for db in (replica_dbs[0], replica_dbs[0], replica_dbs[1]))
     await dead.claim("main", 7, body(7))
     assert await a.stale(["main"], lease=60) == []  # its holder may still be working on it
     clock.later(61)
@@ -70,9 +59,9 @@ async def test_a_claim_whose_holder_died_is_taken_over_once_with_its_body(dbs: l
     assert not await b.claim("main", 7, body(7))  # a late second delivery is still a duplicate
 
 
-async def test_a_renewed_or_finished_claim_is_never_taken_over(dbs: list[Database]) -> None:
+async def test_a_renewed_or_finished_claim_is_never_taken_over(replica_dbs: list[Database]) -> None:
     clock = Clock()
-    inbox = UpdateInbox(dbs[0], clock=clock)
+    inbox = UpdateInbox(replica_dbs[0], clock=clock)
     await inbox.claim("main", 1, body(1))
     await inbox.claim("main", 2, body(2))
     clock.later(40)
@@ -84,9 +73,9 @@ async def test_a_renewed_or_finished_claim_is_never_taken_over(dbs: list[Databas
     assert [h.update_id for h in await inbox.stale(["main"], lease=60)] == [1]  # renewals stopped: taken over
 
 
-async def test_an_update_no_holder_finishes_is_given_up_after_the_last_try(dbs: list[Database]) -> None:
+async def test_an_update_no_holder_finishes_is_given_up_after_the_last_try(replica_dbs: list[Database]) -> None:
     clock = Clock()
-    inbox = UpdateInbox(dbs[0], clock=clock, max_tries=3)
+    inbox = UpdateInbox(replica_dbs[0], clock=clock, max_tries=3)
     await inbox.claim("main", 5, body(5))
     tries = []
     for _ in range(4):
@@ -95,9 +84,9 @@ async def test_an_update_no_holder_finishes_is_given_up_after_the_last_try(dbs: 
     assert tries == [2, 3]  # then given up: an update that kills every holder does not loop for ever
 
 
-async def test_old_claims_are_pruned_and_recent_ones_kept(dbs: list[Database]) -> None:
+async def test_old_claims_are_pruned_and_recent_ones_kept(replica_dbs: list[Database]) -> None:
     clock = Clock()
-    inbox = UpdateInbox(dbs[0], clock=clock)
+    inbox = UpdateInbox(replica_dbs[0], clock=clock)
     await inbox.claim("main", 1, body(1))
     await inbox.finish("main", 1)
     clock.later(2 * 86400)
@@ -134,8 +123,8 @@ class CountingGuard:
         await self.inner.finish(bot, update_id)
 
 
-async def test_a_fast_cache_in_front_answers_repeats_without_the_database(dbs: list[Database]) -> None:
-    durable = CountingGuard(UpdateInbox(dbs[0]))
+async def test_a_fast_cache_in_front_answers_repeats_without_the_database(replica_dbs: list[Database]) -> None:
+    durable = CountingGuard(UpdateInbox(replica_dbs[0]))
     cache = Seen()
     guard = Fronted(cache, durable)
     assert await guard.claim("main", 3, body(3))
