@@ -36,6 +36,12 @@ async def kb_command(message: Message, command: CommandObject, kb: KnowledgeBase
         return
     verb, _, rest = (command.args or "").strip().partition(" ")
     verb, rest = verb.lower(), rest.strip()
+    # A file sent with `/kb add` (or `/kb`) as its caption, or `/kb add` as a reply to one: that file is the one
+    # to add (the Command filter reads captions too, so this handler sees such a file before on_document).
+    if (attached := _attached(message, verb)) is not None:
+        await state.clear()
+        await _ingest(attached, kb, store, profile, file_limits.document, tr)
+        return
     persona, _ = await active_persona(store, personas, profile, scope)
     scopes = [chat_scope(scope.bot, scope.chat_id, scope.thread_id), agent_scope(persona.key)]
     if verb == "":
@@ -59,6 +65,16 @@ async def kb_command(message: Message, command: CommandObject, kb: KnowledgeBase
         await message.answer(search_results(await kb.search(rest, scopes, asker, limit=5, threshold=0.0), lang))
     else:
         await message.answer(tr("kb_usage"))
+
+
+def _attached(message: Message, verb: str) -> Message | None:
+    """The message whose document `/kb add` means: this one (the command is its caption), or the one it replies to."""
+    if verb not in ("", "add"):
+        return None
+    if message.document is not None:
+        return message
+    replied = message.reply_to_message
+    return replied if verb == "add" and replied is not None and replied.document is not None else None
 
 
 async def _delete(message: Message, kb: KnowledgeBase, number: int, scopes: list[str], tr: Translator) -> None:

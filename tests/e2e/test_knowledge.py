@@ -183,3 +183,25 @@ async def test_progress_is_shown_by_editing_one_message(tmp_path, tg, llm, monke
         assert any(e.startswith("✂️ big.txt") for e in edits)
         assert any(re.match(r"🧮 big.txt: обчислюю вектори 32/\d+", e) for e in edits)  # batches of 32
         assert status.startswith("✅") and len({c.params["message_id"] for c in tg.calls_of("editMessageText")}) == 1
+
+
+async def test_a_file_sent_with_kb_add_as_its_caption_is_added(tmp_path, tg, llm):
+    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=KB_YAML) as bot:
+        tg.send_document(TOKEN, chat_id=1001, user_id=1001, content=NOTES.encode(), file_name="ecominer.txt",
+                         caption="/kb add")
+        await tg.wait_for(lambda: final_status(tg, 1001).startswith("✅"))
+        assert final_status(tg, 1001).startswith("✅ Додано до бази знань: №1 ecominer.txt")
+        assert (await ask(bot, "Який гарантійний строк EcoMiner?")).endswith("Джерела:\n[1] ecominer.txt")
+
+
+async def test_kb_add_as_a_reply_to_an_earlier_file_adds_that_file(tmp_path, tg, llm):
+    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=KB_YAML) as bot:
+        update_id = tg.send_document(TOKEN, chat_id=1001, user_id=1001, content=NOTES.encode(),
+                                     file_name="ecominer.txt")
+        hint = (await bot.replies(1001))[-1]
+        assert "/kb" in hint, "a file sent alone is not taken; the user is told how"
+        bot.say("/kb add", chat_id=1001, user_id=1001,
+                reply_to=tg._bot(TOKEN).history[update_id]["message"]["message_id"])
+        await tg.wait_for(lambda: final_status(tg, 1001).startswith("✅"))
+        assert "ecominer.txt" in final_status(tg, 1001)
+        assert (await ask(bot, "Який гарантійний строк EcoMiner?")).endswith("Джерела:\n[1] ecominer.txt")
