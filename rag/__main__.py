@@ -1,6 +1,7 @@
 """`python -m rag ingest PATH --agent helion` fills an agent's knowledge base; `python -m rag reindex` rebuilds vectors.
 
     python -m rag ingest PATH [PATH …] --agent helion   files or folders (PDF, DOCX, TXT, MD, HTML, CSV)
+    python -m rag ingest PATH [PATH …] --collection city_faq   a collection agents.yaml `knowledge:` names
     python -m rag list [--agent helion]
     python -m rag reindex                               re-embed every chunk (after changing the embedding model)
 
@@ -20,7 +21,7 @@ from pathlib import Path
 from base import ConfigError
 from rag.extract import kind_of
 from rag.index import KnowledgeIndex
-from rag.knowledge import Asker, KnowledgeBase, agent_scope
+from rag.knowledge import Asker, KnowledgeBase, agent_scope, collection_scope
 from rag.reindex import reindex
 from rag.settings import KnowledgeSettings
 from rag.types import ExtractError, IndexMismatch
@@ -64,13 +65,13 @@ def files_of(paths: Sequence[str]) -> list[Path]:
     return found
 
 
-async def ingest(kb: KnowledgeBase, agent: str, paths: Sequence[str]) -> int:
-    """Add each file to the agent's base; print one line per file."""
+async def ingest(kb: KnowledgeBase, agent: str, paths: Sequence[str], collection: str = "") -> int:
+    """Add each file to the agent's base (or to a named collection); print one line per file."""
     refused = 0
+    scope = collection_scope(collection) if collection else agent_scope(agent)
     for path in files_of(paths):
         try:
-            result = await kb.ingest(path.read_bytes(), path.name, None, scope=agent_scope(agent),
-                                     asker=Asker(agent=agent))
+            result = await kb.ingest(path.read_bytes(), path.name, None, scope=scope, asker=Asker(agent=agent))
         except (ExtractError, OSError) as exc:
             refused += 1
             print(f"refused  {path}: {exc}")
@@ -93,9 +94,11 @@ async def run(args: argparse.Namespace) -> int:
         return 2
     try:
         if args.command == "ingest":
-            return await ingest(kb, args.agent, args.paths)
+            return await ingest(kb, args.agent or "", args.paths, args.collection or "")
         if args.command == "list":
-            scopes = [agent_scope(args.agent)] if args.agent else sorted({d.scope for d in await kb.registry.all()})
+            asked = ([agent_scope(args.agent)] if args.agent else []) + (
+                [collection_scope(args.collection)] if args.collection else [])
+            scopes = asked or sorted({d.scope for d in await kb.registry.all()})
             for d in await kb.documents(scopes):
                 print(f"#{d.id} {d.scope} {d.file_name} — chunks {d.chunks}, {'dense' if d.dense else 'sparse only'}")
             return 0
@@ -113,9 +116,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     ing = sub.add_parser("ingest", help="add files or folders to an agent's knowledge base")
     ing.add_argument("paths", nargs="+")
-    ing.add_argument("--agent", required=True, help="persona id: daarwizz, helion, greenfood")
-    ls = sub.add_parser("list", help="documents of one agent's base, or of every base")
+    whose = ing.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--agent", help="persona id: daarwizz, helion, greenfood")
+    whose.add_argument("--collection", help="a named collection personas list under `knowledge:` in agents.yaml")
+    ls = sub.add_parser("list", help="documents of one agent's base or collection, or of every base")
     ls.add_argument("--agent", default="")
+    ls.add_argument("--collection", default="")
     sub.add_parser("reindex", help="re-embed every stored chunk with the current embedding model and size")
     return asyncio.run(run(parser.parse_args(argv)))
 

@@ -26,9 +26,28 @@ BATCH = 32  # texts per embedding call: bge-m3 on Ollama takes this in one reque
 Progress = Callable[[str, int, int], Awaitable[None]]  # stage, done, total
 
 
+COLLECTION = "collection:"
+
+
 def agent_scope(agent: str) -> str:
     """The knowledge base admins curate for a persona."""
     return f"agent:{agent}"
+
+
+def collection_scope(name: str) -> str:
+    """A named collection several personas may read (agents.yaml `knowledge:`), filled by `python -m rag ingest
+    --collection NAME`."""
+    return f"{COLLECTION}{name}"
+
+
+def persona_scopes(agent: str, collections: Sequence[str]) -> list[str]:
+    """What a persona reads besides the chat's documents: its own base, then its named collections."""
+    return [agent_scope(agent), *(collection_scope(name) for name in collections)]
+
+
+def collection_of(scope: str) -> str | None:
+    """The collection a scope names (None for a chat's or an agent's base)."""
+    return scope.removeprefix(COLLECTION) if scope.startswith(COLLECTION) else None
 
 
 def chat_scope(bot: str, chat_id: int, thread_id: int = 0) -> str:

@@ -18,7 +18,7 @@ from bot.turn.context import BotProfile, active_persona, for_us, scope_of
 from bot.turn.file_limits import FileLimits, over
 from bot.views.knowledge import document_list, progress_text, search_results, stored_text
 from i18n import Translator
-from rag.knowledge import Asker, KnowledgeBase, agent_scope, chat_scope
+from rag.knowledge import Asker, KnowledgeBase, chat_scope, collection_scope, persona_scopes
 from rag.types import ExtractError
 from storage.store import Store
 
@@ -43,11 +43,11 @@ async def kb_command(message: Message, command: CommandObject, kb: KnowledgeBase
         await _ingest(attached, kb, store, profile, file_limits.document, tr)
         return
     persona, _ = await active_persona(store, personas, profile, scope)
-    scopes = [chat_scope(scope.bot, scope.chat_id, scope.thread_id), agent_scope(persona.key)]
+    scopes = [chat_scope(scope.bot, scope.chat_id, scope.thread_id), *persona_scopes(persona.key, persona.knowledge)]
     if verb == "":
-        chat_docs = await kb.documents(scopes[:1])
-        agent_docs = await kb.documents(scopes[1:])
-        await message.answer(document_list(chat_docs, agent_docs, persona.name, lang))
+        collections = {name: await kb.documents([collection_scope(name)]) for name in persona.knowledge}
+        await message.answer(document_list(await kb.documents(scopes[:1]), await kb.documents(scopes[1:2]),
+                                           persona.name, lang, collections))
     elif verb == "add":
         await begin(state, KbAdd.file)
         await message.answer(tr("kb_send_file", mb=file_limits.document))

@@ -21,7 +21,7 @@ from bot.turn.voice import VoiceRefused, VoiceTurn
 from bot.views.knowledge import with_sources
 from bot.views.usage import quota_notice
 from i18n import translator
-from rag.knowledge import Asker, KnowledgeBase, agent_scope, chat_scope
+from rag.knowledge import Asker, KnowledgeBase, chat_scope, persona_scopes
 from rag.types import Passage
 from router.errors import AllTargetsFailed, LocalOnlyUnavailable, ProviderError, QuotaExceeded, StreamCut
 from router.types import Usage
@@ -270,7 +270,9 @@ class Conversations:
         if self.kb is None or inbound.mode != "chat" or not inbound.text:
             return []
         scope = inbound.scope
-        scopes = [chat_scope(scope.bot, scope.chat_id, scope.thread_id), agent_scope(agent)]
+        persona = self.personas.get(agent)
+        scopes = [chat_scope(scope.bot, scope.chat_id, scope.thread_id),
+                  *persona_scopes(agent, persona.knowledge if persona else ())]
         try:
             return await self.kb.search(inbound.text, scopes, Asker(
                 agent=agent, user_id=inbound.user_id, chat_id=scope.chat_id, bot=scope.bot, local_only=local_only))

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from i18n import Translator, translator
-from rag.knowledge import Ingested
+from rag.knowledge import Ingested, collection_of
 from rag.types import Passage
 from storage.documents import Document
 
@@ -14,8 +14,10 @@ STAGES = ("extracting", "chunking", "embedding", "storing")  # rag's ingest stag
 
 
 def _source(n: int, passage: Passage, tr: Translator) -> str:
-    """"[2] manual.pdf, с. 3": a passage's number, file and page."""
-    return f"[{n}] {passage.file_name}" + (f", {tr('kb_page', page=passage.page)}" if passage.page else "")
+    """"[2] manual.pdf, с. 3 (city_faq)": a passage's number, file, page and the collection it came from."""
+    page = f", {tr('kb_page', page=passage.page)}" if passage.page else ""
+    collection = f" ({name})" if (name := collection_of(passage.scope)) else ""
+    return f"[{n}] {passage.file_name}{page}{collection}"
 
 
 def with_sources(answer: str, passages: Sequence[Passage], lang: str) -> str:
@@ -43,8 +45,9 @@ def stored_text(result: Ingested, lang: str) -> str:
               sparse="" if d.dense else tr("kb_sparse"))
 
 
-def document_list(chat_docs: Sequence[Document], agent_docs: Sequence[Document], agent: str, lang: str) -> str:
-    """The `/kb` answer: this chat's documents, then the agent's."""
+def document_list(chat_docs: Sequence[Document], agent_docs: Sequence[Document], agent: str, lang: str,
+                  collections: Mapping[str, Sequence[Document]] | None = None) -> str:
+    """The `/kb` answer: this chat's documents, then the agent's, then each collection the agent reads."""
     tr = translator(lang)
 
     def lines(docs: Sequence[Document]) -> str:
@@ -52,8 +55,10 @@ def document_list(chat_docs: Sequence[Document], agent_docs: Sequence[Document],
             return tr("kb_list_empty")
         return "\n".join(tr("kb_list_line", id=d.id, name=d.file_name, chunks=d.chunks) for d in docs)
 
+    shared = "".join(f"\n\n{tr('kb_list_collection', name=name)}\n{lines(docs)}"
+                     for name, docs in (collections or {}).items())
     return (f"{tr('kb_list_chat')}\n{lines(chat_docs)}\n\n{tr('kb_list_agent', agent=agent)}\n{lines(agent_docs)}"
-            f"\n\n{tr('kb_list_tip')}")
+            f"{shared}\n\n{tr('kb_list_tip')}")
 
 
 def search_results(passages: Sequence[Passage], lang: str) -> str:

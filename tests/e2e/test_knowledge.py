@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from rag.knowledge import Asker, collection_scope
 from tests.harness import TOKEN, running_bot
 from tests.rag.test_extract import encrypt
 from tests.rag.test_extract import make_pdf as pdf
@@ -205,3 +206,35 @@ async def test_kb_add_as_a_reply_to_an_earlier_file_adds_that_file(tmp_path, tg,
         await tg.wait_for(lambda: final_status(tg, 1001).startswith("✅"))
         assert "ecominer.txt" in final_status(tg, 1001)
         assert (await ask(bot, "Який гарантійний строк EcoMiner?")).endswith("Джерела:\n[1] ecominer.txt")
+
+
+RULES = ("# Правила DAARION.city\n\nПропозиція microDAO проходить, коли за неї голосує дві третини учасників.\n\n"
+         "Голосування триває сім днів.")
+
+
+async def test_a_personas_named_collection_answers_its_questions_and_no_other_personas(tmp_path, tg, llm):
+    async with running_bot(tmp_path, tg=tg, llm=llm, router_yaml=KB_YAML) as bot:
+        kb = bot.services.kb
+        await kb.ingest(RULES.encode(), "rules.md", None, scope=collection_scope("daarion_docs"),
+                        asker=Asker(agent="daarwizz"))  # what `python -m rag ingest --collection` does
+        answer = await ask(bot, "Скільки голосів потрібно, щоб пропозиція microDAO пройшла?")
+        assert answer.endswith("Джерела:\n[1] rules.md (daarion_docs)"), "DAARWIZZ reads daarion_docs"
+        listing = await ask(bot, "/kb")
+        assert "Колекція daarion_docs" in listing and "rules.md" in listing
+        assert "(daarion_docs)" in await ask(bot, "/kb search голосує дві третини")
+        await ask(bot, "/agent helion")
+        other = await ask(bot, "Скільки голосів потрібно, щоб пропозиція microDAO пройшла?")
+        assert "Джерела" not in other, "Helion reads energy_union, not DAARWIZZ's collection"
+
+
+def test_admins_fill_a_named_collection_from_the_command_line(tmp_path: Path) -> None:
+    (tmp_path / "rules.md").write_text(RULES, encoding="utf-8")
+    (tmp_path / "router.yaml").write_text(NO_EMBED_YAML.replace("${OLLAMA_URL}", "http://127.0.0.1:9"))
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/dagi.db", "DATA_DIR": str(tmp_path / "data"),
+           "ROUTER_FILE": str(tmp_path / "router.yaml"), "PYTHONPATH": str(ROOT), "KB_EMBED_DIM": "64"}
+    out = subprocess.run([sys.executable, "-m", "rag", "ingest", "rules.md", "--collection", "daarion_docs"],
+                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "added    #1" in out.stdout, out.stderr
+    listed = subprocess.run([sys.executable, "-m", "rag", "list", "--collection", "daarion_docs"], cwd=tmp_path,
+                            env=env, capture_output=True, text=True, timeout=120)
+    assert "collection:daarion_docs rules.md" in listed.stdout

@@ -41,6 +41,7 @@ kb_stored = ✅ Added to the knowledge base: #{ $id } { $name } — { $pages ->
     }, { $seconds } s.{ $sparse } Delete: /kb delete { $id }
 kb_list_chat = This chat's knowledge base:
 kb_list_agent = { $agent }'s knowledge base:
+kb_list_collection = The { $name } collection (shared with other agents):
 kb_list_empty = • (empty)
 kb_list_line = • #{ $id } { $name } — { $chunks ->
         [one] { $chunks } chunk

@@ -47,6 +47,7 @@ kb_stored = ✅ Додано до бази знань: №{ $id } { $name } — 
     }, { $seconds } с.{ $sparse } Видалити: /kb delete { $id }
 kb_list_chat = База знань цього чату:
 kb_list_agent = База знань агента { $agent }:
+kb_list_collection = Колекція { $name } (спільна з іншими агентами):
 kb_list_empty = • (порожньо)
 kb_list_line = • №{ $id } { $name } — { $chunks ->
         [one] { $chunks } фрагмент
