@@ -28,11 +28,12 @@ async def on_text(message: Message, store: Store, personas: AgentsConfig, profil
     if target is None:
         return  # group chatter that is not for us
     user_id = sender_id(message)
-    if not await flood.admit(message, user_id, tr):  # not stored: crash recovery must not answer it later
-        return
     scope = scope_of(message, profile)
-    ticket = conversations.ticket(scope)  # before any await: answers keep the order messages arrived in
+    # Before any await (a shared flood check waits for Redis): answers keep the order messages arrived in.
+    ticket = conversations.ticket(scope)
     try:
+        if not await flood.admit(message, user_id, tr):  # not stored: crash recovery must not answer it later
+            return
         if not target.text or len(target.text) > settings.max_message_chars:
             await message.reply(tr("empty") if not target.text else
                                 tr("too_long", length=len(target.text), limit=settings.max_message_chars))

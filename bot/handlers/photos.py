@@ -57,17 +57,17 @@ async def answer_images(items: list[Message], *, profile: BotProfile, store: Sto
         return  # a group photo not addressed to the bot
     scope = scope_of(first, profile)
     user_id = sender_id(first)
-    if not await flood.admit(first, user_id, tr):
-        return
-    refs = [file_ref(m, settings.image_max_side) for m in items]
-    if any(over(size, file_limits.image) for _, size in refs):
-        await first.reply(tr("image_too_large", mb=file_limits.image))  # refused before any download
-        return
-    text, ocr = target.text, by_command or await take(state, Ocr.photo) is not None
-    if (match := _OCR_CAPTION.match(text)) is not None:
-        text, ocr = text[match.end():].strip(), True
-    ticket = conversations.ticket(scope)
+    ticket = conversations.ticket(scope)  # before the flood check's await: answers keep the order messages arrived in
     try:
+        if not await flood.admit(first, user_id, tr):
+            return
+        refs = [file_ref(m, settings.image_max_side) for m in items]
+        if any(over(size, file_limits.image) for _, size in refs):
+            await first.reply(tr("image_too_large", mb=file_limits.image))  # refused before any download
+            return
+        text, ocr = target.text, by_command or await take(state, Ocr.photo) is not None
+        if (match := _OCR_CAPTION.match(text)) is not None:
+            text, ocr = text[match.end():].strip(), True
         await remember_user(store, profile, first)
         persona, conversation = await active_persona(store, personas, profile, scope)
         inbound = Inbound(scope=scope, user_id=user_id, text=text,

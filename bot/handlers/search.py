@@ -48,10 +48,10 @@ async def search(message: Message, command: CommandObject, store: Store, persona
         await message.reply(tr("search_too_long", length=len(question), limit=settings.search_max_chars))
         return
     user_id = sender_id(message)
-    if not await flood.admit(message, user_id, tr):
-        return
-    ticket = conversations.ticket(scope)  # before any await below: answers keep the order messages arrived in
+    ticket = conversations.ticket(scope)  # before the flood check's await: answers keep the order messages arrived in
     try:
+        if not await flood.admit(message, user_id, tr):
+            return
         await remember_user(store, profile, message)
         persona, conversation = await active_persona(store, personas, profile, scope)
         pinned = profile.locked is not None  # a persona's own bot answers itself

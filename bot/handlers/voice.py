@@ -60,13 +60,13 @@ async def on_audio(message: Message, store: Store, personas: AgentsConfig, profi
         await remember_user(store, profile, message)
         await conversations.handle(inbound, shown(sink_for(profile, inbound, reply_to=reply_to)))
         return
-    if not await flood.admit(message, user_id, tr):
-        return
-    if refusal := _too_big(claimed, size, voice, tr):
-        await message.reply(refusal)  # Telegram said how long or big it is: no download to find out
-        return
-    ticket = conversations.ticket(scope)  # answers keep the order messages arrived in
+    ticket = conversations.ticket(scope)  # before the flood check's await: answers keep the order messages arrived in
     try:
+        if not await flood.admit(message, user_id, tr):
+            return
+        if refusal := _too_big(claimed, size, voice, tr):
+            await message.reply(refusal)  # Telegram said how long or big it is: no download to find out
+            return
         await remember_user(store, profile, message)
         await conversations.handle(inbound, sink_for(profile, inbound, reply_to=reply_to), ticket)
     finally:
