@@ -38,6 +38,7 @@ from bot.handlers import (
     voice,
 )
 from bot.middlewares.access import AccessMiddleware, Throttle
+from bot.middlewares.arrival import Arrival, Reached
 from bot.middlewares.i18n import I18nMiddleware
 from bot.middlewares.observe import UpdateObserver
 from bot.services import Services
@@ -178,6 +179,11 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: 
                     desk=desk or photo_desk(services), kb=services.kb, ops=services.ops,
                     search_use=services.search_use, voice_use=services.voice_use,
                     model_router=services.router, file_limits=services.file_limits())
+    # A chat's updates reach their handlers in arrival order: ahead of aiogram's FSM middleware, whose Redis read
+    # (REDIS_URL) could let a chat's second message overtake its first.
+    dp.update.outer_middleware.unregister(dp.fsm)
+    dp.update.outer_middleware(Arrival())
+    dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(UpdateObserver())  # counts every update; binds its ids for JSON log lines
     dp.update.outer_middleware(ProfileMiddleware(profiles))
     dp.update.outer_middleware(FlowTimeouts())  # after aiogram's own FSM middleware: an expired flow is no flow
@@ -189,6 +195,8 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: 
         dp.message.outer_middleware(gate)
         dp.callback_query.outer_middleware(gate)
         dp.include_router(admin.router(ops.people, refusals))
+    for observer in (dp.message, dp.callback_query, dp.edited_message):
+        observer.middleware(Reached())  # at the handler: the chat's next update may go on
     dp.include_routers(agent_pick.router(), usage.router(), chat_settings.router(), reminders.router(),
                        forget.router(), photos.router(), voice.router(), knowledge.router(), search.router(),
                        commands.router(), chat.router())
