@@ -59,12 +59,20 @@ async def share(ops: Ops, bus: Bus) -> None:
         # After each (re)subscription too: an admin change made while this replica was not listening is read now.
         await bus.follow({BREAKER_TOPIC: opened_elsewhere, ADMIN_TOPIC: admin_changed, JOBS_TOPIC: jobs_added,
                           RELOAD_TOPIC: reloaded},
-                         on_subscribed=lambda: restore(ops, quiet=True))
+                         on_subscribed=lambda: caught_up(ops))
     finally:
         if breakers.on_open is opened:
             breakers.on_open = None
         if ops.publisher is bus:
             ops.publisher = None
+
+
+async def caught_up(ops: Ops) -> None:
+    """After each (re)subscription: what other replicas announced while this one was not listening is read now —
+    admin changes, and jobs (a reminder set on a replica that dies before it is due still fires on time)."""
+    await restore(ops, quiet=True)
+    if ops.scheduler is not None:
+        ops.scheduler.wakeup()
 
 
 async def follow_replicas(ops: Ops, redis_url: str) -> None:

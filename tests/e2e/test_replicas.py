@@ -12,9 +12,11 @@ import subprocess
 from pathlib import Path
 
 import aiohttp
+import redis
 
 from bot.testing import FakeTelegram
 from router.testing import FakeLLM
+from storage.redis_link import key
 from tests.e2e.processes import start_bot, stored, until
 from tests.e2e.test_reminders import FIRED
 from tests.harness import TOKEN
@@ -33,7 +35,7 @@ class Replicas:
     """The two bot processes and the fake's deliveries to them."""
 
     def __init__(self, tmp: Path, tg: FakeTelegram, llm: FakeLLM, database_url: str, redis_url: str) -> None:
-        self.tg, self.ports = tg, [free_port(), free_port()]
+        self.tg, self.ports, self.redis_url = tg, [free_port(), free_port()], redis_url
         self.procs: list[subprocess.Popen[bytes]] = []
         self.dirs = [tmp / "r0", tmp / "r1"]
         for i, port in enumerate(self.ports):
@@ -51,6 +53,11 @@ class Replicas:
     async def ready(self) -> None:
         await until(lambda: len(self.tg.calls_of("setWebhook")) >= 2, self.procs[0], self.dirs[0], 60)
         await until(lambda: self.procs[1].poll() is None, self.procs[1], self.dirs[1], 1)
+        bus = redis.Redis.from_url(self.redis_url)
+        try:  # both listen on the replica bus (a replica starting later catches up when it subscribes)
+            await until(lambda: bus.pubsub_numsub(key("bus"))[0][1] >= 2, self.procs[1], self.dirs[1], 30)
+        finally:
+            bus.close()
 
     async def deliver(self, update_id: int, to: int | None = None) -> None:
         """To a random live replica (or `to`), 10 % also to the other at once; a failed post is retried on the other."""

@@ -283,7 +283,8 @@ async def test_a_file_longer_than_the_cap_that_claims_less_is_refused_after_prob
         assert await bot.replies(PRIVATE) == [too_long(3)]
         assert len(tg.calls_of("getFile")) == 1  # it had to be downloaded to find out
         assert llm.transcription_requests() == [] and llm.chat_requests() == []
-        assert user_rows(tmp_path)[0][1] == "failed"
+        # Marked failed right after the notice went (the notice first: a user is never left without one).
+        await tg.wait_for(lambda: user_rows(tmp_path)[0][1] == "failed")
 
 
 async def test_the_daily_seconds_of_voice_run_out_with_a_clear_notice_and_usage_shows_them(
