@@ -213,7 +213,7 @@ def build_ops(settings: Settings, tz: str, store: Store, ledger: UsageLedger, ro
         owners=tuple(settings.owner_ids), access_mode=settings.access_mode, invite_days=settings.invite_days,
         timezone=tz, history_days=settings.history_days, health_interval=settings.health_interval,
         report_time=settings.report_time, broadcast_rate=settings.broadcast_rate, agents_file=settings.agents_file,
-        router_file=settings.router_file, data_dir=settings.data_dir)
+        router_file=settings.router_file, data_dir=settings.data_dir, pending_lease=settings.pending_lease)
     access = AccessControl(people, owners=opts.owners, mode=opts.access_mode, invite_days=opts.invite_days)
     ops = Ops(opts, store, ledger, router, personas, people, access, kb=kb, env=env)
     if settings.scheduler:

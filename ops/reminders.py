@@ -1,8 +1,9 @@
 """Reminders: create, list, delete, the job that fires one, and re-creating jobs a wiped job table lost.
 
 A reminder is a row (the truth) plus an APScheduler date job `reminder:<id>` (the alarm clock). The job
-may run twice (a re-created job, two replicas): the row is switched from pending to sent in one UPDATE
-before anything is sent, so only one run ever sends it.
+may run twice (a re-created job, two replicas): the row is switched from pending to sending in one UPDATE
+before anything is sent, so only one run ever sends it. A run that dies while sending (a replica killed, a
+crash) leaves the row `sending`; after the lease (PENDING_LEASE) the sweep makes it pending and fires it again.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ MAX_TEXT = 1000
 MAX_PENDING = 50
 LATE = timedelta(seconds=60)  # later than this, the bot was down: the reminder says so
 JOBS_TOPIC = "jobs"  # on the replica bus (ops.shared_state): a job was added, schedulers wake up to see it
-SWEEP_EVERY = 60  # seconds: jobs for reminders stored on a replica without a scheduler are made this soon
+SWEEP_EVERY = 60  # seconds at most: jobs for reminders stored on a replica without a scheduler are made this soon
 SWEEP_WINDOW = timedelta(minutes=10)
 TOO_LONG, TOO_MANY = "long", "limit"  # error keys besides the parser's
 
@@ -133,6 +134,8 @@ async def fire_reminder(ops: Ops, reminder_id: int) -> None:
     if sent is None or sent.status != "delivered":
         await store(ops).set_status(reminder_id, "failed")
         log.warning("reminder %s not delivered: %s", reminder_id, sent.error if sent else "error")
+    else:
+        await store(ops).set_status(reminder_id, "sent")
 
 
 async def reconcile(ops: Ops, *, since: timedelta | None = None) -> int:
@@ -152,14 +155,29 @@ async def reconcile(ops: Ops, *, since: timedelta | None = None) -> int:
     return made
 
 
+async def take_back(ops: Ops) -> int:
+    """Fire again, now, the reminders whose sending run died more than a lease ago; returns how many."""
+    if ops.scheduler is None:
+        return 0
+    now = ops.now()
+    ids = await store(ops).take_back(now - timedelta(seconds=ops.settings.pending_lease))
+    for rid in ids:
+        log.warning("reminder %s was being sent by a run that died; sending it again", rid)
+        _schedule(ops, rid, now)
+    return len(ids)
+
+
 async def sweep(ops: Ops) -> None:
-    """The periodic job: jobs for reminders stored lately on a replica without a scheduler."""
+    """The periodic job: reminders whose sender died, and jobs for reminders stored lately on a replica without
+    a scheduler."""
+    await take_back(ops)
     await reconcile(ops, since=SWEEP_WINDOW)
 
 
 async def start(ops: Ops) -> None:
-    """At start on a scheduling replica: re-create missing jobs, and sweep for new rows every minute."""
+    """At start on a scheduling replica: re-create missing jobs, and sweep every minute or a third of the lease."""
     if ops.scheduler is None:
         return
     await reconcile(ops)
-    ops.scheduler.add(sweep, "interval", job_id="system:reminders", seconds=SWEEP_EVERY)
+    every = min(SWEEP_EVERY, ops.settings.pending_lease / 3)
+    ops.scheduler.add(sweep, "interval", job_id="system:reminders", seconds=every)

@@ -42,6 +42,7 @@ class OpsSettings:
     agents_file: Path = Path("config/agents.yaml")
     router_file: Path = Path("config/router.yaml")
     data_dir: Path = Path("data")
+    pending_lease: float = 60.0  # seconds a claimed message or reminder stays its holder's (PENDING_LEASE)
 
 
 @dataclass

@@ -264,9 +264,9 @@ class Reminder(Base):
     due_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))  # UTC
     tz: Mapped[str] = mapped_column(String(64))  # the zone the user set it in (for display)
     language: Mapped[str] = mapped_column(String(8), default="uk")
-    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending | sent | deleted | failed
+    status: Mapped[str] = mapped_column(String(8), default="pending")  # pending | sending | sent | deleted | failed
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))  # when sending began
 
 
 class JobRun(Base):

@@ -1,10 +1,11 @@
-"""Reminder rows: add under a per-user limit, list, claim for sending exactly once, delete by their owner."""
+"""Reminder rows: add under a per-user limit, list, claim for sending exactly once, delete by their owner, and
+take back a claim whose sender died (the row stays `sending` past a lease)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Connection, func, insert, select, update
+from sqlalchemy import Connection, and_, func, insert, select, update
 
 from storage.db import AnyRow, Database
 from storage.models import Reminder, utcnow
@@ -85,14 +86,26 @@ class ReminderStore:
         return [_row(r) for r in await self.db.run(lambda c: c.execute(stmt.order_by(Reminder.id)).all())]
 
     async def claim(self, reminder_id: int, now: datetime) -> ReminderRow | None:
-        """Mark a pending reminder sent and return it; None when it is not pending (sent, deleted, another run)."""
+        """Mark a pending reminder `sending` (since `now`) and return it; None when it is not pending (sent,
+        deleted, another run has it)."""
         stmt = (update(Reminder).where(Reminder.id == reminder_id, Reminder.status == "pending")
-                .values(status="sent", sent_at=now.astimezone(UTC)))
+                .values(status="sending", sent_at=now.astimezone(UTC)))
 
         def work(conn: Connection) -> ReminderRow | None:
             if conn.execute(stmt).rowcount != 1:
                 return None
             return _row(conn.execute(select(*_COLUMNS).where(Reminder.id == reminder_id)).one())
+        return await self.db.run(work)
+
+    async def take_back(self, claimed_before: datetime) -> list[int]:
+        """Reminders claimed before `claimed_before` and never settled (their sender died): pending again."""
+        stale = and_(Reminder.status == "sending", Reminder.sent_at < claimed_before.astimezone(UTC))
+
+        def work(conn: Connection) -> list[int]:
+            ids = [int(i) for i in conn.execute(select(Reminder.id).where(stale)).scalars()]
+            # Re-checked per row: a slow sender that settles meanwhile keeps its reminder.
+            return [i for i in ids
+                    if conn.execute(update(Reminder).where(Reminder.id == i, stale).values(status="pending")).rowcount]
         return await self.db.run(work)
 
     async def set_status(self, reminder_id: int, status: str) -> None:

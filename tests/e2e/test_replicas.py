@@ -97,8 +97,10 @@ async def test_two_replicas_answer_each_message_once_and_in_order_when_one_is_ki
         replicas = Replicas(tmp_path, tg, llm, postgres_url, redis_url)
         try:
             await replicas.ready()
-            reminder = tg.send_text(TOKEN, chat_id=4001, user_id=4001, text="/remind in 6s call the supplier")
-            await replicas.deliver(reminder, to=0)  # set on the replica that dies before it is due
+            reminder = tg.send_text(TOKEN, chat_id=4001, user_id=4001, text="/remind in 3s call the supplier")
+            # Set on the replica that dies; due about when Telegram stalls, so the replica that fires it may die
+            # with its send held (the survivor takes it back after the lease) or the survivor fires it.
+            await replicas.deliver(reminder, to=0)
             await tg.wait_for(lambda: bool(tg.sent_texts(4001)), timeout=30)
 
             async def chat(uid: int, start: int, stop: int, to: int | None = None) -> None:

@@ -171,3 +171,29 @@ async def test_without_a_scheduler_the_reminder_is_saved_and_a_scheduling_replic
     ops.scheduler = scheduler
     await reminders.sweep(ops)  # the periodic sweep on the scheduling replica
     assert ops.scheduler.get(f"reminder:{made.id}").next_run_time == made.when.due
+
+
+async def test_a_reminder_whose_sender_died_is_sent_again_after_the_lease_and_only_once(ops):
+    made = await remind(ops, "in 1h call the supplier")
+    assert await reminders.store(ops).claim(made.id, NOW + timedelta(hours=1)) is not None  # a run that then died
+    assert await status(ops, made.id) == "sending"
+    ops.now = lambda: NOW + timedelta(hours=1, seconds=30)  # within the lease its sender may still be at it
+    await reminders.sweep(ops)
+    assert await status(ops, made.id) == "sending" and ops.notifier.sent == []
+    ops.now = lambda: NOW + timedelta(hours=1, seconds=61)
+    await reminders.sweep(ops)
+    job = ops.scheduler.get(f"reminder:{made.id}")
+    assert job is not None and job.next_run_time == NOW + timedelta(hours=1, seconds=61)
+    await fire_reminder(ops, made.id)
+    await reminders.sweep(ops)
+    await fire_reminder(ops, made.id)
+    [(_, chat, sent, _)] = ops.notifier.sent
+    assert chat == CHAT and sent.startswith("⏰ Нагадування: call the supplier\n")  # with the late note
+    assert await status(ops, made.id) == "sent"
+
+
+async def test_the_sweep_runs_within_a_third_of_the_lease(ops):
+    ops.settings = OpsSettings(timezone="Europe/Kyiv", pending_lease=3.0)
+    await reminders.start(ops)
+    job = ops.scheduler.get("system:reminders")
+    assert job is not None and job.trigger.interval == timedelta(seconds=1)
