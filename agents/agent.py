@@ -5,6 +5,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from agents.memory import short_summary, summary_block
 from i18n import translator
 from rag.types import Passage
 from router.types import ChatMessage, ChatRequest, Delta, Image, Role
@@ -44,6 +45,7 @@ class AgentInput:
     mode: str = "chat"  # chat | ocr | ocr_text (sort text read by local OCR into fields)
     document_text: str = ""  # ocr_text: what local OCR read
     passages: tuple[Passage, ...] = ()  # knowledge-base passages relevant to the question, numbered [1]…
+    summary: str = ""  # the rolling summary of what fell out of `history` (agents/memory.py); data, not rules
     language: str = "uk"
     local_only: bool = False
     chat: str = "private"  # private | group (routing rules can tell them apart)
@@ -81,18 +83,20 @@ class Agent:
         self.router = router
 
     def build_request(self, persona: Persona, data: AgentInput) -> ChatRequest:
-        """System prompt, the newest history that fits the persona's budget, then the new message."""
+        """System prompt (the conversation's summary after the rules), the newest history that fits the persona's
+        budget, then the new message."""
         if data.mode in ("ocr", "ocr_text"):
             return self._ocr_request(persona, data)
         lang = language_name(data.language if persona.language.follow_user else persona.language.default)
         system = (
             f"{persona.system_prompt.strip()}\n\n"
             f"Answer in the language of the user's latest message; if it is unclear, answer in {lang}."
-            f"{knowledge_block(data.passages)}"
+            f"{summary_block(data.summary)}{knowledge_block(data.passages)}"
         )
         # A photo without a caption: the persona looks at it for its own domain.
         text = data.text or (persona.photo_prompt.get(data.language) if data.images else "")
-        budget = persona.history_tokens - estimate_tokens(text)
+        # The summary stands for older turns: it takes its share of the same budget.
+        budget = persona.history_tokens - estimate_tokens(text) - (estimate_tokens(data.summary) if data.summary else 0)
         window: list[ChatMessage] = []
         for turn in reversed(data.history):
             budget -= estimate_tokens(turn.text)
@@ -108,7 +112,7 @@ class Agent:
         has_image = any(m.images for m in messages)
         # Models the router marks tiny get this instead of `system`: the agent never learns which model answers.
         prompt_lang = data.language if persona.language.follow_user else persona.language.default
-        tiny = persona.short_prompt(prompt_lang) + short_knowledge(data.passages)
+        tiny = persona.short_prompt(prompt_lang) + short_summary(data.summary) + short_knowledge(data.passages)
         return self._request(persona, data, messages, task="vision" if has_image else persona.route,
                              has_image=has_image, tiny_system=tiny)
 

@@ -31,6 +31,7 @@ from bot.handlers import (
     commands,
     forget,
     knowledge,
+    memory,
     photos,
     reminders,
     search,
@@ -58,8 +59,8 @@ from storage.store import Inbound
 
 log = logging.getLogger(__name__)
 # The command menu, in this order; each description is `cmd_<command>` in the catalogs (commands.ftl).
-COMMANDS = ("agent", "reset", "whoami", "usage", "handoff", "privacy", "ocr", "voice", "transcribe", "kb", "search",
-            "remind", "reminders", "tz", "forget", "help")
+COMMANDS = ("agent", "reset", "memory", "whoami", "usage", "handoff", "privacy", "ocr", "voice", "transcribe", "kb",
+            "search", "remind", "reminders", "tz", "forget", "help")
 
 
 class ProfileMiddleware(BaseMiddleware):
@@ -199,7 +200,7 @@ def build_dispatcher(services: Services, profiles: dict[int, BotProfile], desk: 
         observer.middleware(Reached())  # at the handler: the chat's next update may go on
     dp.include_routers(agent_pick.router(), usage.router(), chat_settings.router(), reminders.router(),
                        forget.router(), photos.router(), voice.router(), knowledge.router(), search.router(),
-                       commands.router(), chat.router())
+                       memory.router(), commands.router(), chat.router())
 
     @dp.errors(ExceptionTypeFilter(Exception))
     async def on_error(event: ErrorEvent) -> None:

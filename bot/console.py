@@ -12,6 +12,7 @@ from typing import TextIO
 from agents.persona import Persona
 from bot.services import Services
 from bot.turn.media import FileMedia
+from bot.turn.memory import new_conversation
 from i18n import translator
 from router.ready import first_ready, model_label
 from router.types import ChatRequest
@@ -129,7 +130,7 @@ async def run_console(services: Services, agent: str | None = None, *, stdin: Te
                 stdout.write(tr("switched", agent=chosen.name, title=chosen.title.get(lang)) + "\n")
             continue
         if text == "/reset":
-            await store.reset(CONSOLE)
+            await new_conversation(store, convs.memory, CONSOLE)
             stdout.write(tr("reset") + "\n")
             continue
         if text == "/help" or not text:

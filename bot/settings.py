@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     health_interval: float = Field(300.0, ge=10.0, le=86400.0)  # seconds between provider health checks
     report_time: str = "09:00"  # owners' daily report, in the quota time zone
     history_days: int = Field(90, ge=0, le=36500)  # messages older than this are deleted (0 = keep)
+    # Long dialogs: what falls out of a persona's history budget is folded into a rolling summary per conversation
+    # (the `summary` route; in the background), at most this many characters.
+    summary_enabled: bool = True
+    summary_max_chars: int = Field(1500, ge=200, le=3500)  # /memory shows it in one message (4096 at most)
     broadcast_rate: float = Field(25.0, gt=0.0, le=30.0)  # messages per second (Telegram allows ~30 per bot)
     # Where multi-step flows (`/kb add` → file, `/ocr` → photo, broadcast → confirm) keep their state.
     # Default: memory (this process only), or redis when REDIS_URL is set (survives restarts, shared by replicas).

@@ -58,6 +58,8 @@ async def forget_user(ops: Ops, user_id: int) -> Forgotten:
             ops.scheduler.remove(f"reminder:{reminder_id}")
     erased = await store.erase_user(user_id, today=today(ops).isoformat(), keep_roles=kept_roles(ops))
     ops.store.drop_cached(erased.chat_ids)
+    if ops.memory is not None:  # the summaries went with the messages (storage/retention.py); so do cached ones
+        ops.memory.drop(erased.chat_ids)
     ops.access.forget(user_id)
     log.info("forgot a user: %d messages, %d chats, %d documents, %d reminders deleted; %d usage rows anonymised",
              erased.messages, erased.chats, documents, erased.reminders, erased.usage_rows)

@@ -34,6 +34,8 @@ async def retention(ops: Ops) -> Pruned:
     if ops.settings.history_days > 0:
         messages, chats = await store.delete_old_messages(now - timedelta(days=ops.settings.history_days))
         ops.store.drop_cached(chats)  # a cached history must not bring deleted turns back to a model
+        if ops.memory is not None:  # nor may a summary of them outlive them
+            await ops.memory.prune(now - timedelta(days=ops.settings.history_days))
     reminders = await store.prune_reminders(now - timedelta(days=REMINDER_DAYS))
     updates = await UpdateInbox(ops.store.db).prune(now - UPDATES_KEPT)
     log.info("retention: deleted %d messages older than %d days, %d finished reminders and %d update guards",

@@ -21,6 +21,7 @@ from storage.usage import UsageLedger
 
 if TYPE_CHECKING:
     from ops.broadcast import Broadcaster
+    from ops.memory import Memory
     from ops.scheduler import Scheduler
     from ops.search_use import SearchUse
     from ops.voice_use import VoiceUse
@@ -66,6 +67,7 @@ class Ops:
     reminder_store: ReminderStore | None = None
     search: SearchUse | None = None  # web searches: quota defaults, overrides and usage rows (set by the bot)
     voice: VoiceUse | None = None  # voice messages: the daily seconds of speech heard (set by the bot)
+    memory: Memory | None = None  # long dialogs' summaries (set by the bot): /forget and retention delete them
     publisher: Publisher | None = None  # tells other replicas of admin changes at once (REDIS_URL, ops.shared_state)
     # Config reloads (ops.control): one at a time, and what to rebuild after each.
     reload_lock: asyncio.Lock = field(default_factory=asyncio.Lock)

@@ -13,7 +13,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_valida
 
 from router.types import ChatRequest
 
-Mode = Literal["chat", "vision", "embed", "search", "ocr", "stt", "tts"]
+Mode = Literal["chat", "vision", "embed", "search", "ocr", "stt", "tts", "summary"]
 ChatKind = Literal["private", "group"]  # a supergroup is a group to rules
 Role = Literal["user", "admin"]
 MODES: tuple[str, ...] = get_args(Mode)

@@ -1,6 +1,6 @@
-"""SQLAlchemy 2 models: users, chats (agent and settings per chat/topic), messages, usage (rows and daily sums),
-quota overrides, web-search use, knowledge-base documents, and the admin side: allowed groups, invites, reminders,
-job claims, the audit log, admin settings and provider health events."""
+"""SQLAlchemy 2 models: users, chats (agent and settings per chat/topic), messages, conversation summaries, usage
+(rows and daily sums), quota overrides, web-search use, knowledge-base documents, and the admin side: allowed groups,
+invites, reminders, job claims, the audit log, admin settings and provider health events."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
@@ -104,6 +104,26 @@ class Message(Base):
     owner: Mapped[str | None] = mapped_column(String(64))
     lease_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     tries: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+
+
+class ConversationSummary(Base):
+    """The rolling summary of what fell out of one conversation's history window (bot, chat, topic, conversation)."""
+
+    __tablename__ = "conversation_summaries"
+    __table_args__ = (UniqueConstraint("bot", "chat_id", "thread_id", "conversation", name="uq_summaries_scope"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bot: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[int] = mapped_column(BigInteger)
+    thread_id: Mapped[int] = mapped_column(BigInteger, default=0)
+    conversation: Mapped[int] = mapped_column(Integer, default=1)
+    text: Mapped[str] = mapped_column(Text, default="")
+    # The newest exchange folded in, by its question's message id: turns after it are still verbatim history.
+    covered: Mapped[int] = mapped_column(BigInteger, default=0)
+    turns: Mapped[int] = mapped_column(Integer, default=0)  # messages folded in so far
+    # ",1001,2002,": whose messages went in, so /forget finds every summary (a group's too) holding their words.
+    authors: Mapped[str] = mapped_column(Text, default=",")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Usage(Base):

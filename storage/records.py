@@ -62,6 +62,7 @@ class Turn:
     text: str
     agent: str | None
     attachments: tuple[str, ...] = ()
+    key: int = 0  # the exchange's question id (an answer's reply_to): what a conversation summary covers up to
 
 
 @dataclass(frozen=True, slots=True)

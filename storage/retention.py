@@ -10,7 +10,18 @@ from functools import partial
 from sqlalchemy import ColumnElement, Connection, Select, and_, delete, func, not_, or_, select, update
 
 from storage.db import Database
-from storage.models import Chat, KbDocument, Message, QuotaOverride, Reminder, Usage, UsageDaily, User, WebUse
+from storage.models import (
+    Chat,
+    ConversationSummary,
+    KbDocument,
+    Message,
+    QuotaOverride,
+    Reminder,
+    Usage,
+    UsageDaily,
+    User,
+    WebUse,
+)
 
 BATCH = 500  # ids per DELETE: under every database's parameter limit, and short enough not to stall the loop
 
@@ -42,6 +53,11 @@ def _theirs(user_id: int) -> ColumnElement[bool]:
     """Their own messages, the answers to them, and everything in their private chats (any bot, any topic)."""
     mine = (Message.role == "user") & (Message.user_id == user_id)
     return or_(mine, Message.chat_id == user_id, Message.reply_to.in_(select(Message.id).where(mine)))
+
+
+def _summaries_of(user_id: int) -> ColumnElement[bool]:
+    """Summaries of their private chats and every summary (a group's too) that folded in a message of theirs."""
+    return or_(ConversationSummary.chat_id == user_id, ConversationSummary.authors.contains(f",{user_id},"))
 
 
 def _delete_ids(conn: Connection, ids: Sequence[int]) -> int:
@@ -128,6 +144,9 @@ class RetentionStore:
             usage += _anonymise_web(conn, user_id, today)
             daily = conn.execute(delete(UsageDaily).where(
                 UsageDaily.kind.in_(("user", "chat")), UsageDaily.subject == subject, UsageDaily.day < today)).rowcount
+            # After their messages: a summary being saved holds those rows locked, so it lands first and goes here.
+            summarised = conn.execute(select(ConversationSummary.chat_id).where(_summaries_of(user_id))).scalars().all()
+            conn.execute(delete(ConversationSummary).where(_summaries_of(user_id)))
             role = conn.execute(select(User.role).where(User.id == user_id)).scalar()
             kept = role is not None and role in keep_roles
             if kept:
@@ -141,7 +160,7 @@ class RetentionStore:
                 messages=messages, chats=conn.execute(delete(Chat).where(Chat.chat_id == user_id)).rowcount,
                 reminders=conn.execute(delete(Reminder).where(Reminder.user_id == user_id)).rowcount,
                 usage_rows=int(usage), daily_rows=daily, profile_kept=kept,
-                chat_ids=frozenset({user_id, *(r.chat_id for r in found)}))
+                chat_ids=frozenset({user_id, *(r.chat_id for r in found), *summarised}))
         return await self.db.run(work)
 
 

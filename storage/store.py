@@ -28,10 +28,11 @@ _IN_SCOPE = (Message.bot == bindparam("b"), Message.chat_id == bindparam("c"), M
 _CHAT_SCOPE = (Chat.bot == bindparam("b"), Chat.chat_id == bindparam("c"), Chat.thread_id == bindparam("t"))
 _GET_CHAT = (select(Chat.agent, Chat.conversation, Chat.handoff, Chat.local_only, Chat.kb_files, Chat.web_search,
                     Chat.voice).where(*_CHAT_SCOPE))
-_HISTORY = (select(Message.role, Message.text, Message.agent, Message.attachments)
+_EXCHANGE = func.coalesce(Message.reply_to, Message.id)  # the question's id, for the question and its answer
+_HISTORY = (select(Message.role, Message.text, Message.agent, Message.attachments, _EXCHANGE.label("key"))
             .where(*_IN_SCOPE, Message.conversation == bindparam("conv"), Message.status == "done")
             # Answers sort right after their question, even when later questions arrived first.
-            .order_by(func.coalesce(Message.reply_to, Message.id).desc(), Message.id.desc())
+            .order_by(_EXCHANGE.desc(), Message.id.desc())
             .limit(bindparam("lim")))
 _SEEN = select(Message.id).where(*_IN_SCOPE, Message.tg_message_id == bindparam("tg"))
 _ADD = insert(Message)
@@ -142,7 +143,7 @@ class Store:
         if (turns := self._turns.get(key)) is None:
             params = {**_keys(scope), "conv": conversation, "lim": limit}
             rows = await self.db.run(lambda conn: conn.execute(_HISTORY, params).all())
-            turns = deque((Turn(r.role, r.text, r.agent, _unpack(r.attachments)) for r in reversed(rows)),
+            turns = deque((Turn(r.role, r.text, r.agent, _unpack(r.attachments), r.key) for r in reversed(rows)),
                           maxlen=limit)
             self._remember(self._turns, key, turns)
         return list(turns)
@@ -166,8 +167,8 @@ class Store:
         if not await self.db.run(work):
             return
         if (turns := self._turns.get((scope, inbound.conversation))) is not None:
-            turns.extend((Turn("user", inbound.text, inbound.agent, inbound.attachments),
-                          Turn("assistant", answer.text, answer.agent)))
+            turns.extend((Turn("user", inbound.text, inbound.agent, inbound.attachments, inbound_id),
+                          Turn("assistant", answer.text, answer.agent, key=inbound_id)))
 
     async def transcribed(self, inbound_id: int, text: str) -> None:
         """A stored voice note (mode "voice", its file id in attachments) becomes its transcript: mode "chat",

@@ -24,9 +24,10 @@ from storage.models import QuotaOverride, Usage, UsageDaily, utcnow
 from storage.records import BUSY, AgentUse, Totals, UsageRow
 
 ANSWERED = ("ok", "cut")  # outcomes that count as a served request
-# Calls that are no chat-model request of the user's: embedding a shared document, and hearing or speaking a voice
-# message (those have their own daily quota of seconds, see audio_seconds). They spend no user's or group's tokens.
-NOT_CHAT = ("embed", "stt", "tts")
+# Calls that are no chat-model request of the user's: embedding a shared document, hearing or speaking a voice
+# message (those have their own daily quota of seconds, see audio_seconds), and the bot's own upkeep of a long
+# conversation's summary (at most one per several answers). They spend no user's or group's tokens.
+NOT_CHAT = ("embed", "stt", "tts", "summary")
 _TOKENS = func.coalesce(func.sum(Usage.tokens_in + Usage.tokens_out), 0)
 _REQUESTS = func.coalesce(func.sum(case((Usage.outcome.in_(ANSWERED), 1), else_=0)), 0)
 _ADD = insert(Usage)

@@ -9,6 +9,8 @@ from agents.persona import AgentsConfig
 from bot.filters.message import IsCommand
 from bot.handlers.agent_pick import picker
 from bot.turn.context import BotProfile, active_persona, remember_user, scope_of
+from bot.turn.conversation import Conversations
+from bot.turn.memory import new_conversation
 from i18n import Translator
 from storage.store import Store
 
@@ -29,9 +31,10 @@ async def help_(message: Message, personas: AgentsConfig, profile: BotProfile, t
     await message.answer(tr("help", agents=agents, bot=profile.username))
 
 
-async def reset(message: Message, store: Store, profile: BotProfile, tr: Translator) -> None:
-    """Start a new conversation in this chat/topic."""
-    await store.reset(scope_of(message, profile), message.chat.type)
+async def reset(message: Message, store: Store, conversations: Conversations, profile: BotProfile,
+                tr: Translator) -> None:
+    """Start a new conversation in this chat/topic (its summary goes: the new one starts clean)."""
+    await new_conversation(store, conversations.memory, scope_of(message, profile), message.chat.type)
     await message.answer(tr("reset"))
 
 

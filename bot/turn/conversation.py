@@ -13,6 +13,7 @@ from base.log_context import bind
 from base.metrics import metrics
 from bot.turn.handoff import hand_off
 from bot.turn.media import MediaError, MediaSource
+from bot.turn.memory import recall, remember
 from bot.turn.photos import agent_turns, deliver_ocr, images_for, only_capability_failures, read_locally
 from bot.turn.search import WebTurn
 from bot.turn.sink import ReplySink, SinkFactory
@@ -30,6 +31,7 @@ from storage.store import Answer, ChatState, Inbound, Pending, Store
 
 if TYPE_CHECKING:
     from agents.persona import AgentsConfig, Persona
+    from ops.memory import Memory
 
 log = logging.getLogger(__name__)
 BUSY_NOTICE = 2.0  # seconds a request waits for a busy model before the user is told it is in line
@@ -59,6 +61,7 @@ class Conversations:
         self.handoffs = HandoffRules(personas)
         self.search: WebTurn | None = None  # set by the composition root: /search and personas' own searches
         self.voice: VoiceTurn | None = None  # set by the composition root: voice notes heard, answers spoken
+        self.memory: Memory | None = None  # set by the composition root: long dialogs' rolling summaries
         self._tails: dict[object, asyncio.Future[None]] = {}  # per chat: the last answer in the queue
         # Set by the composition root: pending messages under a lease (storage/leases.py). `replicas` None means
         # this process is the only one (polling, the console): the queue above orders each chat. With webhook
@@ -152,13 +155,15 @@ class Conversations:
             if await self._searched(inbound_id, inbound, persona, state, sink, started):
                 return
             turns = await self.store.history(inbound.scope, inbound.conversation, limit=self.history_limit)
+            summary, turns = await recall(self.memory, inbound, turns)  # the turns it covers are in it instead
             history = agent_turns(turns)
             images = await images_for(self.media, inbound, turns, history)
             passages = await self._passages(inbound, persona.key, state.local_only)
             data = AgentInput(text=inbound.text, history=history, images=images, mode=inbound.mode, language=lang,
                               chat="group" if inbound.chat_type != "private" else "private",
                               user_id=inbound.user_id, chat_id=inbound.scope.chat_id, bot=inbound.scope.bot,
-                              local_only=state.local_only, passages=tuple(passages))
+                              local_only=state.local_only, passages=tuple(passages),
+                              summary=summary.text if summary else "")
             await self._stream(persona, data, sink, reply)
             streamed = time.perf_counter()
             bind(provider=reply.provider or None)
@@ -175,6 +180,7 @@ class Conversations:
                 text=text, agent=persona.key, provider=reply.provider, model=reply.model,
                 tokens_in=usage.tokens_in if usage else 0, tokens_out=usage.tokens_out if usage else 0,
                 latency_ms=(time.perf_counter() - started) * 1000))
+            remember(self.memory, inbound_id, inbound, text, persona, state, turns, summary)  # off the reply's path
             if state.voice and self.voice is not None and inbound.mode == "chat":  # /voice on: spoken too
                 await self.voice.reply(text, inbound, state.local_only, sink)
         except VoiceRefused as exc:

@@ -31,8 +31,8 @@ DYNAMIC: dict[str, tuple[str, ...]] = {
     "prov_": ("unknown_provider", "unknown_target", "unknown_agent", "bad_target"),
     "bc_aud_": ("all", "users", "groups", "agent"),
     "rem_err_": ("when", "date", "past", "far", "empty", "long", "limit"),
-    "cmd_": ("admin", "agent", "reset", "whoami", "usage", "handoff", "privacy", "ocr", "voice", "transcribe", "kb",
-             "search", "remind", "reminders", "tz", "forget", "help"),
+    "cmd_": ("admin", "agent", "reset", "memory", "whoami", "usage", "handoff", "privacy", "ocr", "voice", "transcribe",
+             "kb", "search", "remind", "reminders", "tz", "forget", "help"),
     # bot/turn/voice.py: a download's MediaError reason or voice.probe's AudioRejected reason
     "voice_": ("too_large", "download_failed", "missing", "empty", "not_audio", "unsupported", "too_long"),
     "ocr_doc_": ("receipt", "invoice", "food_label", "other"),

@@ -1,6 +1,7 @@
 ## The command menu Telegram shows beside the text field (bot/app.py)
 cmd_agent = choose an agent
 cmd_reset = new conversation
+cmd_memory = what I remember of this chat
 cmd_whoami = me, this chat, the agent
 cmd_usage = my usage and limit
 cmd_handoff = pass questions to specialists

@@ -8,6 +8,7 @@ help =
     What I can do:
     /agent — choose an agent (or /agent helion)
     /reset — start a new conversation
+    /memory — what I remember from earlier in a long conversation
     /whoami — you, this chat and the active agent
     /handoff on|off — whether DAARWIZZ passes questions to specialist agents
     /privacy local|cloud — local models only, or cloud models too
@@ -30,6 +31,17 @@ switched = You are now talking to { $agent } — { $title }
 unknown_agent = There is no agent "{ $name }". Available: { $agents }.
 locked = This bot is { $agent } only. Other agents live in the main DAGI bot.
 reset = Starting over: the previous conversation in this chat is forgotten.
+memory_empty = So far I see this whole conversation, so there is no summary. When it gets long, I will keep short notes of what falls out of view (facts, names, numbers, your goals) and show them here. /reset starts the conversation over.
+memory_show =
+    🧠 What I remember from earlier in this conversation (a summary of { $turns ->
+        [one] { $turns } message
+       *[other] { $turns } messages
+    }):
+
+    { $summary }
+
+    /reset starts a new conversation and clears this summary; /forget deletes all your data.
+memory_off = Summaries of long conversations are switched off on this server: I only see the latest messages of a conversation.
 whoami =
     You: { $user } (id { $user_id })
     Chat: { $chat_id } ({ $chat_type }){ $thread }

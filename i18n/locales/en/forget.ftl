@@ -13,6 +13,7 @@ forget_preview = Everything the bot keeps about you will be deleted:
        *[other] { $reminders } reminders
     }
     • your private chat's settings (agent, /privacy, /handoff) — back to the defaults
+    • summaries of long conversations (/memory) that took in any message of yours, group ones too
     Model usage records ({ $usage }) stay only as anonymous counts — no text and no id of yours; today's limit is not reset by this.
     Delete for good?
 forget_yes = 🗑 Yes, delete everything

@@ -1,6 +1,7 @@
 ## The command menu Telegram shows beside the text field (bot/app.py)
 cmd_agent = обрати агента
 cmd_reset = нова розмова
+cmd_memory = що я пам'ятаю з розмови
 cmd_whoami = хто я і який агент
 cmd_usage = використання і ліміт
 cmd_handoff = передача питань агентам
