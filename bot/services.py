@@ -26,13 +26,14 @@ from bot.turn.takeover import ReplicaTurns
 from bot.turn.voice import VoiceTurn
 from ops.access import AccessControl
 from ops.control import on_reload
+from ops.memory import Memory, MemorySettings
 from ops.scheduler import Scheduler, runner_id
 from ops.search_use import SearchLimits, SearchUse
 from ops.services import Ops, OpsSettings
 from ops.voice_use import VoiceLimits, VoiceUse
 from rag.knowledge import KnowledgeBase
 from rag.settings import KnowledgeSettings
-from rag.types import IndexMismatch
+from rag.types import IndexBusy, IndexMismatch
 from router.config import build_router, load_router_config
 from router.core import ModelRouter
 from storage.claims import JobClaims
@@ -40,6 +41,7 @@ from storage.documents import DocumentRegistry
 from storage.leases import MessageLeases
 from storage.people import PeopleStore
 from storage.store import Store, open_store
+from storage.summaries import SummaryStore
 from storage.usage import UsageLedger
 from storage.web_usage import WebUsage
 from vision.images import ImageLimits
@@ -109,6 +111,8 @@ class Services:
         """Stop the scheduler; close model clients and the database."""
         if self.ops is not None and self.ops.scheduler is not None:
             self.ops.scheduler.stop()
+        if self.conversations.memory is not None:  # summaries in flight stop before their model client closes
+            await self.conversations.memory.aclose()
         await self.router.aclose()
         if self.kb is not None:
             await self.kb.close()
@@ -162,6 +166,10 @@ async def build_services(settings: Settings, *, log_file: Path | None = None) ->
     conversations.search = search_turn(settings, WebSettings.from_env(env), store, router, use)
     ops = build_ops(settings, config.quotas.timezone, store, ledger, router, personas, kb, env)
     ops.search = use
+    # Long dialogs' rolling summaries; cached like chats (off with webhook replicas: another may write them).
+    ops.memory = conversations.memory = Memory(
+        SummaryStore(store.db, cache=0 if settings.webhook_url else 20_000), router,
+        MemorySettings(settings.summary_enabled, settings.summary_max_chars, conversations.history_limit))
     ops.voice = VoiceUse(ledger, VoiceLimits(settings.voice_user_daily_seconds, settings.voice_group_daily_seconds),
                          tz=config.quotas.timezone)
     conversations.voice = VoiceTurn(router, store, max_seconds=settings.voice_max_seconds,
@@ -222,22 +230,16 @@ def build_ops(settings: Settings, tz: str, store: Store, ledger: UsageLedger, ro
 
 
 async def open_knowledge(kb_settings: KnowledgeSettings, store: Store, router: ModelRouter) -> KnowledgeBase:
-    """Qdrant (embedded in DATA_DIR, or QDRANT_URL) with the document list in the bot's database."""
+    """Qdrant (embedded: Qdrant Edge in KB_PATH; or QDRANT_URL) with the document list in the bot's database."""
     embed = router.targets("embed")
 
-    def open_index() -> KnowledgeIndex:
-        from rag.index import KnowledgeIndex  # Qdrant's client loads when a base first has documents
-
-        return KnowledgeIndex.open(
-            path=None if kb_settings.qdrant_url else str(kb_settings.qdrant_path), url=kb_settings.qdrant_url,
-            api_key=kb_settings.qdrant_api_key.get_secret_value() if kb_settings.qdrant_api_key else None,
-            dense_dim=kb_settings.embed_dim, dense_model=str(embed[0]) if embed else "",
-            dense_weight=kb_settings.dense_weight)
+    def open_index() -> KnowledgeIndex:  # the engine loads when a base first has documents
+        return kb_settings.open_index(str(embed[0]) if embed else "")
 
     kb = KnowledgeBase(open_index, DocumentRegistry(store.db), router, kb_settings)
     try:
         await kb.start()
-    except IndexMismatch as exc:  # built for another embedding model or size: say how to fix, don't crash
+    except (IndexMismatch, IndexBusy) as exc:  # another model or size, or a folder in use: say how to fix
         await kb.close()
         raise ConfigError(str(exc)) from None
     return kb

@@ -4,9 +4,11 @@
     python -m rag ingest PATH [PATH …] --collection city_faq   a collection agents.yaml `knowledge:` names
     python -m rag list [--agent helion]
     python -m rag reindex                               re-embed every chunk (after changing the embedding model)
+    python -m rag migrate [--from DIR]                  copy the old embedded folder (QDRANT_PATH) into KB_PATH
 
 Reads the bot's environment (.env): DATABASE_URL, DATA_DIR, ROUTER_FILE, OLLAMA_URL, QDRANT_URL, KB_*.
-With the embedded Qdrant (no QDRANT_URL) stop the bot first: local mode lets one process open the folder.
+The embedded engine (no QDRANT_URL) lets one process open its folder: stop the bot first, or the command
+refuses and says so (the bot opens the folder when a base has documents, or at its first upload).
 Exit codes: 0 fine, 1 some files were refused, 2 configuration or startup error.
 """
 from __future__ import annotations
@@ -20,11 +22,10 @@ from pathlib import Path
 
 from base import ConfigError
 from rag.extract import kind_of
-from rag.index import KnowledgeIndex
 from rag.knowledge import Asker, KnowledgeBase, agent_scope, collection_scope
 from rag.reindex import reindex
 from rag.settings import KnowledgeSettings
-from rag.types import ExtractError, IndexMismatch
+from rag.types import ExtractError, IndexBusy, IndexMismatch
 from router.__main__ import read_env
 from router.config import build_router, load_router_config
 from router.core import ModelRouter
@@ -42,15 +43,7 @@ async def open_kb(env: dict[str, str]) -> tuple[KnowledgeBase, tuple[Store, Mode
     router = build_router(config, env, data_dir=data_dir, ledger=UsageLedger(store.db))
     settings = KnowledgeSettings.from_env(env, data_dir)
     embed = router.targets("embed")
-    try:
-        index = KnowledgeIndex.open(
-            path=None if settings.qdrant_url else str(settings.qdrant_path), url=settings.qdrant_url,
-            api_key=settings.qdrant_api_key.get_secret_value() if settings.qdrant_api_key else None,
-            dense_dim=settings.embed_dim, dense_model=str(embed[0]) if embed else "",
-            dense_weight=settings.dense_weight)
-    except RuntimeError as exc:  # portalocker: the bot holds the embedded Qdrant folder
-        raise ConfigError(f"{settings.qdrant_path} is in use ({exc}). Fix: stop the bot, or run Qdrant as a "
-                          "server and set QDRANT_URL") from None
+    index = settings.open_index(str(embed[0]) if embed else "")
     kb = KnowledgeBase(index, DocumentRegistry(store.db), router, settings)
     return kb, (store, router)
 
@@ -83,17 +76,31 @@ async def ingest(kb: KnowledgeBase, agent: str, paths: Sequence[str], collection
     return 1 if refused else 0
 
 
+BUSY = "Fix: stop the bot, run this, start the bot again; or run Qdrant as a server and set QDRANT_URL"
+
+
 async def run(args: argparse.Namespace) -> int:
     env = read_env()
+    if args.command == "migrate":
+        from rag.migrate import migrate
+
+        try:
+            settings = KnowledgeSettings.from_env(env, Path(env.get("DATA_DIR") or "data"))
+        except ConfigError as exc:
+            print(exc, file=sys.stderr)
+            return 2
+        source = Path(args.source) if args.source else settings.qdrant_path
+        assert source is not None and settings.kb_path is not None  # from_env sets both
+        return await migrate(source, settings.kb_path)
     try:
         kb, (store, router) = await open_kb(env)
-        if args.command != "reindex":  # reindex is the fix for a collection start() refuses
-            await kb.start()
-    except (ConfigError, IndexMismatch) as exc:
+    except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
     try:
         if args.command == "ingest":
+            await kb.start()
+            await kb.ready()  # the folder now: a busy or unfit one is refused before any file is read
             return await ingest(kb, args.agent or "", args.paths, args.collection or "")
         if args.command == "list":
             asked = ([agent_scope(args.agent)] if args.agent else []) + (
@@ -105,6 +112,12 @@ async def run(args: argparse.Namespace) -> int:
         done = await reindex(kb, progress=lambda n, total: print(f"\rre-embedded {n}/{total} chunks", end=""))
         print(f"\nreindexed {done} chunks")
         return 0
+    except IndexMismatch as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except IndexBusy as exc:
+        print(f"{exc}. {BUSY}", file=sys.stderr)
+        return 2
     finally:
         await kb.close()
         await router.aclose()
@@ -123,6 +136,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ls.add_argument("--agent", default="")
     ls.add_argument("--collection", default="")
     sub.add_parser("reindex", help="re-embed every stored chunk with the current embedding model and size")
+    mig = sub.add_parser("migrate", help="copy an old embedded Qdrant folder (local mode) into the embedded engine")
+    mig.add_argument("--from", dest="source", default="", help="the old folder (default: QDRANT_PATH, data/qdrant)")
     return asyncio.run(run(parser.parse_args(argv)))
 
 

@@ -1,56 +1,46 @@
-"""The knowledge index on Qdrant: chunks per scope, hybrid BM25 + dense search, strict scope isolation."""
+"""The knowledge index: chunks per scope, hybrid BM25 + dense search, strict scope isolation, on either engine."""
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import Awaitable, Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import TypeVar
+from collections.abc import AsyncIterator, Sequence
+from pathlib import Path
 
-from qdrant_client import AsyncQdrantClient, models
-from qdrant_client.local.async_qdrant_local import AsyncQdrantLocal
-
+from base import ConfigError
 from rag import qdrant_schema as schema
 from rag import relevance, sparse
-from rag.qdrant_schema import DENSE, SPARSE
+from rag.qdrant_schema import COLLECTION, DENSE, SPARSE, Query, Row, VectorStore
 from rag.types import Chunk, IndexMismatch, Passage
 
 __all__ = ["COLLECTION", "IndexMismatch", "KnowledgeIndex"]
 
-COLLECTION = "dagi_kb"
-# The dense list counts half as much as the words in the fusion: measured with the only embedding model this
-# machine has offline (English MiniLM), weight 1.0 gave ua_squad hybrid 0.828 < sparse 0.874, weight 0.5
-# gives 0.874 (and scifact 0.709 > sparse 0.692). A strong multilingual model (bge-m3) may deserve more.
-DENSE_WEIGHT = 0.5
-BATCH = 256  # points per upsert call
-T = TypeVar("T")
+# The dense list has the words' say in the fusion (DBSF): measured with the only embedding model this machine has
+# offline (English MiniLM, given English questions only: KB_DENSE_LANGUAGES), scifact nDCG@10 0.726 at 1.0,
+# 0.715 at 0.5. On a question the model cannot read the dense side is left out instead (rag.languages).
+DENSE_WEIGHT = 1.0
+NO_EDGE = ("the embedded knowledge index needs qdrant-edge-py: .venv/bin/pip install -c constraints.txt -e "
+           "'.[embedded]' (or set QDRANT_URL to a Qdrant server)")
 
 
 class KnowledgeIndex:
-    """Chunks of documents per scope ("chat:…", "agent:…") in one Qdrant collection; every read filters on scope."""
+    """Chunks of documents per scope ("chat:…", "agent:…") in one collection; every read filters on scope."""
 
     def __init__(
         self,
-        client: AsyncQdrantClient,
+        store: VectorStore,
         *,
-        collection: str = COLLECTION,
         dense_dim: int | None,
         dense_model: str = "",
         avg_len: float = 120.0,
         dense_weight: float = DENSE_WEIGHT,
+        legacy_path: str | None = None,
     ) -> None:
-        self.client = client
+        self.store = store
         self.dense_weight = dense_weight
-        self.collection = collection
+        self.fusion = relevance.FUSIONS[0]  # "dbsf"; bench/rag.py --fusion rrf compares
         self.dense_dim = dense_dim
         self.dense_model = dense_model
         self.avg_len = avg_len  # BM25 length normalisation: typical content tokens per chunk
-        # Local mode does its work in Python inside `async def` methods: a search over 10k chunks would
-        # freeze every chat for ~0.5 s. One worker thread runs those calls one at a time instead (the
-        # local collection is not thread-safe), and the event loop keeps its turns of the GIL.
-        # (qdrant-client keeps its backend in `_client`: AsyncQdrantLocal in local mode, a remote client otherwise.)
-        local = isinstance(getattr(client, "_client", None), AsyncQdrantLocal)
-        self._worker = ThreadPoolExecutor(1, thread_name_prefix="qdrant-local") if local else None
+        self.legacy_path = legacy_path  # an old qdrant-client local-mode folder `python -m rag migrate` moves over
 
     @classmethod
     def open(
@@ -63,32 +53,37 @@ class KnowledgeIndex:
         dense_model: str = "",
         avg_len: float = 120.0,
         dense_weight: float = DENSE_WEIGHT,
+        legacy_path: str | None = None,
     ) -> KnowledgeIndex:
-        """Local (embedded) mode at path (":memory:" keeps nothing), or a Qdrant server at url."""
+        """The embedded engine (Qdrant Edge) in the folder at path (":memory:" keeps nothing), or a server at url."""
         if (path is None) == (url is None):
-            raise ValueError("give exactly one of path (local mode) or url (server)")
+            raise ValueError("give exactly one of path (embedded) or url (server)")
+        store: VectorStore
         if url is not None:
-            client = AsyncQdrantClient(url=url, api_key=api_key)
-        elif path == ":memory:":
-            client = AsyncQdrantClient(location=":memory:")
-        else:
-            client = AsyncQdrantClient(path=path)
-        return cls(client, dense_dim=dense_dim, dense_model=dense_model, avg_len=avg_len, dense_weight=dense_weight)
+            from qdrant_client import AsyncQdrantClient
 
-    async def _call(self, call: Callable[[], Awaitable[T]]) -> T:
-        """Await a client call; in local mode on the worker thread, in a loop of its own."""
-        if self._worker is None:
-            return await call()
-        return await asyncio.get_running_loop().run_in_executor(self._worker, lambda: asyncio.run(_awaited(call)))
+            from rag.qdrant_store import QdrantStore
+
+            store = QdrantStore(AsyncQdrantClient(url=url, api_key=api_key))
+        else:
+            try:
+                from rag.edge_store import EdgeStore
+            except ImportError:
+                raise ConfigError(NO_EDGE) from None
+            store = EdgeStore(str(path))
+        return cls(store, dense_dim=dense_dim, dense_model=dense_model, avg_len=avg_len, dense_weight=dense_weight,
+                   legacy_path=legacy_path)
 
     async def ensure(self) -> None:
         """Create the collection (dense if dense_dim, bm25 with IDF, keyword indexes); IndexMismatch if unfit."""
-        c, name, dim, model = self.client, self.collection, self.dense_dim, self.dense_model
-        if await self._call(lambda: c.collection_exists(name)):
-            await self._call(lambda: schema.check(c, name, dense_dim=dim, dense_model=model))
-        else:
-            await self._call(lambda: schema.create(c, name, dense_dim=dim, dense_model=model))
-        await self._call(lambda: schema.ensure_indexes(c, name))
+        if await self.store.exists():
+            await self.store.check(self.dense_dim, self.dense_model)
+            return
+        legacy = Path(self.legacy_path or "") / "collection" / COLLECTION
+        if self.legacy_path and legacy.is_dir():  # upgraded in place: the documents are still in the old folder
+            raise IndexMismatch(f"the knowledge base is still in the old embedded folder {self.legacy_path}; "
+                                "move it with `python -m rag migrate` (the bot stopped)")
+        await self.store.create(self.dense_dim, self.dense_model)
 
     async def add(
         self,
@@ -108,22 +103,15 @@ class KnowledgeIndex:
             if len(dense) != len(chunks) or any(len(v) != self.dense_dim for v in dense):
                 raise ValueError(f"need one {self.dense_dim}-dim dense vector per chunk")
         # Off the loop: sparse vectors cost ~0.15 ms a chunk, a long document would stall every chat.
-        points = await asyncio.to_thread(schema.points, scope, doc_id, file_name, chunks, dense, self.avg_len)
-        for start in range(0, len(points), BATCH):
-            batch = points[start : start + BATCH]
-            await self._call(functools.partial(self.client.upsert, self.collection, batch, wait=True))
+        rows = await asyncio.to_thread(schema.rows, scope, doc_id, file_name, chunks, dense, self.avg_len)
+        await self.store.upsert(rows)
         # A re-upload of the same doc_id with fewer chunks must not leave the old tail behind.
-        stale = models.Filter(
-            must=[schema.any_of("doc_id", [doc_id]), schema.any_of("scope", [scope])],
-            must_not=[models.HasIdCondition(has_id=[p.id for p in points])] if points else [],
-        )
-        await self._call(lambda: self.client.delete(self.collection, models.FilterSelector(filter=stale), wait=True))
-        return len(points)
+        await self.store.delete(doc_id, scope, keep=[r.id for r in rows])
+        return len(rows)
 
     async def delete(self, doc_id: str) -> None:
         """Remove every point of the document, in whatever scope."""
-        selector = models.FilterSelector(filter=models.Filter(must=[schema.any_of("doc_id", [doc_id])]))
-        await self._call(lambda: self.client.delete(self.collection, selector, wait=True))
+        await self.store.delete(doc_id)
 
     async def search(
         self,
@@ -138,37 +126,39 @@ class KnowledgeIndex:
     ) -> list[Passage]:
         """Hybrid search inside scopes: passages in fused rank order, each scored by absolute relevance.
 
-        Candidates: up to `candidates` by BM25 and, when `dense` is given (and the index has a dense
-        model), up to `candidates` by cosine; both filtered on scope ∈ scopes inside Qdrant, and no
-        scopes means no search. Order: reciprocal rank fusion of the two lists (Qdrant's formula, k=2),
-        or the one list there is. RRF says nothing about relevance (it is ~1/(k+rank) for any query)
-        and raw BM25 grows with the corpus through IDF, so Passage.score is absolute evidence instead:
-        max(lexical, cosine), where lexical is the share of the query's distinct content stems found in
-        the chunk (model-free, the same scale for any corpus) and cosine is the dense similarity (0 when
-        the chunk was not a dense candidate). With `threshold`, a passage is kept when lexical >=
-        threshold or cosine >= dense_threshold (default: threshold; set it per embedding model). The
-        caller's "the KB has relevant passages" is a non-empty result; without a dense vector, a query
-        sharing no word with any chunk returns nothing. bench/rag.py prints how each threshold fares.
+        Candidates: up to `candidates` by BM25 (IDF counted over these scopes only, so other chats'
+        documents never shift the weights) and, when `dense` is given (and the index has a dense model),
+        up to `candidates` by cosine; both filtered on scope ∈ scopes inside the engine, and no scopes
+        means no search. Order: distribution-based score fusion of the two lists (Qdrant's DBSF, the
+        dense list weighted by dense_weight), or the one list there is. A fused score says little about
+        relevance (each list is normalised to itself) and raw BM25 grows with the corpus through IDF, so
+        Passage.score is absolute evidence instead: max(lexical, cosine), where lexical is the share of
+        the query's distinct content stems found in the chunk (model-free, the same scale for any corpus)
+        and cosine is the dense similarity (0 when the chunk was not a dense candidate). With
+        `threshold`, a passage is kept when lexical >= threshold or cosine >= dense_threshold (default:
+        threshold; set it per embedding model). The caller's "the KB has relevant passages" is a
+        non-empty result; without a dense vector, a query sharing no word with any chunk returns nothing.
         """
         if not scopes or limit <= 0:
             return []
-        flt = models.Filter(must=[schema.any_of("scope", scopes)])
-        sides: dict[str, models.SparseVector | list[float]] = {}
+        sides: dict[str, Query] = {}
         qv = sparse.query_vector(query)
         if qv.indices:
-            sides[SPARSE] = models.SparseVector(indices=list(qv.indices), values=list(qv.values))
+            sides[SPARSE] = qv
         if dense is not None and self.dense_dim is not None:
             sides[DENSE] = [float(x) for x in dense]
         if not sides:
             return []
-        requests = [models.QueryRequest(query=q, using=using, filter=flt, limit=candidates, with_payload=True)
-                    for using, q in sides.items()]
-        # One round trip for both sides; fused here, not by Qdrant, because the gate needs each side's raw score.
-        responses = await self._call(lambda: self.client.query_batch_points(self.collection, requests))
+        # One call for both sides; fused here, not by the engine, because the gate needs each side's raw score
+        # (and the engines' DBSF takes no weights). At weight 1.0 the order is the engines' own Fusion.Dbsf.
+        responses = await self.store.query(scopes, sides, candidates)
         weights = [self.dense_weight if using == DENSE else 1.0 for using in sides]
-        fused = relevance.rrf([[p.id for p in r.points] for r in responses], weights=weights)
-        payloads = {p.id: p.payload or {} for r in responses for p in r.points}
-        cosine = {p.id: p.score for using, r in zip(sides, responses, strict=False) if using == DENSE for p in r.points}
+        if self.fusion == "rrf":
+            fused = relevance.rrf([[h.id for h in r] for r in responses], k=relevance.RRF_K, weights=weights)
+        else:
+            fused = relevance.dbsf([[(h.id, h.score) for h in r] for r in responses], weights=weights)
+        payloads = {h.id: h.payload for r in responses for h in r}
+        cosine = {h.id: h.score for using, r in zip(sides, responses, strict=False) if using == DENSE for h in r}
         wanted = set(sparse.tokens(query))
         passages = []
         for pid in sorted(fused, key=lambda x: -fused[x]):
@@ -181,19 +171,28 @@ class KnowledgeIndex:
 
     async def count(self, scopes: Sequence[str] | None = None) -> int:
         """Points in the given scopes (None: the whole collection); 0 before the collection exists."""
-        if (scopes is not None and not scopes) or not await self._call(
-                lambda: self.client.collection_exists(self.collection)):
+        if (scopes is not None and not scopes) or not await self.store.exists():
             return 0
-        flt = None if scopes is None else models.Filter(must=[schema.any_of("scope", scopes)])
-        return (await self._call(lambda: self.client.count(self.collection, count_filter=flt, exact=True))).count
+        return await self.store.count(scopes)
+
+    async def rows(self, *, vectors: bool = False, page: int = 512) -> AsyncIterator[list[Row]]:
+        """Every stored chunk, a page at a time (texts and payloads; vectors too when asked)."""
+        if not await self.store.exists():
+            return
+        offset = None
+        while True:
+            found, offset = await self.store.page(offset, page, vectors)
+            if found:
+                yield found
+            if offset is None:
+                return
+
+    async def reset(self) -> None:
+        """Drop the collection and create it again for the current model (reindex)."""
+        if await self.store.exists():
+            await self.store.drop()
+        await self.store.create(self.dense_dim, self.dense_model)
 
     async def close(self) -> None:
-        """Release the client (and local mode's lock on its folder)."""
-        await self._call(self.client.close)
-        if self._worker is not None:
-            self._worker.shutdown(wait=False)
-
-
-async def _awaited(call: Callable[[], Awaitable[T]]) -> T:
-    # The coroutine is made on the worker thread, so a call cancelled before it starts leaves none unawaited.
-    return await call()
+        """Release the engine (and the embedded folder)."""
+        await self.store.close()

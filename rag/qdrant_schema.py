@@ -1,65 +1,67 @@
-"""The knowledge collection's layout in Qdrant: vectors, payload and its indexes, point ids, the guarding marker."""
+"""The knowledge collection's layout, the same in both engines: vectors, payload, point ids, the guarding marker."""
 from __future__ import annotations
 
 import uuid
-import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-from qdrant_client import AsyncQdrantClient, models
+from dataclasses import dataclass
+from typing import Any, Protocol
 
 from rag import sparse
-from rag.types import Chunk, IndexMismatch, Passage
+from rag.types import Chunk, IndexMismatch, Passage, SparseVector
 
 DENSE = "dense"  # named dense vector: the embedding model's output, cosine
-SPARSE = "bm25"  # named sparse vector: rag.sparse term weights; Qdrant applies IDF
-KEYWORD_FIELDS = ("scope", "doc_id")  # every search filters on scope, delete on doc_id
+SPARSE = "bm25"  # named sparse vector: rag.sparse term weights; the engine applies IDF (over the scopes searched)
+KEYWORD_FIELDS = ("scope", "doc_id")  # every search filters on scope (the tenant key), delete on doc_id
 
+COLLECTION = "dagi_kb"  # the collection's name on a Qdrant server (and in old local-mode folders)
 FIX = "rebuild it with `python -m rag reindex`"
 _IDS = uuid.uuid5(uuid.NAMESPACE_URL, "dagi:kb")  # namespace of point ids
+Query = SparseVector | list[float]  # one side of a hybrid search: bm25 terms or a dense vector
 
 
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One stored chunk as either engine keeps it: id, bm25 terms, dense vector (if any), payload."""
+
+    id: str
+    sparse: SparseVector
+    dense: list[float] | None
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One candidate of one side of a search: its point id, the engine's score and its payload."""
+
+    id: str
+    score: float
+    payload: Mapping[str, Any]
+
+
+class VectorStore(Protocol):
+    """What rag.index needs of an engine: Qdrant Edge in-process (edge_store) or qdrant-client (qdrant_store)."""
+
+    async def exists(self) -> bool: ...
+    async def create(self, dense_dim: int | None, dense_model: str) -> None: ...
+    async def check(self, dense_dim: int | None, dense_model: str) -> None: ...
+    async def upsert(self, rows: Sequence[Row]) -> None: ...
+    async def delete(self, doc_id: str, scope: str | None = None, keep: Sequence[str] = ()) -> None: ...
+    async def query(self, scopes: Sequence[str], sides: Mapping[str, Query], limit: int) -> list[list[Hit]]: ...
+    async def count(self, scopes: Sequence[str] | None) -> int: ...
+    async def page(self, offset: Any, limit: int, vectors: bool) -> tuple[list[Row], Any]: ...
+    async def drop(self) -> None: ...
+    async def close(self) -> None: ...
 
 
 def marker(dense_dim: int | None, dense_model: str) -> dict[str, object]:
-    """What the collection's vectors were built with, kept in Qdrant's collection metadata."""
+    """What the collection's vectors were built with, kept beside them (Qdrant: collection metadata)."""
     return {"dense_dim": dense_dim, "dense_model": dense_model, "sparse": sparse.VERSION}
 
 
-async def create(client: AsyncQdrantClient, name: str, *, dense_dim: int | None, dense_model: str) -> None:
-    """Create the collection: dense only when a model size is known, bm25 always, and the marker."""
-    vectors = {DENSE: models.VectorParams(size=dense_dim, distance=models.Distance.COSINE)} if dense_dim else {}
-    await client.create_collection(
-        name,
-        vectors_config=vectors,
-        sparse_vectors_config={SPARSE: models.SparseVectorParams(modifier=models.Modifier.IDF)},
-        metadata=marker(dense_dim, dense_model),
-    )
-
-
-async def ensure_indexes(client: AsyncQdrantClient, name: str) -> None:
-    """Create the keyword payload indexes that are missing (scope as the tenant key)."""
-    have = (await client.get_collection(name)).payload_schema
-    for field in KEYWORD_FIELDS:
-        if field in have:
-            continue
-        # is_tenant lets a Qdrant server lay out points by scope, so a chat's search reads only its own.
-        schema = models.KeywordIndexParams(type=models.KeywordIndexType.KEYWORD, is_tenant=field == "scope")
-        with warnings.catch_warnings():
-            # Local mode warns that payload indexes do nothing there: it scans every point anyway.
-            warnings.filterwarnings("ignore", message="Payload indexes have no effect")
-            await client.create_payload_index(name, field, field_schema=schema)
-
-
-async def check(client: AsyncQdrantClient, name: str, *, dense_dim: int | None, dense_model: str) -> None:
-    """Raise IndexMismatch unless the existing collection fits this model; dense_dim None fits any (sparse only)."""
-    info = await client.get_collection(name)
-    meta = info.config.metadata or {}
-    vectors = info.config.params.vectors
-    have_dim = vectors[DENSE].size if isinstance(vectors, dict) and DENSE in vectors else None
-    sparse_ok = info.config.params.sparse_vectors and SPARSE in info.config.params.sparse_vectors
+def check(name: str, meta: Mapping[str, Any], have_dim: int | None, dense_dim: int | None, dense_model: str) -> None:
+    """Raise IndexMismatch unless a collection built as `meta` fits this model; dense_dim None fits any."""
     problems = []
-    if not sparse_ok or meta.get("sparse") != sparse.VERSION:
+    if meta.get("sparse") != sparse.VERSION:
         problems.append(f"sparse vectors {meta.get('sparse')!r}, this code makes {sparse.VERSION!r}")
     if dense_dim is not None and have_dim != dense_dim:
         problems.append(f"dense size {have_dim}, the model gives {dense_dim}")
@@ -74,31 +76,22 @@ def point_id(scope: str, doc_id: str, index: int) -> str:
     return str(uuid.uuid5(_IDS, f"{scope}\x00{doc_id}\x00{index}"))
 
 
-def points(
+def rows(
     scope: str,
     doc_id: str,
     file_name: str,
     chunks: Sequence[Chunk],
     dense: Sequence[Sequence[float]] | None,
     avg_len: float,
-) -> list[models.PointStruct]:
-    """One point per chunk: bm25 always, dense when given, and the payload a Passage is made from."""
-    out = []
-    for i, chunk in enumerate(chunks):
-        sv = sparse.doc_vector(chunk.text, avg_len=avg_len)
-        bm25 = models.SparseVector(indices=list(sv.indices), values=list(sv.values))
-        vector: dict[str, models.Vector] = {SPARSE: bm25}
-        if dense is not None:
-            vector[DENSE] = [float(x) for x in dense[i]]
-        payload = {"scope": scope, "doc_id": doc_id, "file_name": file_name, "page": chunk.page,
-                   "chunk_index": chunk.index, "text": chunk.text}
-        out.append(models.PointStruct(id=point_id(scope, doc_id, chunk.index), vector=vector, payload=payload))
-    return out
-
-
-def any_of(field: str, values: Sequence[str]) -> models.FieldCondition:
-    """field ∈ values, on a keyword payload index."""
-    return models.FieldCondition(key=field, match=models.MatchAny(any=list(values)))
+) -> list[Row]:
+    """One row per chunk: bm25 always, dense when given, and the payload a Passage is made from."""
+    return [
+        Row(id=point_id(scope, doc_id, chunk.index), sparse=sparse.doc_vector(chunk.text, avg_len=avg_len),
+            dense=None if dense is None else [float(x) for x in dense[i]],
+            payload={"scope": scope, "doc_id": doc_id, "file_name": file_name, "page": chunk.page,
+                     "chunk_index": chunk.index, "text": chunk.text})
+        for i, chunk in enumerate(chunks)
+    ]
 
 
 def passage(payload: Mapping[str, Any], score: float) -> Passage:

@@ -15,19 +15,12 @@ async def reindex(kb: KnowledgeBase, progress: Callable[[int, int], object] = la
     """
     index = kb.index
     docs: dict[tuple[str, str, str], list[Chunk]] = defaultdict(list)
-    if await index.client.collection_exists(index.collection):
-        offset = None
-        while True:
-            points, offset = await index.client.scroll(index.collection, limit=512, offset=offset,
-                                                       with_payload=True, with_vectors=False)
-            for p in points:
-                pl = p.payload or {}
-                docs[(str(pl["scope"]), str(pl["doc_id"]), str(pl["file_name"]))].append(
-                    Chunk(str(pl["text"]), int(pl.get("page") or 0), int(pl.get("chunk_index") or 0)))
-            if offset is None:
-                break
-        await index.client.delete_collection(index.collection)
-    await index.ensure()
+    async for rows in index.rows():
+        for row in rows:
+            pl = row.payload
+            docs[(str(pl["scope"]), str(pl["doc_id"]), str(pl["file_name"]))].append(
+                Chunk(str(pl["text"]), int(pl.get("page") or 0), int(pl.get("chunk_index") or 0)))
+    await index.reset()
     total, done = sum(map(len, docs.values())), 0
     for (scope, doc_id, file_name), chunks in docs.items():
         chunks.sort(key=lambda c: c.index)

@@ -1,6 +1,7 @@
-"""Ranking and gating of retrieved chunks: reciprocal rank fusion, and absolute evidence of relevance."""
+"""Ranking and gating of retrieved chunks: score fusion of the candidate lists, and absolute evidence of relevance."""
 from __future__ import annotations
 
+import statistics
 from collections.abc import Hashable, Sequence, Set
 from typing import TypeVar
 
@@ -12,6 +13,27 @@ K = TypeVar("K", bound=Hashable)
 # (bench/rag.py, MiniLM + bm25): scifact nDCG@10 0.721 at k=2 vs 0.714 at the RRF paper's 60; ua_squad,
 # where the English model is weak, 0.823 vs 0.548: a small k lets one list's confident top hit win.
 RRF_K = 2
+FUSIONS = ("dbsf", "rrf")  # the index fuses with the first; bench/rag.py --fusion compares
+
+
+def dbsf(lists: Sequence[Sequence[tuple[K, float]]], *, weights: Sequence[float] | None = None) -> dict[K, float]:
+    """Distribution-based score fusion, Qdrant's formula: each list's scores mapped from mean ± 3 standard
+    deviations (sample) onto 0..1, weighted, summed per key; a list of one scores it 0.5.
+
+    Unlike RRF it keeps how far apart a list's scores are: a passage far ahead on its words stays ahead
+    of one the embedding barely prefers. Measured (bench/rag.py, MiniLM + bm25, dense weight 1.0):
+    scifact nDCG@10 0.726 vs RRF's 0.721 (k=2) and 0.724 (k=3 or 5).
+    """
+    fused: dict[K, float] = {}
+    for i, scored in enumerate(lists):
+        w = 1.0 if weights is None else weights[i]
+        values = [s for _, s in scored]
+        mean = statistics.fmean(values) if values else 0.0
+        spread = 6.0 * statistics.stdev(values) if len(values) > 1 else 0.0
+        for key, score in scored:
+            normal = (score - mean) / spread + 0.5 if spread else 0.5
+            fused[key] = fused.get(key, 0.0) + w * normal
+    return fused
 
 
 def rrf(rankings: Sequence[Sequence[K]], *, k: int = RRF_K, weights: Sequence[float] | None = None) -> dict[K, float]:

@@ -69,3 +69,7 @@ class Passage:
 
 class IndexMismatch(Exception):
     """The collection was built for another embedding model/size; the message names the fix (python -m rag reindex)."""
+
+
+class IndexBusy(RuntimeError):
+    """The embedded index's folder is open in another process (the bot): one process at a time may use it."""

@@ -18,8 +18,9 @@ from tests.harness import TOKEN
 
 ROOT = Path(__file__).resolve().parents[2]
 # Optional and heavy: loaded at the first /search, document, photo OCR or embedded-model answer, never at start.
-HEAVY = {"crewai", "litellm", "llama_cpp", "qdrant_client", "fastembed", "onnxruntime", "numpy", "trafilatura",
-         "ddgs", "lxml", "pytesseract", "fitz", "pymupdf", "pypdf", "docx", "openpyxl", "openai", "tiktoken",
+HEAVY = {"crewai", "litellm", "llama_cpp", "qdrant_client", "qdrant_edge", "fastembed", "onnxruntime", "numpy",
+         "trafilatura", "ddgs", "lxml", "pytesseract", "fitz", "pymupdf", "pypdf", "docx", "openpyxl", "openai",
+         "tiktoken",
          # the Ollama SDK and httpx (chats post through aiohttp), Pillow (the first photo), httpx's CLI extras
          "ollama", "httpx", "httpcore", "httpx_aiohttp", "PIL", "rich", "click"}
 # Loaded while starting only when needed, never by the import: Alembic (and Mako, Pygments under it) when the

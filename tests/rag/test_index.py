@@ -1,7 +1,12 @@
-"""rag.index on a real Qdrant in local mode (a folder under tmp_path): layout, search kinds, isolation, gate."""
+"""rag.index on both engines, real (folders under tmp_path): layout, search kinds, isolation, gate.
+
+"edge" is the embedded default (Qdrant Edge); "client" is qdrant-client, the Qdrant server's code path, run
+against its local mode since tests have no server.
+"""
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import threading
 from collections.abc import AsyncIterator, Sequence
@@ -9,10 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import qdrant_edge as qe
 from qdrant_client import AsyncQdrantClient, models
 
-from rag import relevance, sparse
+from rag import sparse
+from rag.edge_store import EdgeStore
 from rag.index import COLLECTION, IndexMismatch, KnowledgeIndex
+from rag.qdrant_store import QdrantStore
 from rag.types import Chunk
 
 DIM = 4
@@ -48,9 +56,22 @@ class RecordingClient(AsyncQdrantClient):
         return await super().create_payload_index(collection_name, field_name, field_schema=field_schema, **kwargs)
 
 
+def opened(engine: str, path: Path, dense_dim: int | None = DIM, dense_model: str = "") -> KnowledgeIndex:
+    """An index on one engine: the embedded default (Edge) or qdrant-client (a server's path; local mode here)."""
+    if engine == "edge":
+        return KnowledgeIndex.open(path=str(path), dense_dim=dense_dim, dense_model=dense_model)
+    store = QdrantStore(AsyncQdrantClient(path=str(path)))
+    return KnowledgeIndex(store, dense_dim=dense_dim, dense_model=dense_model)
+
+
+@pytest.fixture(params=["edge", "client"])
+def engine(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture
-async def kb(tmp_path: Path) -> AsyncIterator[KnowledgeIndex]:
-    index = KnowledgeIndex.open(path=str(tmp_path / "q"), dense_dim=DIM, dense_model="test-embed")
+async def kb(tmp_path: Path, engine: str) -> AsyncIterator[KnowledgeIndex]:
+    index = opened(engine, tmp_path / "q", dense_model="test-embed")
     await index.ensure()
     yield index
     await index.close()
@@ -58,7 +79,7 @@ async def kb(tmp_path: Path) -> AsyncIterator[KnowledgeIndex]:
 
 async def test_ensure_creates_the_collection_vectors_marker_and_payload_indexes(tmp_path: Path) -> None:
     client = RecordingClient(path=str(tmp_path / "q"))
-    index = KnowledgeIndex(client, dense_dim=DIM, dense_model="test-embed")
+    index = KnowledgeIndex(QdrantStore(client), dense_dim=DIM, dense_model="test-embed")
     await index.ensure()
     info = await client.get_collection(COLLECTION)
     assert info.config.params.vectors["dense"].size == DIM
@@ -72,15 +93,30 @@ async def test_ensure_creates_the_collection_vectors_marker_and_payload_indexes(
     await index.close()
 
 
-async def test_sparse_only_collection_has_no_dense_vector(tmp_path: Path) -> None:
-    index = KnowledgeIndex.open(path=str(tmp_path / "q"), dense_dim=None)
+async def test_the_embedded_shard_has_both_vectors_the_marker_and_keyword_indexes(tmp_path: Path) -> None:
+    index = KnowledgeIndex.open(path=str(tmp_path / "kb"), dense_dim=DIM, dense_model="test-embed")
     await index.ensure()
-    info = await index.client.get_collection(COLLECTION)
-    assert not info.config.params.vectors and "bm25" in info.config.params.sparse_vectors
+    await index.add(scope=CHAT_A, doc_id="d", file_name="f", chunks=chunks("сад"), dense=[unit(1)])
+    await index.close()
+    assert json.loads((tmp_path / "kb" / "dagi_kb.json").read_text()) == {
+        "dense_dim": DIM, "dense_model": "test-embed", "sparse": sparse.VERSION}
+    shard = qe.EdgeShard.load(str(tmp_path / "kb"))
+    schema = shard.info().payload_schema
+    assert {f: schema[f].data_type for f in schema} == {"scope": qe.PayloadSchemaType.Keyword,
+                                                       "doc_id": qe.PayloadSchemaType.Keyword}
+    assert shard.info().points_count == 1
+    shard.close()
+
+
+async def test_sparse_only_collection_has_no_dense_vector(tmp_path: Path, engine: str) -> None:
+    index = opened(engine, tmp_path / "q", dense_dim=None)
+    await index.ensure()
     await index.add(scope=CHAT_A, doc_id="d", file_name="f.txt", chunks=chunks("сонячні панелі"), dense=None)
     assert [p.text for p in await index.search("панель", scopes=[CHAT_A], dense=unit(1))] == ["сонячні панелі"]
     with pytest.raises(ValueError, match="dense"):
         await index.add(scope=CHAT_A, doc_id="d", file_name="f", chunks=chunks("x"), dense=[unit(1)])
+    [[row]] = [rows async for rows in index.rows(vectors=True)]
+    assert row.dense is None and row.sparse.indices
     await index.close()
 
 
@@ -88,40 +124,43 @@ async def test_sparse_only_collection_has_no_dense_vector(tmp_path: Path) -> Non
     ("dim", "model", "named"),
     [(8, "test-embed", "dense size 4, the model gives 8"), (DIM, "other-embed", "built with 'test-embed'")],
 )
-async def test_reopening_for_another_model_names_the_fix(tmp_path: Path, dim: int, model: str, named: str) -> None:
-    first = KnowledgeIndex.open(path=str(tmp_path / "q"), dense_dim=DIM, dense_model="test-embed")
+async def test_reopening_for_another_model_names_the_fix(tmp_path: Path, engine: str, dim: int, model: str,
+                                                         named: str) -> None:
+    first = opened(engine, tmp_path / "q", dense_dim=DIM, dense_model="test-embed")
     await first.ensure()
     await first.close()
-    again = KnowledgeIndex.open(path=str(tmp_path / "q"), dense_dim=dim, dense_model=model)
+    again = opened(engine, tmp_path / "q", dense_dim=dim, dense_model=model)
     with pytest.raises(IndexMismatch, match="python -m rag reindex") as caught:
         await again.ensure()
     assert named in str(caught.value)
     await again.close()
 
 
-async def test_a_sparse_only_collection_refuses_a_dense_model_but_any_collection_serves_words(tmp_path: Path) -> None:
-    words_only = KnowledgeIndex.open(path=str(tmp_path / "q"), dense_dim=None)
+async def test_a_sparse_only_collection_refuses_a_dense_model_but_any_collection_serves_words(
+        tmp_path: Path, engine: str) -> None:
+    words_only = opened(engine, tmp_path / "q", dense_dim=None)
     await words_only.ensure()
     await words_only.close()
-    dense = KnowledgeIndex.open(path=str(tmp_path / "q"), dense_dim=DIM)
+    dense = opened(engine, tmp_path / "q", dense_dim=DIM)
     with pytest.raises(IndexMismatch, match="dense size None"):
         await dense.ensure()
     await dense.close()
     other = tmp_path / "other"
-    built = KnowledgeIndex.open(path=str(other), dense_dim=DIM, dense_model="m")
+    built = opened(engine, other, dense_dim=DIM, dense_model="m")
     await built.ensure()
     await built.close()
-    down = KnowledgeIndex.open(path=str(other), dense_dim=None)  # embedding model unreachable: words still work
+    down = opened(engine, other, dense_dim=None)  # embedding model unreachable: words still work
     await down.ensure()
     await down.close()
 
 
-async def test_a_collection_from_another_tokenizer_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    first = KnowledgeIndex.open(path=str(tmp_path / "q"), dense_dim=DIM)
+async def test_a_collection_from_another_tokenizer_is_refused(tmp_path: Path, engine: str,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    first = opened(engine, tmp_path / "q", dense_dim=DIM)
     await first.ensure()
     await first.close()
     monkeypatch.setattr(sparse, "VERSION", "bm25-prefix6-v9")
-    again = KnowledgeIndex.open(path=str(tmp_path / "q"), dense_dim=DIM)
+    again = opened(engine, tmp_path / "q", dense_dim=DIM)
     with pytest.raises(IndexMismatch, match="sparse vectors"):
         await again.ensure()
     await again.close()
@@ -171,25 +210,41 @@ async def test_hybrid_ranks_first_the_chunk_both_sides_agree_on(kb: KnowledgeInd
         "heat pump maintenance notes", "heat pump installation manual", "unrelated words entirely"]
     words_only = await kb.search("heat pump installation", scopes=[CHAT_A])
     assert words_only[0].text == "heat pump installation manual"
-    kb.dense_weight = 0.5  # the default: a weak embedding model cannot outvote an exact match of the words
+    kb.dense_weight = 0.5  # KB_DENSE_WEIGHT lowered: a weak embedding model cannot outvote an exact match of the words
     found = await kb.search("heat pump installation", scopes=[CHAT_A], dense=unit(1, 0))
     assert found[0].text == "heat pump installation manual"
 
 
-async def test_fusion_ranks_as_qdrants_own_prefetch_and_rrf(kb: KnowledgeIndex) -> None:
-    texts = [f"solar panel report {i} " + "inverter " * (i % 3) for i in range(12)]
+async def test_fusion_ranks_as_the_engines_own_prefetch_and_dbsf(kb: KnowledgeIndex) -> None:
+    # Lengths differ, so no two chunks tie on bm25 (an engine may order tied points either way).
+    texts = [f"solar panel report {i} " + "inverter " * (i % 3) + "note " * i for i in range(12)]
     vectors = [unit(1, i / 4, (i % 5) / 3) for i in range(12)]
     await kb.add(scope=CHAT_A, doc_id="d", file_name="f", chunks=chunks(*texts), dense=vectors)
     query, dense = "solar inverter", unit(1, 1, 0.2)
+    kb.dense_weight = 1.0  # the engines' DBSF takes no weights: at 1.0 ours must be theirs
     ours = [p.chunk_index for p in await kb.search(query, scopes=[CHAT_A], dense=dense, limit=12)]
-    flt = models.Filter(must=[models.FieldCondition(key="scope", match=models.MatchAny(any=[CHAT_A]))])
+    assert ours == await engines_own_fusion(kb, query, dense, limit=12)
+
+
+async def engines_own_fusion(kb: KnowledgeIndex, query: str, dense: list[float], limit: int) -> list[int]:
+    """Chunk indexes in the order the engine's own prefetch + DBSF query ranks them."""
     qv = sparse.query_vector(query)
-    theirs = await kb.client.query_points(COLLECTION, limit=12, with_payload=True, prefetch=[
+    if isinstance(kb.store, EdgeStore):
+        flt = qe.Filter(must=[qe.FieldCondition(key="scope", match=qe.MatchAny(any=[CHAT_A]))])
+        request = qe.QueryRequest(limit=limit, with_payload=True, prefetches=[
+            qe.Prefetch(limit=50, filter=flt, query=qe.Query.Nearest(
+                qe.SparseVector(list(qv.indices), list(qv.values)), using="bm25")),
+            qe.Prefetch(limit=50, filter=flt, query=qe.Query.Nearest(dense, using="dense")),
+        ], query=qe.Fusion.Dbsf())
+        return [p.payload["chunk_index"] for p in await kb.store._run(lambda: kb.store._open().query(request))]
+    assert isinstance(kb.store, QdrantStore)
+    cond = models.Filter(must=[models.FieldCondition(key="scope", match=models.MatchAny(any=[CHAT_A]))])
+    theirs = await kb.store.client.query_points(COLLECTION, limit=limit, with_payload=True, prefetch=[
         models.Prefetch(query=models.SparseVector(indices=list(qv.indices), values=list(qv.values)),
-                        using="bm25", filter=flt, limit=50),
-        models.Prefetch(query=dense, using="dense", filter=flt, limit=50),
-    ], query=models.RrfQuery(rrf=models.Rrf(k=relevance.RRF_K, weights=[1.0, kb.dense_weight])))
-    assert ours == [p.payload["chunk_index"] for p in theirs.points]
+                        using="bm25", filter=cond, limit=50),
+        models.Prefetch(query=dense, using="dense", filter=cond, limit=50),
+    ], query=models.FusionQuery(fusion=models.Fusion.DBSF))
+    return [p.payload["chunk_index"] for p in theirs.points]
 
 
 async def test_a_chat_never_sees_another_chats_chunks(kb: KnowledgeIndex) -> None:
@@ -280,9 +335,9 @@ async def test_concurrent_adds_and_searches_are_served_one_at_a_time(kb: Knowled
     assert len(await kb.search("документ про сад", scopes=[CHAT_A], limit=50)) == 20
 
 
-async def test_local_mode_searches_off_the_event_loop_thread(tmp_path: Path) -> None:
+async def test_the_client_engine_searches_off_the_event_loop_thread(tmp_path: Path) -> None:
     client = RecordingClient(path=str(tmp_path / "q"))
-    index = KnowledgeIndex(client, dense_dim=DIM)
+    index = KnowledgeIndex(QdrantStore(client), dense_dim=DIM)
     await index.ensure()
     await index.add(scope=CHAT_A, doc_id="d", file_name="f", chunks=chunks("сад"), dense=[unit(1)])
     assert len(await index.search("сад", scopes=[CHAT_A], dense=unit(1))) == 1
@@ -290,14 +345,33 @@ async def test_local_mode_searches_off_the_event_loop_thread(tmp_path: Path) -> 
     await index.close()
 
 
-async def test_local_mode_keeps_the_index_across_restarts(tmp_path: Path) -> None:
-    first = KnowledgeIndex.open(path=str(tmp_path / "q"), dense_dim=DIM)
+async def test_the_embedded_engine_searches_off_the_event_loop_thread(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    threads: set[str] = set()
+    real = EdgeStore._open
+
+    def recording(self: EdgeStore) -> qe.EdgeShard:
+        threads.add(threading.current_thread().name)
+        return real(self)
+
+    monkeypatch.setattr(EdgeStore, "_open", recording)
+    index = KnowledgeIndex.open(path=str(tmp_path / "kb"), dense_dim=DIM)
+    await index.ensure()
+    await index.add(scope=CHAT_A, doc_id="d", file_name="f", chunks=chunks("сад"), dense=[unit(1)])
+    assert len(await index.search("сад", scopes=[CHAT_A], dense=unit(1))) == 1
+    assert threads and threading.current_thread().name not in threads
+    await index.close()
+
+
+async def test_the_index_is_kept_across_restarts(tmp_path: Path, engine: str) -> None:
+    first = opened(engine, tmp_path / "q")
     await first.ensure()
     await first.add(scope=CHAT_A, doc_id="d", file_name="f", chunks=chunks("збережено"), dense=[unit(1)])
     await first.close()
-    again = KnowledgeIndex.open(path=str(tmp_path / "q"), dense_dim=DIM)
+    again = opened(engine, tmp_path / "q")
     await again.ensure()
     assert [p.text for p in await again.search("збережено", scopes=[CHAT_A])] == ["збережено"]
+    assert await again.count() == 1
     await again.close()
 
 
@@ -310,3 +384,13 @@ async def test_open_wants_one_place(tmp_path: Path) -> None:
     await memory.ensure()
     assert await memory.count() == 0
     await memory.close()
+
+
+async def test_a_ukrainian_question_finds_the_passage_with_another_form_of_its_word(kb: KnowledgeIndex) -> None:
+    await kb.add(scope=CHAT_A, doc_id="d", file_name="f", dense=None, chunks=chunks(
+        "Нормандці будували замки на узбережжі.",
+        "Віросповідання нормандців було християнським.",  # сповідували's stem differs: only its grams match
+        "Нормандці торгували з Англією.",
+    ))
+    found = await kb.search("Яку релігію сповідували нормандці?", scopes=[CHAT_A])
+    assert found[0].text == "Віросповідання нормандців було християнським."

@@ -26,7 +26,7 @@ async def open_kb(tmp: Path, llm: FakeLLM, model: str, dim: int, db: str = "kb.d
     store = await open_store(f"sqlite:///{tmp}/{db}")
     router = ModelRouter({"ollama": OllamaProvider("ollama", llm.url, local=True)},
                          {"chat": [Target("ollama", "qwen3:8b")], "embed": [Target("ollama", model)]})
-    index = KnowledgeIndex.open(path=str(tmp / "qdrant"), dense_dim=dim, dense_model=f"ollama:{model}")
+    index = KnowledgeIndex.open(path=str(tmp / "kb"), dense_dim=dim, dense_model=f"ollama:{model}")  # the bot's KB_PATH
     kb = KnowledgeBase(index, DocumentRegistry(store.db), router, KnowledgeSettings(embed_dim=dim))
     return kb, store, router
 

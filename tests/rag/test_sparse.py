@@ -1,4 +1,4 @@
-"""rag.sparse: Ukrainian and English word tokens, 5-character stems, stable ids, BM25 term weights."""
+"""rag.sparse: Ukrainian lemmas and English words as 5-character stems, stable ids, BM25 term weights."""
 from __future__ import annotations
 
 import os
@@ -17,7 +17,31 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_ukrainian_inflections_share_a_stem() -> None:
     assert tokens("Енергетики") == tokens("енергетика") == tokens("ЕНЕРГЕТИЦІ") == ["енерг"]
-    assert set(query_vector("енергетика").indices) <= set(doc_vector("Розвиток енергетики України").indices)
+    assert token_id("енерг") in set(doc_vector("Розвиток енергетики України").indices)
+
+
+@pytest.mark.parametrize(("forms", "stem"), [
+    ("пісня пісень пісні", "пісня"),  # 5-character prefixes alone split these: пісня / пісен
+    ("день дня днів", "день"),
+    ("люди людей", "людин"),
+    ("місто міста містах", "місто"),
+    ("Каліфорнія Каліфорнії", "каліф"),  # proper nouns too, whatever their case
+])
+def test_ukrainian_inflected_forms_match_their_dictionary_form(forms: str, stem: str) -> None:
+    assert set(tokens(forms)) == {stem}
+    base = forms.split()[0]
+    for form in forms.split()[1:]:
+        assert token_id(stem) in set(doc_vector(f"Розповідь про {form} і не тільки").indices)
+        assert token_id(stem) in set(query_vector(base).indices)
+
+
+def test_ukrainian_function_words_go_in_every_form() -> None:
+    assert tokens("В якому році, у якій країні") == ["рік", "країн"]
+    assert tokens("його їх ними для або") == []
+
+
+def test_mixed_ukrainian_and_english_text_stems_each_word_by_its_script() -> None:
+    assert tokens("Sky Digital запустили у 1998 році") == ["sky", "digit", "запус", "1998", "рік"]
 
 
 def test_english_words_are_cut_to_five_characters() -> None:
@@ -56,9 +80,9 @@ def test_token_ids_do_not_depend_on_the_process_hash_seed() -> None:
 
 def test_doc_vector_is_the_bm25_term_frequency_part() -> None:
     k1, b, avg = 1.2, 0.75, 4.0
-    vec = doc_vector("сонце сонце вітер", avg_len=avg, k1=k1, b=b)
+    vec = doc_vector("solar solar winds", avg_len=avg, k1=k1, b=b)
     norm = k1 * (1 - b + b * 3 / avg)
-    want = {token_id("сонце"): 2 * (k1 + 1) / (2 + norm), token_id("вітер"): 1 * (k1 + 1) / (1 + norm)}
+    want = {token_id("solar"): 2 * (k1 + 1) / (2 + norm), token_id("winds"): 1 * (k1 + 1) / (1 + norm)}
     assert _weights(vec) == pytest.approx(want)
     assert list(vec.indices) == sorted(vec.indices)  # unique and ordered, as Qdrant wants them
 
@@ -73,8 +97,8 @@ def test_term_frequency_saturates_and_long_chunks_weigh_less() -> None:
 
 
 def test_query_vector_weighs_each_distinct_token_once() -> None:
-    vec = query_vector("Сонце, сонце та вітер")
-    assert sorted(vec.indices) == sorted({token_id("сонце"), token_id("вітер")})
+    vec = query_vector("Solar, solar and winds")
+    assert sorted(vec.indices) == sorted({token_id("solar"), token_id("winds")})
     assert vec.values == (1.0, 1.0)
 
 
@@ -84,7 +108,25 @@ def test_empty_and_stopword_only_texts_give_empty_vectors() -> None:
 
 
 def test_version_names_the_tokenizer() -> None:
-    assert sparse.VERSION.startswith("bm25-prefix5")
+    assert sparse.VERSION.startswith("bm25-uklemma-prefix5-ukgram4")
+
+
+def test_grams_match_an_inflected_form_the_lemmatiser_leaves_apart() -> None:
+    # The stems differ (спові / вірос, елект / гідро), so the words alone cannot match these.
+    for question, passage in (("сповідували", "віросповідання"), ("електростанція", "гідроелектростанції Дніпра")):
+        assert not set(tokens(question)) & set(tokens(passage))
+        assert set(query_vector(question).indices) & set(doc_vector(passage).indices)
+    assert sparse.grams("Віросповідання, нормандців і Рим") == [  # as written (lowercased); none of a short word
+        "віро", "ірос", "росп", "оспо", "спов", "пові", "овід", "віда", "ідан", "данн", "ання",
+        "норм", "орма", "рман", "манд", "андц", "ндці", "дців"]
+
+
+def test_a_query_gram_counts_less_than_a_word() -> None:
+    vec = _weights(query_vector("сповідували Hastings"))
+    assert vec[token_id("спові")] == vec[token_id("hasti")] == 1.0
+    grams = [w for i, w in vec.items() if i not in (token_id("спові"), token_id("hasti"))]
+    assert grams and set(grams) == {sparse.GRAM_WEIGHT} and sparse.GRAM_WEIGHT < 1.0
+    assert sparse.grams("Hastings photovoltaic") == []  # English words: the 5-letter stems serve them
 
 
 def _weights(vec: SparseVector) -> dict[int, float]:

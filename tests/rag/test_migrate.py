@@ -1,0 +1,107 @@
+"""`python -m rag migrate`: an old embedded folder (qdrant-client local mode) moves into Qdrant Edge, once."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from qdrant_client import AsyncQdrantClient
+
+from rag import sparse
+from rag.index import KnowledgeIndex
+from rag.migrate import migrate
+from rag.qdrant_store import QdrantStore
+from rag.types import IndexMismatch
+from tests.rag.test_index import AGENT, CHAT_A, CHAT_B, DIM, chunks, unit
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = "ollama:bge-m3"
+
+
+async def old_folder(path: Path) -> None:
+    """What an older DAGI left in DATA_DIR/qdrant: three bases, dense and sparse."""
+    kb = KnowledgeIndex(QdrantStore(AsyncQdrantClient(path=str(path))), dense_dim=DIM, dense_model=MODEL)
+    await kb.ensure()
+    await kb.add(scope=CHAT_A, doc_id="a", file_name="tariffs.pdf", dense=[unit(1), unit(1, 1)],
+                 chunks=chunks("Тариф ENERGY 4,2 грн за кВт·год.", "Графік зборів: щосуботи."))
+    await kb.add(scope=CHAT_B, doc_id="b", file_name="b.txt", chunks=chunks("Пароль Wi-Fi: гарбуз2025."),
+                 dense=[unit(0, 1)])
+    await kb.add(scope=AGENT, doc_id="g", file_name="faq.md", chunks=chunks("EcoMiner: гарантія 5 років."),
+                 dense=[unit(0, 0, 1)])
+    await kb.close()
+
+
+async def test_migrate_moves_every_point_keeps_the_old_folder_and_can_run_again(tmp_path: Path) -> None:
+    old, new = tmp_path / "qdrant", tmp_path / "kb"
+    await old_folder(old)
+    bot = KnowledgeIndex.open(path=str(new), legacy_path=str(old), dense_dim=DIM, dense_model=MODEL)
+    with pytest.raises(IndexMismatch, match="python -m rag migrate"):  # upgraded but not moved: the bot says so
+        await bot.ensure()
+    await bot.close()
+    said: list[str] = []
+    assert await migrate(old, new, say=said.append) == 0
+    assert "migrated 4 chunks (dense+sparse, ollama:bge-m3)" in said[0] and "it held 0, now 4" in said[0]
+    assert "is kept" in said[1] and (old / "collection").is_dir()
+
+    bot = KnowledgeIndex.open(path=str(new), legacy_path=str(old), dense_dim=DIM, dense_model=MODEL)
+    await bot.ensure()  # moved: the old folder beside it no longer stops anything
+    assert (await bot.count([CHAT_A]), await bot.count([CHAT_B]), await bot.count([AGENT])) == (2, 1, 1)
+    found = await bot.search("тариф ENERGY", scopes=[CHAT_A, AGENT], dense=unit(1))
+    assert (found[0].file_name, found[0].page, found[0].scope) == ("tariffs.pdf", 1, CHAT_A)
+    by_meaning = await bot.search("", scopes=[AGENT], dense=unit(0, 0, 1))  # the dense vectors came along
+    assert by_meaning[0].text == "EcoMiner: гарантія 5 років." and by_meaning[0].score == pytest.approx(1.0)
+    assert not any(p.scope == CHAT_B for p in await bot.search("пароль гарбуз2025", scopes=[CHAT_A, AGENT]))
+    await bot.close()
+
+    said.clear()
+    assert await migrate(old, new, say=said.append) == 0  # again: the same points, nothing doubled
+    assert "it held 4, now 4" in said[0]
+
+
+async def test_bm25_built_by_another_tokenizer_is_rebuilt_from_the_text(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as patched:
+        patched.setattr(sparse, "VERSION", "bm25-old")
+        patched.setattr(sparse, "token_id", lambda token: 7)  # every word one id: useless to today's code
+        await old_folder(tmp_path / "qdrant")
+    said: list[str] = []
+    assert await migrate(tmp_path / "qdrant", tmp_path / "kb", say=said.append) == 0
+    assert f"bm25 rebuilt for {sparse.VERSION}" in said[0]
+    kb = KnowledgeIndex.open(path=str(tmp_path / "kb"), dense_dim=DIM, dense_model=MODEL)
+    await kb.ensure()  # the marker is today's: no reindex asked for
+    assert [p.text for p in await kb.search("графік зборів", scopes=[CHAT_A])] == ["Графік зборів: щосуботи."]
+    await kb.close()
+
+
+async def test_nothing_to_migrate_is_said_and_creates_nothing(tmp_path: Path) -> None:
+    said: list[str] = []
+    assert await migrate(tmp_path / "qdrant", tmp_path / "kb", say=said.append) == 0
+    assert said == [f"nothing to migrate: {tmp_path / 'qdrant'} holds no old knowledge collection"]
+    assert not (tmp_path / "kb").exists()
+
+
+async def test_the_command_migrates_data_dir_qdrant_into_data_dir_kb(tmp_path: Path) -> None:
+    await old_folder(tmp_path / "data" / "qdrant")
+    env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
+    for held in (0, 4):  # the second run finds everything there already
+        out = subprocess.run([sys.executable, "-m", "rag", "migrate"], cwd=tmp_path, env=env, capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert f"migrated 4 chunks (dense+sparse, {MODEL}) from {tmp_path / 'data' / 'qdrant'} to " \
+               f"{tmp_path / 'data' / 'kb'}: it held {held}, now 4" in out.stdout
+    kb = KnowledgeIndex.open(path=str(tmp_path / "data" / "kb"), dense_dim=DIM, dense_model=MODEL)
+    await kb.ensure()
+    assert await kb.count() == 4
+    await kb.close()
+
+
+async def test_the_bots_settings_open_edge_in_kb_path_and_watch_the_old_folder(tmp_path: Path) -> None:
+    from rag.edge_store import EdgeStore
+    from rag.settings import KnowledgeSettings
+
+    index = KnowledgeSettings.from_env({}, tmp_path / "data").open_index(MODEL)
+    assert isinstance(index.store, EdgeStore) and index.store.path == tmp_path / "data" / "kb"
+    assert index.legacy_path == str(tmp_path / "data" / "qdrant")
+    await index.close()
