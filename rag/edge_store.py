@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import qdrant_edge as qe
 
 from rag import qdrant_schema as schema
+from rag import sparse
 from rag.qdrant_schema import DENSE, SPARSE, Hit, Query, Row
 from rag.types import IndexBusy, SparseVector
 
@@ -65,15 +66,25 @@ class EdgeStore:
         self._shard.update(qe.UpdateOperation.create_field_index("scope", qe.KeywordIndexParams(is_tenant=True)))
         self._shard.update(qe.UpdateOperation.create_field_index("doc_id", qe.PayloadSchemaType.Keyword))
         self._shard.flush()
-        tmp = self.path / f"{MARKER}.tmp"
-        tmp.write_text(json.dumps(schema.marker(dense_dim, dense_model)), encoding="utf-8")
-        os.replace(tmp, self.path / MARKER)
+        self._write_marker(schema.marker(dense_dim, dense_model))
 
-    async def check(self, dense_dim: int | None, dense_model: str) -> None:
+    async def check(self, dense_dim: int | None, dense_model: str) -> bool:
         await self._run(self._open)
+        meta = self._marker()
+        return schema.check(self.name, meta, meta.get("dense_dim"), dense_dim, dense_model)
+
+    def _marker(self) -> dict[str, Any]:
         path = self.path / MARKER
-        meta = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-        schema.check(self.name, meta, meta.get("dense_dim"), dense_dim, dense_model)
+        return dict(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else {}
+
+    async def restamp(self) -> None:
+        """The marker says the bm25 vectors are this code's (after rag.upgrade rebuilt them)."""
+        self._write_marker({**self._marker(), "sparse": sparse.VERSION})
+
+    def _write_marker(self, meta: Mapping[str, Any]) -> None:
+        tmp = self.path / f"{MARKER}.tmp"
+        tmp.write_text(json.dumps(meta), encoding="utf-8")
+        os.replace(tmp, self.path / MARKER)  # a crash leaves the old marker or the new one, never half of one
 
     async def upsert(self, rows: Sequence[Row]) -> None:
         points = [qe.Point(r.id, _vectors(r), r.payload) for r in rows]

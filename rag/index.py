@@ -7,7 +7,7 @@ from pathlib import Path
 
 from base import ConfigError
 from rag import qdrant_schema as schema
-from rag import relevance, sparse
+from rag import relevance, sparse, upgrade
 from rag.qdrant_schema import COLLECTION, DENSE, SPARSE, Query, Row, VectorStore
 from rag.types import Chunk, IndexMismatch, Passage
 
@@ -75,15 +75,14 @@ class KnowledgeIndex:
                    legacy_path=legacy_path)
 
     async def ensure(self) -> None:
-        """Create the collection (dense if dense_dim, bm25 with IDF, keyword indexes); IndexMismatch if unfit."""
-        if await self.store.exists():
-            await self.store.check(self.dense_dim, self.dense_model)
-            return
-        legacy = Path(self.legacy_path or "") / "collection" / COLLECTION
-        if self.legacy_path and legacy.is_dir():  # upgraded in place: the documents are still in the old folder
-            raise IndexMismatch(f"the knowledge base is still in the old embedded folder {self.legacy_path}; "
-                                "move it with `python -m rag migrate` (the bot stopped)")
-        await self.store.create(self.dense_dim, self.dense_model)
+        """Create the collection (dense if dense_dim, bm25 with IDF, keyword indexes), or check it and bring it up to
+        date (rag.upgrade: an old embedded folder, stale bm25 vectors); IndexMismatch if it does not fit."""
+        if not await self.store.exists() and upgrade.has_legacy(self.legacy_path):
+            await upgrade.move_legacy(Path(str(self.legacy_path)), Path(self.store.name))
+        if not await self.store.exists():
+            await self.store.create(self.dense_dim, self.dense_model)
+        elif await self.store.check(self.dense_dim, self.dense_model):
+            await upgrade.resparse(self)
 
     async def add(
         self,

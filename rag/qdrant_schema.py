@@ -41,9 +41,12 @@ class Hit:
 class VectorStore(Protocol):
     """What rag.index needs of an engine: Qdrant Edge in-process (edge_store) or qdrant-client (qdrant_store)."""
 
+    name: str  # the folder (Edge) or the collection (server): named in messages
+
     async def exists(self) -> bool: ...
     async def create(self, dense_dim: int | None, dense_model: str) -> None: ...
-    async def check(self, dense_dim: int | None, dense_model: str) -> None: ...
+    async def check(self, dense_dim: int | None, dense_model: str) -> bool: ...
+    async def restamp(self) -> None: ...
     async def upsert(self, rows: Sequence[Row]) -> None: ...
     async def delete(self, doc_id: str, scope: str | None = None, keep: Sequence[str] = ()) -> None: ...
     async def query(self, scopes: Sequence[str], sides: Mapping[str, Query], limit: int) -> list[list[Hit]]: ...
@@ -58,17 +61,19 @@ def marker(dense_dim: int | None, dense_model: str) -> dict[str, object]:
     return {"dense_dim": dense_dim, "dense_model": dense_model, "sparse": sparse.VERSION}
 
 
-def check(name: str, meta: Mapping[str, Any], have_dim: int | None, dense_dim: int | None, dense_model: str) -> None:
-    """Raise IndexMismatch unless a collection built as `meta` fits this model; dense_dim None fits any."""
+def check(name: str, meta: Mapping[str, Any], have_dim: int | None, dense_dim: int | None, dense_model: str) -> bool:
+    """Raise IndexMismatch unless a collection built as `meta` fits this model (dense_dim None fits any); True when
+    only its bm25 vectors are an older tokenizer's (rag.upgrade rebuilds them from the stored text)."""
     problems = []
-    if meta.get("sparse") != sparse.VERSION:
-        problems.append(f"sparse vectors {meta.get('sparse')!r}, this code makes {sparse.VERSION!r}")
+    if not meta.get("sparse"):
+        problems.append(f"no bm25 vectors, this code makes {sparse.VERSION!r}")
     if dense_dim is not None and have_dim != dense_dim:
         problems.append(f"dense size {have_dim}, the model gives {dense_dim}")
     if dense_dim is not None and dense_model and meta.get("dense_model") not in (dense_model, None, ""):
         problems.append(f"built with {meta.get('dense_model')!r}, now {dense_model!r}")
     if problems:
         raise IndexMismatch(f"collection {name!r} does not fit: {'; '.join(problems)}; {FIX}")
+    return meta.get("sparse") != sparse.VERSION
 
 
 def point_id(scope: str, doc_id: str, index: int) -> str:

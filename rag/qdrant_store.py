@@ -12,6 +12,7 @@ from qdrant_client import AsyncQdrantClient, models
 from qdrant_client.local.async_qdrant_local import AsyncQdrantLocal
 
 from rag import qdrant_schema as schema
+from rag import sparse
 from rag.qdrant_schema import COLLECTION, DENSE, SPARSE, Hit, Query, Row
 from rag.types import SparseVector
 
@@ -24,6 +25,7 @@ class QdrantStore:
 
     def __init__(self, client: AsyncQdrantClient, collection: str = COLLECTION) -> None:
         self.client, self.collection = client, collection
+        self.name = collection
         # Local mode works in Python inside `async def` methods: one worker thread runs its calls one at a time
         # (it is not thread-safe) so the event loop keeps its turns. (`_client` is qdrant-client's backend.)
         local = isinstance(getattr(client, "_client", None), AsyncQdrantLocal)
@@ -58,11 +60,19 @@ class QdrantStore:
                 warnings.filterwarnings("ignore", message="Payload indexes have no effect")
                 await self.client.create_payload_index(self.collection, field, field_schema=params)
 
-    async def check(self, dense_dim: int | None, dense_model: str) -> None:
-        """IndexMismatch unless the collection fits this model; then any missing payload index is created."""
+    async def check(self, dense_dim: int | None, dense_model: str) -> bool:
+        """IndexMismatch unless the collection fits this model; then any missing payload index is created. True
+        when only the bm25 vectors are stale."""
         meta, have_dim = await self.built()
-        schema.check(self.collection, meta, have_dim, dense_dim, dense_model)
+        stale = schema.check(self.collection, meta, have_dim, dense_dim, dense_model)
         await self._call(self._ensure_indexes)
+        return stale
+
+    async def restamp(self) -> None:
+        """The collection's marker says the bm25 vectors are this code's (after rag.upgrade rebuilt them)."""
+        meta, _ = await self.built()
+        meta["sparse"] = sparse.VERSION
+        await self._call(lambda: self.client.update_collection(self.collection, metadata=meta))
 
     async def built(self) -> tuple[dict[str, object], int | None]:
         """The collection's marker (empty without bm25) and its dense size (None: sparse only)."""

@@ -154,14 +154,34 @@ async def test_a_sparse_only_collection_refuses_a_dense_model_but_any_collection
     await down.close()
 
 
-async def test_a_collection_from_another_tokenizer_is_refused(tmp_path: Path, engine: str,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_collection_from_another_tokenizer_is_rebuilt_at_open_keeping_its_dense_vectors(
+        tmp_path: Path, engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    with monkeypatch.context() as old:  # an older release: another tokenizer, another version
+        old.setattr(sparse, "VERSION", "bm25-prefix6-v9")
+        old.setattr(sparse, "doc_vector", lambda text, **kw: sparse.SparseVector((7,), (1.0,)))
+        first = opened(engine, tmp_path / "q", dense_dim=DIM)
+        await first.ensure()
+        await first.add(scope=CHAT_A, doc_id="d", file_name="f.txt", chunks=chunks("сонячні панелі", "вітрові турбіни"),
+                        dense=[unit(1, 0), unit(0, 1)])
+        await first.close()
+    upgraded = opened(engine, tmp_path / "q", dense_dim=DIM)
+    await upgraded.ensure()  # the upgraded bot starts, no operator step
+    try:
+        assert [p.text for p in await upgraded.search("панель", scopes=[CHAT_A])] == ["сонячні панелі"]
+        assert (await upgraded.search("", scopes=[CHAT_A], dense=unit(0, 1)))[0].text == "вітрові турбіни"
+    finally:
+        await upgraded.close()
+    again = opened(engine, tmp_path / "q", dense_dim=DIM)
+    assert await again.store.check(DIM, "") is False, "rebuilt once: the marker now names this tokenizer"
+    await again.close()
+
+
+async def test_a_collection_another_embedding_size_built_is_refused_with_the_fix(tmp_path: Path, engine: str) -> None:
     first = opened(engine, tmp_path / "q", dense_dim=DIM)
     await first.ensure()
     await first.close()
-    monkeypatch.setattr(sparse, "VERSION", "bm25-prefix6-v9")
-    again = opened(engine, tmp_path / "q", dense_dim=DIM)
-    with pytest.raises(IndexMismatch, match="sparse vectors"):
+    again = opened(engine, tmp_path / "q", dense_dim=DIM * 2)
+    with pytest.raises(IndexMismatch, match="python -m rag reindex"):
         await again.ensure()
     await again.close()
 
