@@ -7,6 +7,7 @@ crash) leaves the row `sending`; after the lease (PENDING_LEASE) the sweep makes
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -126,16 +127,30 @@ async def fire_reminder(ops: Ops, reminder_id: int) -> None:
     text = tr("rem_fire", text=row.text)
     if now - row.due_at > LATE:
         text += "\n" + tr("rem_late", when=when_text(row.language, row.due_at, row.tz, now))
+    # Renewed while the send lasts (Telegram's 429s may hold it for minutes): only a run that died is taken back.
+    renewing = asyncio.create_task(_renew(ops, reminder_id))
     try:
         sent = await ops.notifier.send(row.bot, row.chat_id, text, thread_id=row.thread_id)
     except Exception:
         log.exception("reminder %s could not be sent", reminder_id)
         sent = None
+    finally:
+        renewing.cancel()
     if sent is None or sent.status != "delivered":
         await store(ops).set_status(reminder_id, "failed")
         log.warning("reminder %s not delivered: %s", reminder_id, sent.error if sent else "error")
     else:
         await store(ops).set_status(reminder_id, "sent")
+
+
+async def _renew(ops: Ops, reminder_id: int) -> None:
+    """Until cancelled: keep a reminder being sent this run's, every third of the lease."""
+    while True:
+        await asyncio.sleep(ops.settings.pending_lease / 3)
+        try:
+            await store(ops).renew(reminder_id, ops.now())
+        except Exception:  # the next renewal tries again; a lapse only risks a second send
+            log.warning("could not renew reminder %s", reminder_id, exc_info=True)
 
 
 async def reconcile(ops: Ops, *, since: timedelta | None = None) -> int:

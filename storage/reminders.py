@@ -97,6 +97,12 @@ class ReminderStore:
             return _row(conn.execute(select(*_COLUMNS).where(Reminder.id == reminder_id)).one())
         return await self.db.run(work)
 
+    async def renew(self, reminder_id: int, now: datetime) -> None:
+        """A run still sending (Telegram asked it to wait) keeps its claim: sending since `now`."""
+        stmt = (update(Reminder).where(Reminder.id == reminder_id, Reminder.status == "sending")
+                .values(sent_at=now.astimezone(UTC)))
+        await self.db.run(lambda c: c.execute(stmt))
+
     async def take_back(self, claimed_before: datetime) -> list[int]:
         """Reminders claimed before `claimed_before` and never settled (their sender died): pending again."""
         stale = and_(Reminder.status == "sending", Reminder.sent_at < claimed_before.astimezone(UTC))

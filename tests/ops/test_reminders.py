@@ -1,6 +1,7 @@
 """Reminders on the ops side: stored with their job, fired once, late ones noted, owners delete, jobs re-created."""
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
@@ -197,3 +198,28 @@ async def test_the_sweep_runs_within_a_third_of_the_lease(ops):
     await reminders.start(ops)
     job = ops.scheduler.get("system:reminders")
     assert job is not None and job.trigger.interval == timedelta(seconds=1)
+
+
+async def test_a_send_that_outlasts_the_lease_keeps_its_claim_and_is_sent_once(ops):
+    ops.settings = OpsSettings(timezone="Europe/Kyiv", pending_lease=0.3)  # renewed every 0.1 s
+    made = await remind(ops, "in 1h call the supplier")
+    clock = [NOW + timedelta(hours=1)]
+    ops.now = lambda: clock[0]
+    telegram_waits = asyncio.Event()  # a 429 asked the sender to wait
+    send = ops.notifier.send
+
+    async def slow_send(*args, **kwargs):
+        await telegram_waits.wait()
+        return await send(*args, **kwargs)
+
+    ops.notifier.send = slow_send
+    firing = asyncio.create_task(fire_reminder(ops, made.id))
+    while await status(ops, made.id) != "sending":
+        await asyncio.sleep(0.01)
+    clock[0] += timedelta(seconds=10)  # far past the lease since the claim
+    await asyncio.sleep(0.35)  # the sender renewed meanwhile
+    await reminders.sweep(ops)
+    assert await status(ops, made.id) == "sending", "a live sender's reminder is not taken back"
+    telegram_waits.set()
+    await firing
+    assert len(ops.notifier.sent) == 1 and await status(ops, made.id) == "sent"
