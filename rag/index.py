@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Sequence
-from pathlib import Path
 
 from base import ConfigError
 from rag import qdrant_schema as schema
@@ -17,8 +16,8 @@ __all__ = ["COLLECTION", "IndexMismatch", "KnowledgeIndex"]
 # offline (English MiniLM, given English questions only: KB_DENSE_LANGUAGES), scifact nDCG@10 0.726 at 1.0,
 # 0.715 at 0.5. On a question the model cannot read the dense side is left out instead (rag.languages).
 DENSE_WEIGHT = 1.0
-NO_EDGE = ("the embedded knowledge index needs qdrant-edge-py: .venv/bin/pip install -c constraints.txt -e "
-           "'.[embedded]' (or set QDRANT_URL to a Qdrant server)")
+NO_EDGE = ("the embedded knowledge index needs qdrant-edge-py, a dependency of this project: .venv/bin/pip install "
+           "-c constraints.txt -e . (or set QDRANT_URL to a Qdrant server)")
 
 
 class KnowledgeIndex:
@@ -77,8 +76,7 @@ class KnowledgeIndex:
     async def ensure(self) -> None:
         """Create the collection (dense if dense_dim, bm25 with IDF, keyword indexes), or check it and bring it up to
         date (rag.upgrade: an old embedded folder, stale bm25 vectors); IndexMismatch if it does not fit."""
-        if not await self.store.exists() and upgrade.has_legacy(self.legacy_path):
-            await upgrade.move_legacy(Path(str(self.legacy_path)), Path(self.store.name))
+        await upgrade.adopt(self)
         if not await self.store.exists():
             await self.store.create(self.dense_dim, self.dense_model)
         elif await self.store.check(self.dense_dim, self.dense_model):

@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
+from rag import upgrade
 from rag.knowledge import Asker, KnowledgeBase
 from rag.types import Chunk
 
@@ -14,6 +15,7 @@ async def reindex(kb: KnowledgeBase, progress: Callable[[int, int], object] = la
     The texts come from the collection itself (payloads), so the original files are not needed.
     """
     index = kb.index
+    await upgrade.adopt(index)  # run before the upgraded bot's first start: the old folder's chunks are the texts
     docs: dict[tuple[str, str, str], list[Chunk]] = defaultdict(list)
     async for rows in index.rows():
         for row in rows:

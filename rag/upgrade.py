@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,30 +18,19 @@ log = logging.getLogger(__name__)
 PAGE = 256  # points read and rewritten per step: bounded memory for any size
 
 
-def has_legacy(folder: str | None) -> bool:
-    """Whether an old local-mode folder holds the knowledge collection."""
-    return bool(folder) and (Path(folder or "") / "collection" / COLLECTION).is_dir()
-
-
-async def move_legacy(legacy: Path, target: Path) -> None:
-    """`python -m rag migrate` at start: into a side folder first, renamed into place only when complete, so a
-    crash halfway leaves the old folder in charge and the next start moves it again."""
+async def adopt(index: KnowledgeIndex) -> None:
+    """An old embedded folder (qdrant-client local mode) moved into the index's empty Edge folder, once."""
+    legacy = Path(index.legacy_path or "")
+    if not index.legacy_path or not (legacy / "collection" / COLLECTION).is_dir() or await index.store.exists():
+        return
     from rag.migrate import migrate  # imports qdrant-client: only an upgraded deployment pays for it
+    from rag.types import IndexMismatch
 
     log.warning("moving the knowledge base from the old embedded folder %s to %s (once, after an upgrade)",
-                legacy, target)
-    side = target.with_name(target.name + ".moving")
-    if side.exists():
-        shutil.rmtree(side)  # an earlier start died while moving
-    if await migrate(legacy, side, say=log.warning) != 0:
-        shutil.rmtree(side, ignore_errors=True)
-        from rag.types import IndexMismatch
-
+                legacy, index.store.name)
+    if await migrate(legacy, Path(index.store.name), say=log.warning) != 0:
         raise IndexMismatch(f"could not move the knowledge base from {legacy}: run `python -m rag migrate` "
                             "with the bot stopped to see why")
-    if target.is_dir() and not any(target.iterdir()):
-        target.rmdir()
-    side.rename(target)
 
 
 async def resparse(index: KnowledgeIndex) -> int:

@@ -12,6 +12,7 @@ from qdrant_client import AsyncQdrantClient
 from rag import sparse
 from rag.index import KnowledgeIndex
 from rag.migrate import migrate
+from rag.qdrant_schema import COLLECTION
 from rag.qdrant_store import QdrantStore
 from tests.rag.test_index import AGENT, CHAT_A, CHAT_B, DIM, chunks, unit
 
@@ -32,16 +33,19 @@ async def old_folder(path: Path) -> None:
     await kb.close()
 
 
-async def test_migrate_moves_every_point_keeps_the_old_folder_and_can_run_again(tmp_path: Path) -> None:
+async def test_migrate_moves_every_point_then_deletes_the_old_collection_and_a_second_run_does_nothing(
+        tmp_path: Path) -> None:
     old, new = tmp_path / "qdrant", tmp_path / "kb"
     await old_folder(old)
     said: list[str] = []
     assert await migrate(old, new, say=said.append) == 0
-    assert "migrated 4 chunks (dense+sparse, ollama:bge-m3)" in said[0] and "it held 0, now 4" in said[0]
-    assert "is kept" in said[1] and (old / "collection").is_dir()
+    assert said[0].startswith(f"migrated 4 chunks (dense+sparse, ollama:bge-m3) from {old} to {new}")
+    assert "the old collection" in said[0] and "is deleted" in said[0]
+    # Documents deleted from now on (/kb delete, /forget) must not live on, or come back, from the old folder.
+    assert not (old / "collection" / COLLECTION).exists() and not (tmp_path / "kb.moving").exists()
 
     bot = KnowledgeIndex.open(path=str(new), legacy_path=str(old), dense_dim=DIM, dense_model=MODEL)
-    await bot.ensure()  # moved: the old folder beside it no longer stops anything
+    await bot.ensure()
     assert (await bot.count([CHAT_A]), await bot.count([CHAT_B]), await bot.count([AGENT])) == (2, 1, 1)
     found = await bot.search("тариф ENERGY", scopes=[CHAT_A, AGENT], dense=unit(1))
     assert (found[0].file_name, found[0].page, found[0].scope) == ("tariffs.pdf", 1, CHAT_A)
@@ -51,8 +55,18 @@ async def test_migrate_moves_every_point_keeps_the_old_folder_and_can_run_again(
     await bot.close()
 
     said.clear()
-    assert await migrate(old, new, say=said.append) == 0  # again: the same points, nothing doubled
-    assert "it held 4, now 4" in said[0]
+    assert await migrate(old, new, say=said.append) == 0  # again: nothing is copied back
+    assert said == [f"nothing to migrate: {old} holds no old knowledge collection"]
+
+
+async def test_migrate_refuses_a_target_that_already_holds_files(tmp_path: Path) -> None:
+    old, new = tmp_path / "qdrant", tmp_path / "kb"
+    await old_folder(old)
+    new.mkdir()
+    (new / "edge_config.json").write_text("{}")
+    said: list[str] = []
+    assert await migrate(old, new, say=said.append) == 2
+    assert "already holds files" in said[0] and (old / "collection" / COLLECTION).is_dir()
 
 
 async def test_an_upgraded_bot_moves_the_old_folder_itself_at_start_even_after_a_move_that_died(
@@ -68,7 +82,7 @@ async def test_an_upgraded_bot_moves_the_old_folder_itself_at_start_even_after_a
         assert found[0].file_name == "tariffs.pdf"
     finally:
         await bot.close()
-    assert not (tmp_path / "kb.moving").exists() and (old / "collection").is_dir()  # the old folder is only read
+    assert not (tmp_path / "kb.moving").exists() and not (old / "collection" / COLLECTION).exists()
 
 
 async def test_bm25_built_by_another_tokenizer_is_rebuilt_from_the_text(tmp_path: Path,
@@ -96,12 +110,12 @@ async def test_nothing_to_migrate_is_said_and_creates_nothing(tmp_path: Path) ->
 async def test_the_command_migrates_data_dir_qdrant_into_data_dir_kb(tmp_path: Path) -> None:
     await old_folder(tmp_path / "data" / "qdrant")
     env = {**os.environ, "DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)}
-    for held in (0, 4):  # the second run finds everything there already
+    for expected in (f"migrated 4 chunks (dense+sparse, {MODEL}) from {tmp_path / 'data' / 'qdrant'} to "
+                     f"{tmp_path / 'data' / 'kb'}", "nothing to migrate"):  # the second run finds nothing to do
         out = subprocess.run([sys.executable, "-m", "rag", "migrate"], cwd=tmp_path, env=env, capture_output=True,
                              text=True, timeout=120)
         assert out.returncode == 0, out.stderr
-        assert f"migrated 4 chunks (dense+sparse, {MODEL}) from {tmp_path / 'data' / 'qdrant'} to " \
-               f"{tmp_path / 'data' / 'kb'}: it held {held}, now 4" in out.stdout
+        assert expected in out.stdout
     kb = KnowledgeIndex.open(path=str(tmp_path / "data" / "kb"), dense_dim=DIM, dense_model=MODEL)
     await kb.ensure()
     assert await kb.count() == 4
@@ -116,3 +130,33 @@ async def test_the_bots_settings_open_edge_in_kb_path_and_watch_the_old_folder(t
     assert isinstance(index.store, EdgeStore) and index.store.path == tmp_path / "data" / "kb"
     assert index.legacy_path == str(tmp_path / "data" / "qdrant")
     await index.close()
+
+
+async def test_reindex_before_the_first_start_after_the_upgrade_moves_the_old_folder_first(tmp_path: Path) -> None:
+    from rag.knowledge import KnowledgeBase
+    from rag.reindex import reindex
+    from rag.settings import KnowledgeSettings
+    from router.core import ModelRouter
+    from router.providers.ollama import OllamaProvider
+    from router.testing import FakeLLM
+    from router.types import Target
+    from storage.documents import DocumentRegistry
+    from storage.store import open_store
+
+    old = tmp_path / "qdrant"
+    await old_folder(old)
+    models = {"qwen3:8b": {"capabilities": ["completion"]}, "bge-m3": {"capabilities": ["embedding"], "dim": DIM}}
+    async with FakeLLM(models=models) as llm:
+        store = await open_store(f"sqlite:///{tmp_path}/kb.db")
+        router = ModelRouter({"ollama": OllamaProvider("ollama", llm.url, local=True)},
+                             {"chat": [Target("ollama", "qwen3:8b")], "embed": [Target("ollama", "bge-m3")]})
+        index = KnowledgeIndex.open(path=str(tmp_path / "kb"), legacy_path=str(old), dense_dim=DIM, dense_model=MODEL)
+        kb = KnowledgeBase(index, DocumentRegistry(store.db), router, KnowledgeSettings())
+        try:
+            assert await reindex(kb) == 4  # the old folder's chunks, not an empty new one
+            found = await kb.index.search("тариф ENERGY", scopes=[CHAT_A])
+            assert found and found[0].file_name == "tariffs.pdf" and await kb.index.count() == 4
+        finally:
+            await kb.close()
+            await router.aclose()
+            await store.close()
