@@ -124,6 +124,8 @@ class ConversationSummary(Base):
     # ",1001,2002,": whose messages went in, so /forget finds every summary (a group's too) holding their words.
     authors: Mapped[str] = mapped_column(Text, default=",")
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When the oldest message folded in was written: past HISTORY_DAYS the summary goes with it (retention).
+    since: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Usage(Base):

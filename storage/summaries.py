@@ -6,8 +6,9 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
 
 from storage.db import Database
 from storage.models import Chat, ConversationSummary, Message, User, utcnow
@@ -17,11 +18,18 @@ S = ConversationSummary
 _SCOPE = (S.bot == bindparam("b"), S.chat_id == bindparam("c"), S.thread_id == bindparam("t"))
 _GET = select(S.text, S.covered, S.turns, S.updated_at).where(*_SCOPE, S.conversation == bindparam("conv"))
 _EXCHANGE = func.coalesce(Message.reply_to, Message.id)
+_Q = aliased(Message)
+# The oldest question still waiting for its answer (a replica died; it waits for the lease): folds stop before it, or
+# its late exchange would be below `covered`, in neither the summary nor the verbatim history.
+_WAITING = (select(func.min(_Q.id)).where(_Q.bot == bindparam("b"), _Q.chat_id == bindparam("c"),
+                                          _Q.thread_id == bindparam("t"), _Q.conversation == bindparam("conv"),
+                                          _Q.status == "pending", _Q.role == "user").scalar_subquery())
 _AFTER = (select(Message.id, _EXCHANGE.label("key"), Message.role, Message.text, Message.user_id,
-                 Message.attachments, User.first_name)
+                 Message.attachments, Message.created_at, User.first_name)
           .outerjoin(User, User.id == Message.user_id)
           .where(Message.bot == bindparam("b"), Message.chat_id == bindparam("c"), Message.thread_id == bindparam("t"),
-                 Message.conversation == bindparam("conv"), Message.status == "done", _EXCHANGE > bindparam("after"))
+                 Message.conversation == bindparam("conv"), Message.status == "done", _EXCHANGE > bindparam("after"),
+                 or_(_WAITING.is_(None), _EXCHANGE < _WAITING))
           .order_by(_EXCHANGE, Message.id).limit(bindparam("lim")))
 # Locked while a summary is saved: /forget deleting these messages, or /reset moving the chat on, waits for the save
 # and then deletes the new summary too (Postgres); SQLite runs one writer at a time anyway.
@@ -50,6 +58,7 @@ class Said:
     text: str
     user_id: int | None = None
     name: str | None = None  # the author's first name, when the bot knows it (groups name their members)
+    at: datetime | None = None  # when it was written
 
 
 def _keys(scope: Scope, conversation: int | None = None) -> dict[str, object]:
@@ -76,11 +85,12 @@ class SummaryStore:
         return found
 
     async def unsummarised(self, scope: Scope, conversation: int, after: int, limit: int) -> list[Said]:
-        """Answered messages of exchanges after `after`, oldest first (at most `limit`)."""
+        """Answered messages of exchanges after `after` and before any question still waiting, oldest first (at
+        most `limit`)."""
         params = {**_keys(scope, conversation), "after": after, "lim": limit}
         rows = await self.db.run(lambda c: c.execute(_AFTER, params).all())
         return [Said(r.id, int(r.key), r.role, r.text or ("[photo]" if r.attachments else ""), r.user_id,
-                     r.first_name) for r in rows]
+                     r.first_name, r.created_at) for r in rows]
 
     async def save(self, scope: Scope, conversation: int, *, text: str, expected: int,
                    folded: Sequence[Said]) -> bool:
@@ -97,13 +107,15 @@ class SummaryStore:
             if len(conn.execute(_FOLDED, {"ids": ids}).all()) != len(ids):
                 return None
             where = (*_SCOPE, S.conversation == bindparam("conv"))
-            row = conn.execute(select(S.covered, S.turns, S.authors).where(*where), _keys(scope, conversation)).first()
+            row = conn.execute(select(S.covered, S.turns, S.authors, S.since).where(*where),
+                               _keys(scope, conversation)).first()
             if (row.covered if row else 0) != expected:
                 return None
             turns = (row.turns if row else 0) + len(folded)
             known = {int(a) for a in (row.authors if row else "").split(",") if a}
             now = utcnow()
-            values = dict(text=text, covered=covered, turns=turns, updated_at=now,
+            since = row.since if row else min((m.at for m in folded if m.at is not None), default=now)
+            values = dict(text=text, covered=covered, turns=turns, updated_at=now, since=since,
                           authors="," + "".join(f"{a}," for a in sorted(known | authors)))
             if row is None:
                 conn.execute(insert(S).values(bot=scope.bot, chat_id=scope.chat_id, thread_id=scope.thread_id,
@@ -128,9 +140,10 @@ class SummaryStore:
         return int(await self.db.run(lambda c: c.execute(stmt, _keys(scope)).rowcount))
 
     async def prune(self, cutoff: datetime) -> int:
-        """Delete summaries not updated since `cutoff` (history retention: their messages are gone too)."""
+        """Delete summaries holding a message written before `cutoff` (history retention: its facts go with it; the
+        conversation starts a fresh summary)."""
         self._cache.clear()
-        stmt = delete(S).where(S.updated_at < cutoff)
+        stmt = delete(S).where(S.since < cutoff)
         return int(await self.db.run(lambda c: c.execute(stmt).rowcount))
 
     def drop(self, chat_ids: Collection[int]) -> None:

@@ -155,7 +155,7 @@ class Conversations:
             if await self._searched(inbound_id, inbound, persona, state, sink, started):
                 return
             turns = await self.store.history(inbound.scope, inbound.conversation, limit=self.history_limit)
-            summary, turns = await recall(self.memory, inbound, turns)  # the turns it covers are in it instead
+            summary, turns = await recall(self.memory, inbound, turns, persona)  # what it covers is in it
             history = agent_turns(turns)
             images = await images_for(self.media, inbound, turns, history)
             passages = await self._passages(inbound, persona.key, state.local_only)

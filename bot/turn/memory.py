@@ -21,9 +21,11 @@ async def new_conversation(store: Store, memory: Memory | None, scope: Scope, ch
         await memory.clear(scope)
 
 
-async def recall(memory: Memory | None, inbound: Inbound, turns: Sequence[Turn]) -> tuple[Summary | None, list[Turn]]:
+async def recall(memory: Memory | None, inbound: Inbound, turns: Sequence[Turn],
+                 persona: Persona) -> tuple[Summary | None, list[Turn]]:
     """The conversation's summary and the turns it does not cover yet (the ones the model sees word for word)."""
-    summary = await memory.recall(inbound.scope, inbound.conversation) if memory is not None else None
+    summary = None if memory is None else await memory.recall(inbound.scope, inbound.conversation,
+                                                              persona.history_tokens)
     return summary, [t for t in turns if t.key > summary.covered] if summary is not None else list(turns)
 
 

@@ -6,7 +6,18 @@ from pathlib import Path
 import pytest
 
 from agents.agent import Agent, AgentInput, Turn, estimate_tokens
-from agents.memory import KEEP, Who, cleaned, summary_block, summary_request, to_fold, verbatim_budget
+from agents.memory import (
+    KEEP,
+    TINY_CHARS,
+    Who,
+    cleaned,
+    remembers,
+    short_summary,
+    summary_block,
+    summary_request,
+    to_fold,
+    verbatim_budget,
+)
 from agents.persona import AgentsConfig, load_personas
 from router.core import ModelRouter
 
@@ -113,3 +124,18 @@ def test_the_newest_exchange_always_stays_word_for_word() -> None:
     turns = exchanges(3, 600)  # every exchange alone passes half the budget
     assert to_fold(turns, budget=1000, limit=40) == 4
     assert to_fold(exchanges(1, 5000), budget=1000, limit=40) == 0  # nothing older to fold
+
+
+def test_a_tiny_model_gets_whole_lines_of_the_summary_framed_as_notes_not_instructions() -> None:
+    notes = "\n".join(f"- fact number {i}: the gate code is 44{i:02d}" for i in range(40))
+    block = short_summary(notes)
+    framing, *lines = block.strip().splitlines()
+    assert "not" in framing.lower() or "never" in framing.lower()
+    assert "instructions" in framing and len("\n".join(lines)) <= TINY_CHARS
+    assert lines and all(line in notes.splitlines() for line in lines)  # every line whole, none cut mid-way
+    assert short_summary("") == "" and short_summary("x" * 1000).strip().splitlines()[1] == "x" * TINY_CHARS
+
+
+def test_a_persona_whose_budget_cannot_hold_a_summary_and_one_exchange_has_no_memory() -> None:
+    assert not remembers(0, 504) and not remembers(800, 504) and not remembers(1300, 504)
+    assert remembers(3000, 504)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import update
 
 from storage.db import Database, migrate, open_engine
-from storage.models import utcnow
+from storage.models import Message, utcnow
 from storage.retention import RetentionStore
 from storage.store import Answer, Inbound, Scope, Store
 from storage.summaries import SummaryStore
@@ -101,3 +102,42 @@ async def test_retention_prunes_summaries_left_untouched(stores) -> None:
     assert await summaries.prune(utcnow() - timedelta(days=1)) == 0
     assert await summaries.prune(utcnow() + timedelta(seconds=1)) == 1
     assert await summaries.get(scope, 1) is None
+
+
+async def test_retention_drops_a_summary_once_its_oldest_message_passes_the_cutoff(stores) -> None:
+    store, summaries = stores
+    scope, fresh_scope = Scope("main", ME), Scope("main", OTHER)
+    await talk(store, scope, ME, "Код воріт 4471", "Що далі?", "І ще")
+    await talk(store, fresh_scope, OTHER, "свіже")
+    said = await summaries.unsummarised(scope, 1, 0, 100)
+    old = [m.id for m in said[:2]]  # the first exchange was written 100 days ago
+    await store.db.run(lambda c: c.execute(update(Message).where(Message.id.in_(old))
+                                           .values(created_at=utcnow() - timedelta(days=100))))
+    said = await summaries.unsummarised(scope, 1, 0, 100)
+    assert await summaries.save(scope, 1, text="- 4471", expected=0, folded=said[:2])
+    assert await summaries.save(scope, 1, text="- 4471\n- далі", expected=said[0].key, folded=said[2:4])
+    mine = await summaries.unsummarised(fresh_scope, 1, 0, 100)
+    assert await summaries.save(fresh_scope, 1, text="- свіже", expected=0, folded=mine)
+    # Updated a moment ago, yet it holds a fact from a message retention deletes (90 days): it goes too.
+    assert await summaries.prune(utcnow() - timedelta(days=90)) == 1
+    assert await SummaryStore(store.db).get(scope, 1) is None
+    assert await SummaryStore(store.db).get(fresh_scope, 1) is not None
+
+
+async def test_a_question_answered_late_is_not_folded_past(stores) -> None:
+    store, summaries = stores
+    group = Scope("main", GROUP)
+    await talk(store, group, ME, "перше")
+    late = Inbound(scope=group, user_id=OTHER, text="Петрове пізнє", agent="helion", conversation=1,
+                   tg_message_id=500, chat_type="supergroup")
+    late_id = await store.record_inbound(late)  # its replica died: it waits for the lease
+    assert late_id is not None
+    await talk(store, group, ME, "друге", "третє")
+    said = await summaries.unsummarised(group, 1, 0, 100)
+    assert [m.text for m in said] == ["перше", "echo: перше"]  # nothing past the waiting question
+    assert await summaries.save(group, 1, text="- перше", expected=0, folded=said)
+    await store.record_answer(late, late_id, Answer(text="echo: пізнє", agent="helion"))
+    summary = await summaries.get(group, 1)
+    assert summary is not None
+    rest = [m.text for m in await summaries.unsummarised(group, 1, summary.covered, 100)]
+    assert rest[:2] == ["Петрове пізнє", "echo: пізнє"] and "третє" in rest  # still ahead of the summary

@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column('turns', sa.Integer(), nullable=False),
         sa.Column('authors', sa.Text(), nullable=False),
         sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('since', sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('bot', 'chat_id', 'thread_id', 'conversation', name='uq_summaries_scope'),
     )
