@@ -56,10 +56,12 @@ async def latency(es: EvalSet, encode: Callable[[Sequence[str]], np.ndarray] | N
         await index.delete("stall")
         times, stalls, engine = [], [], []
         for i, q in enumerate(qtexts):
-            start = time.perf_counter()
+            start = time.perf_counter()  # timed alone: stall() waits 5 ms before its work and a tick after it
+            await index.search(q, scopes=["chat:bench"], dense=qvecs[i].tolist(), limit=BOT_LIMIT,
+                               threshold=BOT_THRESHOLD)
+            times.append((time.perf_counter() - start) * 1000)
             stalls.append(await stall(index.search(q, scopes=["chat:bench"], dense=qvecs[i].tolist(),
                                                    limit=BOT_LIMIT, threshold=BOT_THRESHOLD)))
-            times.append((time.perf_counter() - start) * 1000)
             start = time.perf_counter()
             await index.store.query(["chat:bench"], {SPARSE: sparse.query_vector(q), DENSE: qvecs[i].tolist()}, 50)
             engine.append((time.perf_counter() - start) * 1000)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import functools
-import statistics
+import math
 from collections.abc import Hashable, Sequence, Set
 from typing import TypeVar
 
@@ -29,8 +29,10 @@ def dbsf(lists: Sequence[Sequence[tuple[K, float]]], *, weights: Sequence[float]
     for i, scored in enumerate(lists):
         w = 1.0 if weights is None else weights[i]
         values = [s for _, s in scored]
-        mean = statistics.fmean(values) if values else 0.0
-        spread = 6.0 * statistics.stdev(values) if len(values) > 1 else 0.0
+        mean = math.fsum(values) / len(values) if values else 0.0
+        # Sample deviation in floats: statistics.stdev computes it exactly in fractions, ~0.2 ms a list.
+        spread = 6.0 * math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1)) \
+            if len(values) > 1 else 0.0
         for key, score in scored:
             normal = (score - mean) / spread + 0.5 if spread else 0.5
             fused[key] = fused.get(key, 0.0) + w * normal

@@ -84,7 +84,8 @@ def _lemmatize(word: str) -> str:
 
 def words(text: str) -> list[str]:
     """Lowercased word tokens, apostrophe variants unified, English clitics ('s, 're…) cut; stopwords kept."""
-    return [_CLITIC.sub("", w) for w in _WORD.findall(text.lower().translate(_APOSTROPHES))]
+    # The clitic regex only where an apostrophe is: a sub() per word was a third of a search's Python time.
+    return [_CLITIC.sub("", w) if "'" in w else w for w in _WORD.findall(text.lower().translate(_APOSTROPHES))]
 
 
 def tokens(text: str) -> list[str]:
