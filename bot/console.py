@@ -13,7 +13,7 @@ from agents.persona import Persona
 from bot.services import Services
 from bot.turn.media import FileMedia
 from bot.turn.memory import new_conversation
-from i18n import translator
+from i18n import Translator, translator
 from router.ready import first_ready, model_label
 from router.types import ChatRequest
 from storage.store import Inbound, Scope
@@ -89,7 +89,7 @@ async def intro(services: Services, persona: Persona, code: str | None) -> str:
 
 async def run_console(services: Services, agent: str | None = None, *, stdin: TextIO = sys.stdin,
                       stdout: TextIO = sys.stdout, notice: TextIO | None = None, language: str | None = None) -> None:
-    """Read lines until EOF or /quit; `/agent NAME`, `/reset` and `/help` work as in Telegram.
+    """Read lines until EOF or /quit; `/agent NAME`, `/reset`, `/memory` and `/help` work as in Telegram.
 
     The line about which model answers goes to `notice` (stderr), in `language` (the terminal's LANG, e.g.
     uk_UA.UTF-8; unset = English): stdout is the chat.
@@ -129,12 +129,8 @@ async def run_console(services: Services, agent: str | None = None, *, stdin: Te
                 await store.set_agent(CONSOLE, chosen.key, "private")
                 stdout.write(tr("switched", agent=chosen.name, title=chosen.title.get(lang)) + "\n")
             continue
-        if text == "/reset":
-            await new_conversation(store, convs.memory, CONSOLE)
-            stdout.write(tr("reset") + "\n")
-            continue
-        if text == "/help" or not text:
-            stdout.write(tr("console-help", agents=", ".join(personas.agents)) + "\n")
+        if (reply := await _plain(services, text, state.conversation, tr)) is not None:
+            stdout.write(reply + "\n")
             continue
         attachments: tuple[str, ...] = ()
         mode = "chat"
@@ -152,3 +148,19 @@ async def run_console(services: Services, agent: str | None = None, *, stdin: Te
         inbound = Inbound(scope=CONSOLE, user_id=0, text=text, agent=persona.key,
                           conversation=state.conversation, language=lang, attachments=attachments, mode=mode)
         await convs.handle(inbound, ConsoleSink(stdout, persona.name, lang))
+
+
+async def _plain(services: Services, text: str, conversation: int, tr: Translator) -> str | None:
+    """The reply to /reset, /memory (the conversation's summary, as in Telegram) or /help; None for other lines."""
+    mind = services.conversations.memory
+    if text == "/reset":
+        await new_conversation(services.store, mind, CONSOLE)
+        return tr("reset")
+    if text == "/memory":
+        summary = None if mind is None or not mind.settings.enabled else await mind.show(CONSOLE, conversation)
+        if summary is not None:
+            return tr("memory_show", turns=summary.turns, summary=summary.text)
+        return tr("memory_empty" if mind is not None and mind.settings.enabled else "memory_off")
+    if text == "/help" or not text:
+        return tr("console-help", agents=", ".join(services.personas.agents))
+    return None

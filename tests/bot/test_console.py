@@ -193,10 +193,10 @@ async def test_the_console_help_and_the_no_token_line_come_from_the_catalogs(tmp
     await services.aclose()
     uk, en = out.getvalue().splitlines()  # an empty line reads as Ukrainian, a bare command as English
     agents = "daarwizz, helion, greenfood"
-    assert uk == ("/agent ІМ'Я, /reset, /photo ШЛЯХ [питання], /ocr ШЛЯХ, /voice ШЛЯХ, /search ПИТАННЯ, /quit — "
-                  + agents)
-    assert en == ("/agent NAME, /reset, /photo PATH [question], /ocr PATH, /voice PATH, /search QUESTION, /quit — "
-                  + agents)
+    assert uk == ("/agent ІМ'Я, /reset, /memory, /photo ШЛЯХ [питання], /ocr ШЛЯХ, /voice ШЛЯХ, /search ПИТАННЯ, "
+                  "/quit — " + agents)
+    assert en == ("/agent NAME, /reset, /memory, /photo PATH [question], /ocr PATH, /voice PATH, /search QUESTION, "
+                  "/quit — " + agents)
     env = _env(tmp_path, "providers:\n  ollama: {kind: ollama, base_url: \"http://127.0.0.1:9\"}\n"
                          "routes:\n  chat: [ollama:qwen3:8b]\n", tmp_path / "data")
     env.update(LANG="uk_UA.UTF-8", LC_ALL="", LC_MESSAGES="")
@@ -204,3 +204,37 @@ async def test_the_console_help_and_the_no_token_line_come_from_the_catalogs(tmp
                              text=True, timeout=120)
     assert started.returncode == 0, started.stderr[-2000:]
     assert started.stderr.startswith("BOT_TOKEN не задано: розмова в терміналі."), started.stderr
+
+
+async def test_console_memory_shows_the_conversations_summary_as_in_telegram(tmp_path: Path) -> None:
+    from bot.console import CONSOLE
+    from i18n import translator
+
+    (tmp_path / "router.yaml").write_text("""
+providers:
+  ollama: {kind: ollama, base_url: "${OLLAMA_URL}", local: true}
+routes:
+  chat: [ollama:qwen3:8b]
+""")
+    en = translator("en")  # a console line without Cyrillic is answered in English
+    async with FakeLLM() as llm:
+        llm.reply("Домовились: партія 40 банок меду.")
+        settings = load_settings(_env_file=None, database_url=f"sqlite:///{tmp_path}/c.db",
+                                 router_file=tmp_path / "router.yaml", ollama_url=llm.url, data_dir=tmp_path)
+        services = await build_services(settings)
+        try:
+            before = io.StringIO()
+            await run_console(services, None, stdin=io.StringIO("Запиши: партія 40 банок меду\n/memory\n"),
+                              stdout=before)
+            memory = services.conversations.memory
+            assert memory is not None
+            conversation = (await services.store.chat_state(CONSOLE)).conversation
+            said = await memory.summaries.unsummarised(CONSOLE, conversation, 0, 10)
+            assert await memory.summaries.save(CONSOLE, conversation, text="- партія: 40 банок меду", expected=0,
+                                               folded=said)
+            after = io.StringIO()
+            await run_console(services, None, stdin=io.StringIO("/memory\n"), stdout=after)
+        finally:
+            await services.aclose()
+    assert en("memory_empty") in before.getvalue()
+    assert en("memory_show", turns=2, summary="- партія: 40 банок меду") in after.getvalue()

@@ -5,5 +5,5 @@ console-model-none = No model can answer right now. Install Ollama (https://olla
 # `python -m bot` without BOT_TOKEN: why it chats in the terminal instead.
 console-no-token = No BOT_TOKEN set: chatting in the terminal. Put BOT_TOKEN in .env to run the Telegram bot.
 # /help (or an empty line) in the terminal chat.
-console-help = /agent NAME, /reset, /photo PATH [question], /ocr PATH, /voice PATH, /search QUESTION, /quit — { $agents }
+console-help = /agent NAME, /reset, /memory, /photo PATH [question], /ocr PATH, /voice PATH, /search QUESTION, /quit — { $agents }
 console-saved = {"  "}saved { $path }

@@ -5,5 +5,5 @@ console-model-none = Зараз жодна модель не відповіда�
 # `python -m bot` without BOT_TOKEN: why it chats in the terminal instead.
 console-no-token = BOT_TOKEN не задано: розмова в терміналі. Щоб запустити Telegram-бота, додайте BOT_TOKEN у .env.
 # /help (or an empty line) in the terminal chat.
-console-help = /agent ІМ'Я, /reset, /photo ШЛЯХ [питання], /ocr ШЛЯХ, /voice ШЛЯХ, /search ПИТАННЯ, /quit — { $agents }
+console-help = /agent ІМ'Я, /reset, /memory, /photo ШЛЯХ [питання], /ocr ШЛЯХ, /voice ШЛЯХ, /search ПИТАННЯ, /quit — { $agents }
 console-saved = {"  "}збережено { $path }
