@@ -86,9 +86,8 @@ class Memory:
         sizes = [(t.key, estimate_tokens(t.text)) for t in turns if t.key > covered]
         if not to_fold(sizes, budget, self.settings.history_limit):
             return
-        # No summary yet (an upgrade, /forget, retention): older turns were already out of the model's sight, so the
-        # first fold starts at the window the model still sees, not at the conversation's first message.
-        start = min((k for k, _ in sizes if k > 0), default=1) - 1 if summary is None else 0
+        # Without a summary when the fold runs (upgrade, /forget, retention), it starts at the window the model sees.
+        start = min((k for k, _ in sizes if k > 0), default=1) - 1
         task = asyncio.create_task(self._fold(Fold(scope, conversation, budget, language, who, start)))
         self._running[key] = task
         task.add_done_callback(lambda _: self._running.pop(key, None))
@@ -114,7 +113,8 @@ class Memory:
         for _ in range(ROUNDS):
             summary = await self.summaries.get(job.scope, job.conversation)
             covered = summary.covered if summary else 0
-            said = await self.summaries.unsummarised(job.scope, job.conversation, covered or job.start, READ_LIMIT)
+            said = await self.summaries.unsummarised(job.scope, job.conversation, covered if summary else job.start,
+                                                     READ_LIMIT)
             if len(said) == READ_LIMIT:  # the last exchange may go on past the limit: it waits for the next round
                 said = [m for m in said if m.key != said[-1].key]
             n = to_fold([(m.key, estimate_tokens(m.text)) for m in said], job.budget, self.settings.history_limit)

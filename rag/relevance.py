@@ -31,8 +31,9 @@ def dbsf(lists: Sequence[Sequence[tuple[K, float]]], *, weights: Sequence[float]
         values = [s for _, s in scored]
         mean = math.fsum(values) / len(values) if values else 0.0
         # Sample deviation in floats: statistics.stdev computes it exactly in fractions, ~0.2 ms a list.
+        # Equal scores have no spread (float rounding would leave a tiny one and push them off 0.5).
         spread = 6.0 * math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (len(values) - 1)) \
-            if len(values) > 1 else 0.0
+            if len(values) > 1 and max(values) != min(values) else 0.0
         for key, score in scored:
             normal = (score - mean) / spread + 0.5 if spread else 0.5
             fused[key] = fused.get(key, 0.0) + w * normal
@@ -56,10 +57,10 @@ def coverage(wanted: Set[str], text: str) -> float:
     return len(wanted & _stems(text)) / len(wanted)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _stems(text: str) -> frozenset[str]:
     # A chat asks many questions of one base and the same chunks come back as candidates: tokenising one costs
-    # ~60 µs, up to 100 candidates a search. Bounded: ~4,000 chunks' texts and stems, a few MB.
+    # ~60 µs, up to 100 candidates a search. Bounded: 1,024 chunks' texts and stems, ~20 MB at 350-token chunks.
     return frozenset(sparse.tokens(text))
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -118,6 +119,29 @@ async def test_a_first_fold_starts_at_the_history_window_and_takes_a_few_rounds_
     assert "#10#" in asked[0] and not any(f"#{i}#" in a for a in asked for i in range(10))
     summary = await memory.show(SCOPE, 1)
     assert summary is not None and summary.text == "- notes"
+    await store.close()
+
+
+async def test_a_queued_fold_whose_summary_was_pruned_meanwhile_starts_at_the_window_not_the_first_message(
+        tmp_path: Path, llm: FakeLLM) -> None:
+    store, memory, _ = await setup(tmp_path, llm, exchanges=30)
+    llm.responder = lambda messages: "- notes"
+    await answered(store, memory)
+    await memory.settled()
+    for i in range(30, 40):  # the chat goes on: a fold is due again
+        inbound = Inbound(scope=SCOPE, user_id=1001, text=f"{LONG} #{i}#", agent="helion", conversation=1,
+                          tg_message_id=i + 1)
+        iid = await store.record_inbound(inbound)
+        assert iid is not None
+        await store.record_answer(inbound, iid, Answer(text=f"echo {LONG}", agent="helion"))
+    first = len(summaries_asked(llm))
+    async with memory._turn:  # another chat's fold holds the process's turn
+        await answered(store, memory)
+        # Meanwhile retention (or a group member's /forget) deletes the summary the fold was queued for.
+        assert await memory.prune(datetime.now(UTC) + timedelta(days=1)) == 1
+    await memory.settled()
+    asked = summaries_asked(llm)[first:]
+    assert asked and not any(f"#{i}#" in a for a in asked for i in range(10)), "the oldest exchanges came back"
     await store.close()
 
 

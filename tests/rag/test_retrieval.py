@@ -158,3 +158,12 @@ def test_kb_dense_languages_is_read_from_the_environment(tmp_path: Path) -> None
 def test_which_questions_an_english_only_model_reads(question: str, reads: bool) -> None:
     assert languages.reads(("en",), question) is reads
     assert languages.reads(("all",), question)
+
+
+def test_dbsf_scores_a_list_of_equal_scores_at_the_middle_whatever_their_float_rounding() -> None:
+    from rag.relevance import dbsf
+
+    for score in (5.53590523948281, 14.955527, 0.1, 1 / 3):  # 3 × 5.5359… averages one float step off itself
+        fused = dbsf([[("a", score), ("b", score), ("c", score)], [("a", 0.9), ("d", 0.2)]])
+        assert (fused["b"], fused["c"]) == (0.5, 0.5), score
+        assert fused["a"] > fused["d"]
