@@ -83,8 +83,9 @@ async def test_a_bad_recording_gets_a_clear_answer_and_the_bot_stays_alive(case,
         assert notice in notices, notice
         assert llm.chat_requests() == []  # nothing for the chat model to answer
         assert len(llm.transcription_requests()) == (1 if heard_by_model else 0)
-        # Told, and never retried after a restart (refusals from Telegram's own numbers are not even stored).
-        assert [status for _, status, _ in user_rows(tmp_path)] in ([], ["failed"])
+        # Told, and never retried after a restart (refusals from Telegram's own numbers are not even stored); a
+        # stored one is marked failed right after its notice went (the notice first: a user is never left without one).
+        await tg.wait_for(lambda: [status for _, status, _ in user_rows(tmp_path)] in ([], ["failed"]))
 
         bot.say("А тепер текстом: привіт!")
         assert (await bot.replies(PRIVATE, 2))[-1] == "echo: А тепер текстом: привіт!"
