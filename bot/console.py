@@ -12,7 +12,7 @@ from typing import TextIO
 from agents.persona import Persona
 from bot.services import Services
 from bot.turn.media import FileMedia
-from bot.turn.memory import new_conversation
+from bot.turn.memory import new_conversation, shown
 from i18n import Translator, translator
 from router.ready import first_ready, model_label
 from router.types import ChatRequest
@@ -157,10 +157,7 @@ async def _plain(services: Services, text: str, conversation: int, tr: Translato
         await new_conversation(services.store, mind, CONSOLE)
         return tr("reset")
     if text == "/memory":
-        summary = None if mind is None or not mind.settings.enabled else await mind.show(CONSOLE, conversation)
-        if summary is not None:
-            return tr("memory_show", turns=summary.turns, summary=summary.text)
-        return tr("memory_empty" if mind is not None and mind.settings.enabled else "memory_off")
+        return await shown(mind, CONSOLE, conversation, tr)
     if text == "/help" or not text:
         return tr("console-help", agents=", ".join(services.personas.agents))
     return None

@@ -10,10 +10,9 @@ from pathlib import Path
 
 from rag import sparse
 from rag.index import NO_EDGE, KnowledgeIndex
-from rag.qdrant_schema import COLLECTION, Row
+from rag.qdrant_schema import COLLECTION
 from rag.types import IndexBusy, IndexMismatch
-
-PAGE = 256  # points read and written per step: bounded memory for any size
+from rag.upgrade import PAGE, resparsed
 
 
 async def migrate(source: Path, target: Path, say: Callable[[str], object] = print) -> int:
@@ -78,10 +77,7 @@ async def _move(source: Path, target: Path, say: Callable[[str], object]) -> int
             resparse = meta.get("sparse") != sparse.VERSION  # model-free: rebuilt from the text, not copied stale
             copied = 0
             async for rows in KnowledgeIndex(old, dense_dim=dim).rows(vectors=True, page=PAGE):
-                if resparse:
-                    rows = [Row(r.id, sparse.doc_vector(str(r.payload.get("text", "")), avg_len=new.avg_len),
-                                r.dense, r.payload) for r in rows]
-                await new.store.upsert(rows)
+                await new.store.upsert(resparsed(rows, new.avg_len) if resparse else rows)
                 copied += len(rows)
             held, stored = await old.count(None), await new.count()
         finally:

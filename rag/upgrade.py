@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,11 +39,15 @@ async def resparse(index: KnowledgeIndex) -> int:
     log.warning("rebuilding the knowledge base's word vectors for %s (once, after an upgrade)", sparse.VERSION)
     done = 0
     async for rows in index.rows(vectors=True, page=PAGE):
-        fresh = await asyncio.to_thread(lambda rs: [
-            Row(r.id, sparse.doc_vector(str(r.payload.get("text", "")), avg_len=index.avg_len), r.dense, r.payload)
-            for r in rs], rows)
+        fresh = await asyncio.to_thread(resparsed, rows, index.avg_len)
         await index.store.upsert(fresh)
         done += len(fresh)
     await index.store.restamp()
     log.warning("rebuilt the word vectors of %d chunks", done)
     return done
+
+
+def resparsed(rows: Sequence[Row], avg_len: float) -> list[Row]:
+    """The rows with bm25 vectors made by this code's tokenizer from their stored text; dense and payload kept."""
+    return [Row(r.id, sparse.doc_vector(str(r.payload.get("text", "")), avg_len=avg_len), r.dense, r.payload)
+            for r in rows]

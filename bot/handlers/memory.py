@@ -8,6 +8,7 @@ from aiogram.types import Message
 from bot.filters.message import IsCommand
 from bot.turn.context import BotProfile, scope_of
 from bot.turn.conversation import Conversations
+from bot.turn.memory import shown
 from i18n import Translator
 from storage.store import Store
 
@@ -15,17 +16,9 @@ from storage.store import Store
 async def memory(message: Message, store: Store, conversations: Conversations, profile: BotProfile,
                  tr: Translator) -> None:
     """The current conversation's summary in this chat or topic (a group's is the group's), or why there is none."""
-    mind = conversations.memory
-    if mind is None or not mind.settings.enabled:
-        await message.answer(tr("memory_off"))
-        return
     scope = scope_of(message, profile)
     state = await store.chat_state(scope)
-    summary = await mind.show(scope, state.conversation)
-    if summary is None:
-        await message.answer(tr("memory_empty"))
-        return
-    await message.answer(tr("memory_show", turns=summary.turns, summary=summary.text))
+    await message.answer(await shown(conversations.memory, scope, state.conversation, tr))
 
 
 def router() -> Router:

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from agents.agent import language_name
 from agents.memory import Who
+from i18n import Translator
 from ops.memory import Memory
 from storage.store import ChatState, Inbound, Scope, Store, Turn
 from storage.summaries import Summary
@@ -19,6 +20,14 @@ async def new_conversation(store: Store, memory: Memory | None, scope: Scope, ch
     await store.reset(scope, chat_type)
     if memory is not None:
         await memory.clear(scope)
+
+
+async def shown(memory: Memory | None, scope: Scope, conversation: int, tr: Translator) -> str:
+    """/memory's reply (in Telegram and the console): the conversation's summary, or why there is none."""
+    if memory is None or not memory.settings.enabled:
+        return tr("memory_off")
+    summary = await memory.show(scope, conversation)
+    return tr("memory_empty") if summary is None else tr("memory_show", turns=summary.turns, summary=summary.text)
 
 
 async def recall(memory: Memory | None, inbound: Inbound, turns: Sequence[Turn],
